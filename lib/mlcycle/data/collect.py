@@ -1,0 +1,99 @@
+"""Collect: bring the raw data in, from the built-in generator or a user's file.
+
+The output is always the same pair of tables: the entity table (one row per id and snapshot,
+with the target) and an event log (empty for static tables). No cleaning happens here; that is
+validation's job, so what was collected is exactly what the source held.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+import pandas as pd
+
+from mlcycle.config import LOAD_TIME_COLUMN, DatasetConfig
+from mlcycle.data.generator import Drift, generate_customers
+
+EMPTY_EVENTS_COLUMNS = ("event_timestamp", "event_type", "amount")
+GENERATORS = ("customer_churn",)
+
+
+class SourceError(RuntimeError):
+    """The source named in the dataset config cannot be read."""
+
+
+@dataclass(frozen=True)
+class Collected:
+    entities: pd.DataFrame
+    events: pd.DataFrame
+    source: str  # human-readable description of where the data came from
+    notes: tuple[str, ...] = ()  # what collect did that a reader should know (e.g. sampling)
+
+
+def _format(path: str, declared: str | None) -> str:
+    if declared:
+        return declared
+    suffixes = PurePosixPath(path.split("?")[0]).suffixes
+    if ".parquet" in suffixes or ".pq" in suffixes:
+        return "parquet"
+    if ".csv" in suffixes or ".tsv" in suffixes:
+        return "csv"
+    raise SourceError(f"cannot tell the format of {path!r}: set 'source.format' to csv or parquet")
+
+
+def read_table(path: str, fmt: str | None = None, read_options: dict | None = None) -> pd.DataFrame:
+    """Read a CSV or Parquet file from a local path or any fsspec URI (s3://, gs://, ...)."""
+    fmt = _format(path, fmt)
+    options = dict(read_options or {})
+    try:
+        if fmt == "parquet":
+            return pd.read_parquet(path, **options)
+        # read everything as text-or-number as pandas sees it; validation decides what is wrong
+        return pd.read_csv(path, **options)
+    except FileNotFoundError as exc:
+        raise SourceError(f"data file not found: {path}") from exc
+    except ImportError as exc:  # e.g. s3fs missing for s3:// URIs
+        raise SourceError(f"cannot read {path}: {exc} (install the matching fsspec extra)") from exc
+
+
+def collect(
+    config: DatasetConfig,
+    n_customers: int = 20_000,
+    snapshot_date: str = "2026-06-30",
+    seed: int = 42,
+    drift: Drift | None = None,
+    max_rows: int | None = None,
+) -> Collected:
+    """Collect the dataset named by `config`; generator knobs apply to the built-in source."""
+    notes: list[str] = []
+    if config.source.is_generator:
+        if config.source.generator not in GENERATORS:
+            raise SourceError(
+                f"unknown generator {config.source.generator!r}; available: {list(GENERATORS)}"
+            )
+        data = generate_customers(n_customers, snapshot_date, seed=seed, drift=drift)
+        entities, events = data.customers, data.events
+        source = (
+            f"built-in generator '{config.source.generator}' "
+            f"(n={n_customers}, snapshot={snapshot_date}, seed={seed}, drift={drift or Drift()})"
+        )
+    else:
+        entities = read_table(config.source.path, config.source.format, config.source.read_options)
+        events = pd.DataFrame(
+            {config.id: pd.Series(dtype=object)}
+            | {c: pd.Series(dtype=object) for c in EMPTY_EVENTS_COLUMNS}
+        )
+        source = str(config.source.path)
+    if config.timestamp is None:
+        loaded_at = pd.Timestamp.now().floor("s")
+        entities = entities.assign(**{LOAD_TIME_COLUMN: loaded_at})
+        notes.append(f"no timestamp column configured: rows are as of the load time {loaded_at}")
+    if max_rows is not None and len(entities) > max_rows:
+        entities = entities.sample(n=max_rows, random_state=seed).sort_index()
+        notes.append(f"sampled {max_rows} of the source's rows (max_rows, seed {seed})")
+        if len(events):
+            events = events[events[config.id].isin(entities[config.id])]
+    return Collected(
+        entities.reset_index(drop=True), events.reset_index(drop=True), source, tuple(notes)
+    )

@@ -1,0 +1,39 @@
+"""Writing products atomically: a crash never leaves a half-written file that looks complete."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+def _atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
+    return _atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
+
+
+def write_json(data: Any, path: str | Path) -> Path:
+    text = json.dumps(data, indent=2, sort_keys=True, default=str)
+    return _atomic(path, lambda tmp: tmp.write_text(text + "\n"))
+
+
+def read_json(path: str | Path) -> Any:
+    return json.loads(Path(path).read_text())

@@ -1,0 +1,198 @@
+"""Load the lifecycle DAG from pipeline.yaml and build it.
+
+`python -m mlcycle.orchestration.dag build` is what `make run` calls: Ploomber's own build
+plus the per-task inputs digest (see digest.py), an env file of your choice, and a failure
+summary that names the task and the reason instead of a wall of traceback. Plain
+`ploomber build` works too, but does not notice edits to lib/ code or to the dataset config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlcycle.orchestration.digest import inputs_digest
+from mlcycle.telemetry import disable_telemetry
+
+PIPELINE = "pipeline.yaml"
+PROJECT_ENV_VAR = "MLCYCLE_PROJECT"
+DIGEST_PARAM = "inputs_digest"
+
+
+class ProjectNotFound(FileNotFoundError):
+    pass
+
+
+def find_project(start: str | Path | None = None) -> Path:
+    """The folder holding pipeline.yaml: $MLCYCLE_PROJECT, else the first one above `start`."""
+    if os.environ.get(PROJECT_ENV_VAR):
+        root = Path(os.environ[PROJECT_ENV_VAR]).resolve()
+        if not (root / PIPELINE).is_file():
+            raise ProjectNotFound(f"${PROJECT_ENV_VAR}={root} has no {PIPELINE}")
+        return root
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / PIPELINE).is_file():
+            return folder
+    raise ProjectNotFound(
+        f"no {PIPELINE} in {here} or above; run from the project or set ${PROJECT_ENV_VAR}"
+    )
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, str]:
+    """['--env--key', 'value', ...] or ['key=value', ...] -> {'key': 'value'}."""
+    out: dict[str, str] = {}
+    it = iter(pairs)
+    for token in it:
+        if token.startswith("--env--"):
+            key = token.removeprefix("--env--")
+            if "=" in key:
+                key, value = key.split("=", 1)
+            else:
+                try:
+                    value = next(it)
+                except StopIteration:
+                    raise ValueError(f"{token} needs a value") from None
+        elif "=" in token:
+            key, value = token.split("=", 1)
+        else:
+            raise ValueError(f"expected --env--KEY VALUE or KEY=VALUE, got {token!r}")
+        out[key.replace("--", "__")] = value
+    return out
+
+
+def load_env(project: Path, env_file: str | Path | None = None, overrides: dict | None = None):
+    """The EnvDict a build uses: env.yaml's defaults, the chosen env file, then overrides."""
+    from ploomber.env.envdict import EnvDict
+
+    path = Path(env_file) if env_file else project / "env.yaml"
+    if not path.is_absolute():
+        path = (Path.cwd() / path) if path.exists() else project / path
+    env = EnvDict(str(path), path_to_here=project)
+    known = set(yaml.safe_load((project / "env.yaml").read_text()) or {})
+    known |= set(yaml.safe_load(path.read_text()) or {})
+    unknown = sorted({k.split("__")[0] for k in (overrides or {})} - known)
+    if unknown:
+        raise KeyError(f"unknown env key(s) {unknown}; known keys: {sorted(known)}")
+    if overrides:
+        env = env._replace_flatten_keys({f"env__{k}": v for k, v in overrides.items()})
+    return env
+
+
+def task_files(params: dict[str, Any]) -> list[str]:
+    """Files a task reads through its params that Ploomber does not track: the dataset config
+    and, for a local file source, the data file itself."""
+    dataset = params.get("dataset")
+    if not dataset:
+        return []
+    files = [str(dataset)]
+    try:
+        from mlcycle.config import load_dataset_config
+
+        cfg = load_dataset_config(dataset)
+        if cfg.source.path:
+            files.append(cfg.source.path)
+    except Exception:  # a broken config is reported by the task itself, with context
+        pass
+    return files
+
+
+def make_dag(
+    project: str | Path | None = None,
+    env_file: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    executor: Any = None,
+):
+    """The DAG from pipeline.yaml, with each task's inputs digest set as a param."""
+    from ploomber.spec import DAGSpec
+
+    disable_telemetry()
+    project = find_project(project)
+    env = load_env(project, env_file, overrides)
+    dag = DAGSpec(str(project / PIPELINE), env=env).to_dag()
+    if executor is not None:
+        dag.executor = executor
+    for task in dag.values():
+        params = task.params.to_dict()
+        source = Path(str(task.source.loc))
+        task.params._setitem(DIGEST_PARAM, inputs_digest(source, task_files(params)))
+    return dag
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost meaningful message: the notebook's own exception when there is one."""
+    seen = exc
+    while seen is not None:
+        ename = getattr(seen, "ename", None)
+        if ename:  # papermill's PapermillExecutionError
+            return f"{ename}: {seen.evalue}"
+        seen = seen.__cause__ or seen.__context__
+    return f"{type(exc).__name__}: {exc}"
+
+
+def build(
+    project: str | Path | None = None,
+    env_file: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    force: bool = False,
+) -> Any:
+    dag = make_dag(project, env_file, overrides)
+    return dag.build(force=force)
+
+
+def failed_tasks(dag) -> list[tuple[str, str]]:
+    from ploomber.constants import TaskStatus
+
+    out = []
+    for name, task in dag.items():
+        if task.exec_status == TaskStatus.Errored:
+            out.append((name, task))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m mlcycle.orchestration.dag",
+        description="Build the lifecycle DAG (pipeline.yaml) incrementally.",
+        epilog="Override any env key: --env--KEY VALUE (e.g. --env--gate_threshold 0.9).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="run what changed (everything with --force)")
+    b.add_argument("--env-file", help="env YAML (default: env.yaml beside pipeline.yaml)")
+    b.add_argument("--force", action="store_true", help="rerun every task")
+    s = sub.add_parser("status", help="which tasks are outdated")
+    s.add_argument("--env-file")
+    args, rest = parser.parse_known_args(argv)
+    overrides = parse_overrides(rest)
+    dag = make_dag(None, args.env_file, overrides)
+    if args.command == "status":
+        print(dag.status())
+        return 0
+    from ploomber.exceptions import DAGBuildError
+
+    try:
+        report = dag.build(force=args.force)
+    except DAGBuildError as exc:
+        print("\n" + "=" * 78, file=sys.stderr)
+        failures = failed_tasks(dag) or [("?", None)]
+        for name, _task in failures:
+            print(f"BUILD FAILED at task '{name}'", file=sys.stderr)
+        print(_root_cause(exc), file=sys.stderr)
+        print(
+            "The partially executed notebook (with the error) is under products/notebooks/; "
+            "its HTML under products/reports/.",
+            file=sys.stderr,
+        )
+        print("=" * 78, file=sys.stderr)
+        return 1
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

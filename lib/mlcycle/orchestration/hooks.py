@@ -1,0 +1,60 @@
+"""Ploomber task hooks: publish each stage's report, also when the stage failed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+RUN_KEY = "run"  # product key of the JSON that names the MLflow training run
+
+
+def _run_file(task: Any) -> Path | None:
+    """The run JSON of this task or its nearest upstream that has one."""
+    todo, seen = [task], set()
+    while todo:
+        current = todo.pop(0)
+        if current.name in seen:
+            continue
+        seen.add(current.name)
+        product = current.product
+        if hasattr(product, "to_json_serializable") and RUN_KEY in product.to_json_serializable():
+            path = Path(str(product[RUN_KEY]))
+            if path.is_file():
+                return path
+        todo.extend(current.upstream.values())
+    return None
+
+
+def render_html(notebook: str | Path, html: str | Path, exclude_input: bool = True) -> Path:
+    import nbconvert
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=nbformat.NO_CONVERT)
+    body, _ = nbconvert.HTMLExporter(exclude_input=exclude_input).from_notebook_node(nb)
+    Path(html).parent.mkdir(parents=True, exist_ok=True)
+    Path(html).write_text(body, encoding="utf-8")
+    return Path(html)
+
+
+def on_finish(task: Any, product: Any) -> None:
+    """Attach the rendered report to the MLflow training run it belongs to."""
+    run_file = _run_file(task)
+    report = product["report"] if "report" in product.to_json_serializable() else None
+    if run_file is None or report is None or not Path(str(report)).is_file():
+        return
+    import mlflow
+
+    info = json.loads(run_file.read_text())
+    client = mlflow.MlflowClient(info["tracking_uri"])
+    client.log_artifact(info["run_id"], str(report), artifact_path="reports")
+
+
+def on_failure(task: Any, product: Any) -> None:
+    """Render the partially executed notebook so the error can be read without Jupyter."""
+    keys = product.to_json_serializable()
+    if "nb" not in keys or "report" not in keys:
+        return
+    nb = Path(str(product["nb"]))
+    if nb.is_file():
+        render_html(nb, str(product["report"]))

@@ -1,0 +1,101 @@
+"""Let a stage notebook run top to bottom in JupyterLab exactly as a build would run it.
+
+Under Ploomber, papermill injects `upstream`, `product` and the params after the parameters
+cell. Opened by hand, nothing is injected: `product` is still None. `resolve_stage` then reads
+pipeline.yaml and env.yaml and fills in the same paths and params a build would use, so no
+injected cell ever needs to be committed. A test checks this resolver against Ploomber's own.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlcycle.orchestration.dag import PIPELINE, find_project
+
+_PLACEHOLDER = re.compile(r"{{\s*([\w.]+)\s*}}")
+
+
+def _cast(value: str) -> Any:
+    """As Ploomber does: a rendered string that is a Python literal becomes that literal."""
+    try:
+        return ast.literal_eval(value)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return value
+
+
+def _expand(value: Any, env: dict[str, Any]) -> Any:
+    if isinstance(value, dict):
+        return {k: _expand(v, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(v, env) for v in value]
+    if not isinstance(value, str) or "{{" not in value:
+        return value
+
+    def sub(match: re.Match) -> str:
+        key = match.group(1)
+        node: Any = env
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise KeyError(f"placeholder {{{{{key}}}}} is not defined in env.yaml")
+            node = node[part]
+        return str(node)
+
+    return _cast(_PLACEHOLDER.sub(sub, value))
+
+
+def _load_env(project: Path) -> dict[str, Any]:
+    raw = yaml.safe_load((project / "env.yaml").read_text()) or {}
+    builtins = {"here": str(project), "root": str(project)}
+    env = dict(builtins)
+    for key, value in raw.items():
+        env[key] = _expand(value, builtins)
+    return env
+
+
+def task_name(entry: dict) -> str:
+    return entry.get("name") or Path(entry["source"]).stem
+
+
+def pipeline_tasks(project: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Each task's source, product and params as a build with env.yaml would render them."""
+    project = find_project(project)
+    env = _load_env(project)
+    spec = yaml.safe_load((project / PIPELINE).read_text())
+    out = {}
+    for entry in spec["tasks"]:
+        out[task_name(entry)] = {
+            "source": str(project / entry["source"]),
+            "product": _expand(entry.get("product"), env),
+            "params": _expand(entry.get("params") or {}, env),
+        }
+    return out
+
+
+def resolve_stage(name: str, namespace: dict[str, Any]) -> None:
+    """Fill `upstream`, `product` and unset params in a notebook's namespace (its globals()).
+
+    Does nothing when Ploomber already injected them (product is not None). A parameter you
+    set in the parameters cell is kept; one left as None takes env.yaml's value.
+    """
+    if namespace.get("product") is not None:
+        return
+    tasks = pipeline_tasks()
+    if name not in tasks:
+        raise KeyError(f"no task named {name!r} in {PIPELINE}; tasks: {sorted(tasks)}")
+    upstream = namespace.get("upstream") or []
+    missing = [u for u in upstream if u not in tasks]
+    if missing:
+        raise KeyError(f"upstream {missing} of {name!r} are not tasks in {PIPELINE}")
+    namespace["upstream"] = {u: tasks[u]["product"] for u in upstream}
+    namespace["product"] = tasks[name]["product"]
+    filled = []
+    for key, value in tasks[name]["params"].items():
+        if namespace.get(key) is None:
+            namespace[key] = value
+            filled.append(key)
+    print(f"Interactive run of '{name}': paths from {PIPELINE}; params from env.yaml: {filled}")

@@ -1,0 +1,118 @@
+"""Registry operations: register a challenger, score the champion, move aliases.
+
+Aliases, never the deprecated stages: `challenger` marks the newest registered version,
+`champion` the one in production, `staging` what CI deployed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from mlcycle.registry.promotion import PromotionDecision, decide_promotion
+
+CHAMPION, CHALLENGER, STAGING = "champion", "challenger", "staging"
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    model_name: str
+    version: str
+    champion_before: str | None
+    champion_after: str | None
+    promoted: bool
+    reason: str
+    metric: str
+    challenger_score: float
+    champion_score: float | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
+    try:
+        return client.get_model_version_by_alias(name, alias).version
+    except MlflowException:
+        return None
+
+
+def score_version(model_uri: str, X: pd.DataFrame) -> np.ndarray:
+    """Positive-class probabilities from a registered model (pyfunc predicts probabilities)."""
+    import mlflow
+
+    proba = np.asarray(mlflow.pyfunc.load_model(model_uri).predict(X))
+    return proba[:, 1] if proba.ndim == 2 else proba
+
+
+def register_and_promote(
+    client: MlflowClient,
+    model_uri: str,
+    name: str,
+    run_id: str,
+    X_test: pd.DataFrame,
+    y_test: pd.Series,
+    metric_fn: Callable[[pd.Series, np.ndarray], float],
+    metric: str,
+    gate_passed: bool,
+    min_improvement: float = 0.0,
+    tags: dict[str, str] | None = None,
+) -> RegistrationResult:
+    """Register `model_uri` as the challenger; promote it to champion if the rule says so.
+
+    Both models are scored on the same test rows, so the comparison is like for like.
+    """
+    try:
+        client.get_registered_model(name)
+    except MlflowException:
+        client.create_registered_model(
+            name, description="Binary classifier registered by the mlcycle lifecycle."
+        )
+    version = client.create_model_version(name, model_uri, run_id=run_id, tags=tags or {}).version
+    client.set_registered_model_alias(name, CHALLENGER, version)
+
+    challenger_score = float(metric_fn(y_test, score_version(f"models:/{name}/{version}", X_test)))
+    champion_before = alias_version(client, name, CHAMPION)
+    champion_score = None
+    if champion_before is not None:
+        try:
+            champion_score = float(
+                metric_fn(y_test, score_version(f"models:/{name}@{CHAMPION}", X_test))
+            )
+        except Exception as exc:  # e.g. the champion was trained on other features
+            decision = PromotionDecision(
+                False,
+                f"the champion (version {champion_before}) cannot score the current "
+                f"test data ({type(exc).__name__}: {exc}); promote by hand if intended",
+            )
+    if champion_before is None or champion_score is not None:
+        decision = decide_promotion(
+            metric, challenger_score, champion_score, gate_passed, min_improvement
+        )
+    if decision.promote:
+        client.set_registered_model_alias(name, CHAMPION, version)
+    for key, value in {
+        "promotion.decision": "promoted" if decision.promote else "not promoted",
+        "promotion.reason": decision.reason,
+        "promotion.metric": metric,
+        f"promotion.challenger_{metric}": f"{challenger_score:.6f}",
+        f"promotion.champion_{metric}": "" if champion_score is None else f"{champion_score:.6f}",
+        "promotion.champion_before": champion_before or "",
+    }.items():
+        client.set_model_version_tag(name, version, key, value)
+    return RegistrationResult(
+        model_name=name,
+        version=str(version),
+        champion_before=champion_before,
+        champion_after=version if decision.promote else champion_before,
+        promoted=decision.promote,
+        reason=decision.reason,
+        metric=metric,
+        challenger_score=challenger_score,
+        champion_score=champion_score,
+    )

@@ -1,0 +1,45 @@
+"""MLflow set-up shared by the training, evaluation and registry stages.
+
+The tracking store is SQLite under the products folder unless MLFLOW_TRACKING_URI says
+otherwise (a shared server, PostgreSQL); never the file store, never the current directory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import mlflow
+from mlflow.tracking import MlflowClient
+
+from mlcycle.telemetry import disable_telemetry
+
+
+def resolve_tracking_uri(products: str | Path, tracking_uri: str | None = None) -> str:
+    """MLFLOW_TRACKING_URI wins, then the explicit parameter, then SQLite under `products`."""
+    env = os.environ.get("MLFLOW_TRACKING_URI")
+    if env:
+        return env
+    if tracking_uri:
+        return tracking_uri
+    return f"sqlite:///{Path(products).resolve() / 'mlflow.db'}"
+
+
+def configure_tracking(
+    products: str | Path, experiment: str, tracking_uri: str | None = None
+) -> str:
+    """Point MLflow at the store and make sure the experiment exists; returns its id."""
+    disable_telemetry()
+    uri = resolve_tracking_uri(products, tracking_uri)
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    client = MlflowClient(uri)
+    found = client.get_experiment_by_name(experiment)
+    if found is not None:
+        return found.experiment_id
+    artifact_location = None
+    if uri.startswith("sqlite:"):  # local store: keep artifacts under products/, not the cwd
+        artifact_location = (Path(products).resolve() / "mlartifacts").as_uri()
+    return client.create_experiment(experiment, artifact_location=artifact_location)

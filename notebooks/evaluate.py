@@ -1,0 +1,106 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 5. Evaluate
+# Score the held-out test set, log the metrics and plots to the training run, and apply the
+# quality gate: below the threshold the build stops and nothing is registered.
+
+# %% tags=["parameters"]
+upstream = ["train", "features"]
+product = None
+dataset = None  # dataset config YAML
+gate_metric = None  # metric the gate checks (accuracy, roc_auc, f1, log_loss, ...)
+gate_threshold = None  # minimum (maximum for log_loss) value to pass
+
+# %%
+from mlcycle.orchestration.notebook import resolve_stage
+
+resolve_stage("evaluate", globals())
+
+# %%
+import mlflow
+import pandas as pd
+from IPython.display import Markdown, display
+from mlcycle.config import load_dataset_config
+from mlcycle.io import read_json, write_json
+from mlcycle.training.gate import enforce_gate, evaluate_gate
+from mlcycle.training.metrics import (
+    calibration_figure,
+    classification_metrics,
+    confusion,
+    confusion_figure,
+    roc_figure,
+)
+from mlcycle.training.train import features_and_target
+
+config = load_dataset_config(dataset)
+run = read_json(upstream["train"]["run"])
+mlflow.set_tracking_uri(run["tracking_uri"])
+test = pd.read_parquet(upstream["features"]["test"])
+xy = features_and_target(test, config)
+model = mlflow.sklearn.load_model(run["model_uri"])
+proba = model.predict_proba(xy.X)[:, 1]
+
+metrics = classification_metrics(xy.y, proba)
+counts = confusion(xy.y, proba)
+gate = evaluate_gate(metrics, gate_metric, gate_threshold)
+figures = {
+    "roc": roc_figure(xy.y, proba),
+    "calibration": calibration_figure(xy.y, proba),
+    "confusion_matrix": confusion_figure(counts),
+}
+
+with mlflow.start_run(run_id=run["run_id"]):
+    mlflow.log_metrics({f"test_{k}": v for k, v in metrics.items()})
+    for name, fig in figures.items():
+        mlflow.log_figure(fig, f"plots/{name}.png")
+    mlflow.set_tags(
+        {
+            "gate.metric": gate_metric,
+            "gate.threshold": str(gate_threshold),
+            "gate.passed": str(gate.passed).lower(),
+        }
+    )
+write_json(
+    {
+        "run_id": run["run_id"],
+        "test_rows": len(test),
+        "metrics": metrics,
+        "confusion": counts,
+        "gate": {
+            "metric": gate.metric,
+            "value": gate.value,
+            "threshold": gate.threshold,
+            "passed": gate.passed,
+        },
+    },
+    product["metrics"],
+)
+
+# %%
+display(Markdown(f"### {gate.describe()}\n\nTest set: {len(test):,} rows"))
+pd.Series(metrics, name="test").round(4).to_frame()
+
+# %%
+figures["roc"]
+
+# %%
+figures["calibration"]
+
+# %%
+figures["confusion_matrix"]
+
+# %%
+# stop the build when the model misses the bar
+enforce_gate(gate)

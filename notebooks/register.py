@@ -1,0 +1,85 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 6. Register
+# Register the model as a new version with the `challenger` alias. It becomes `champion` only
+# if it passed the gate and beats the current champion on the same test data (the first model
+# becomes champion). Aliases, not the deprecated stages.
+
+# %% tags=["parameters"]
+upstream = ["train", "evaluate", "features"]
+product = None
+dataset = None  # dataset config YAML
+promotion_metric = None  # metric the challenger must beat the champion on
+min_improvement = None  # margin the challenger must win by
+
+# %%
+from mlcycle.orchestration.notebook import resolve_stage
+
+resolve_stage("register", globals())
+
+# %%
+import mlflow
+import pandas as pd
+from IPython.display import Markdown, display
+from mlcycle.config import load_dataset_config
+from mlcycle.io import read_json, write_json
+from mlcycle.registry.register import CHAMPION, register_and_promote
+from mlcycle.training.metrics import classification_metrics
+from mlcycle.training.train import features_and_target
+
+config = load_dataset_config(dataset)
+run = read_json(upstream["train"]["run"])
+evaluation = read_json(upstream["evaluate"]["metrics"])
+mlflow.set_tracking_uri(run["tracking_uri"])
+mlflow.set_registry_uri(run["tracking_uri"])
+client = mlflow.MlflowClient(run["tracking_uri"])
+xy = features_and_target(pd.read_parquet(upstream["features"]["test"]), config)
+run_tags = client.get_run(run["run_id"]).data.tags
+
+result = register_and_promote(
+    client,
+    run["model_uri"],
+    config.model_name,
+    run["run_id"],
+    xy.X,
+    xy.y,
+    metric_fn=lambda y, p: classification_metrics(y, p)[promotion_metric],
+    metric=promotion_metric,
+    gate_passed=evaluation["gate"]["passed"],
+    min_improvement=min_improvement,
+    tags={
+        "run_id": run["run_id"],
+        "model_family": run["model_family"],
+        **{k: v for k, v in run_tags.items() if k.startswith("lineage.")},
+        **{f"test_{k}": f"{v:.6f}" for k, v in evaluation["metrics"].items()},
+    },
+)
+write_json(result.to_dict(), product["registry"])
+
+# %%
+verdict = "promoted to **champion**" if result.promoted else "kept as **challenger**"
+display(
+    Markdown(f"""
+### `{result.model_name}` version {result.version}: {verdict}
+
+{result.reason}. Champion before: {result.champion_before or "none"};
+champion now: version {result.champion_after or "none"}.
+""")
+)
+
+# %%
+# the champion answers through the registry alias, with probabilities
+champion = mlflow.pyfunc.load_model(f"models:/{config.model_name}@{CHAMPION}")
+pd.DataFrame(champion.predict(xy.X.head(5)), columns=["p(0)", "p(1)"]).round(3)

@@ -1,0 +1,110 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 4. Train
+# Fit the scikit-learn pipeline built from the dataset config and track everything in MLflow:
+# params, validation metrics, dataset inputs, the model (probabilities out, skops, explicit
+# signature), a feature-importance plot and lineage tags.
+
+# %% tags=["parameters"]
+upstream = ["features"]
+product = None
+dataset = None  # dataset config YAML
+products = None  # products folder (holds the default SQLite tracking store)
+experiment = None  # MLflow experiment name
+tracking_uri = None  # '' = $MLFLOW_TRACKING_URI, else SQLite under products
+model_family = None  # random_forest | hist_gradient_boosting | logistic_regression
+model_params = None  # overrides of the family's defaults
+
+# %%
+from mlcycle.orchestration.notebook import resolve_stage
+
+resolve_stage("train", globals())
+
+# %%
+import mlflow
+import pandas as pd
+from IPython.display import Markdown, display
+from mlcycle.config import load_dataset_config
+from mlcycle.io import write_json
+from mlcycle.tracking import configure_tracking
+from mlcycle.training.metrics import classification_metrics
+from mlcycle.training.run import lineage_tags, log_dataset_inputs
+from mlcycle.training.train import (
+    features_and_target,
+    fit,
+    importance_figure,
+    log_probability_model,
+    permutation_importances,
+    positive_proba,
+)
+
+config = load_dataset_config(dataset)
+train = pd.read_parquet(upstream["features"]["train"])
+valid = pd.read_parquet(upstream["features"]["valid"])
+experiment_id = configure_tracking(products, experiment, tracking_uri)
+
+# %%
+# a failure inside this block marks the MLflow run FAILED
+with mlflow.start_run(experiment_id=experiment_id, run_name=f"{model_family}") as run:
+    mlflow.set_tags(lineage_tags(config, train))
+    mlflow.log_params(
+        {
+            "model_family": model_family,
+            "dataset": config.name,
+            "target": config.target.column,
+            "n_features": len(config.feature_names),
+            "train_rows": len(train),
+            "valid_rows": len(valid),
+            **{f"model.{k}": v for k, v in (model_params or {}).items()},
+        }
+    )
+    log_dataset_inputs(
+        config,
+        {
+            "train": (train, upstream["features"]["train"]),
+            "valid": (valid, upstream["features"]["valid"]),
+        },
+    )
+    model = fit(train, config, model_family, model_params)
+    xy = features_and_target(valid, config)
+    valid_metrics = classification_metrics(xy.y, positive_proba(model, xy.X))
+    mlflow.log_metrics({f"valid_{k}": v for k, v in valid_metrics.items()})
+    importances = permutation_importances(model, xy.X, xy.y)
+    fig = importance_figure(importances)
+    mlflow.log_figure(fig, "plots/feature_importance.png")
+    info = log_probability_model(model, xy.X)
+
+write_json(
+    {
+        "run_id": run.info.run_id,
+        "experiment_id": experiment_id,
+        "tracking_uri": mlflow.get_tracking_uri(),
+        "model_uri": info.model_uri,
+        "model_name": config.model_name,
+        "model_family": model_family,
+    },
+    product["run"],
+)
+
+# %%
+display(
+    Markdown(
+        f"**MLflow run** `{run.info.run_id}` in experiment `{experiment}`; model `{info.model_uri}`"
+    )
+)
+pd.Series(valid_metrics, name="validation").round(4).to_frame()
+
+# %%
+fig
