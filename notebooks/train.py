@@ -22,7 +22,7 @@ upstream = ["features"]
 product = None
 dataset = None  # dataset config YAML
 products = None  # products folder (holds the default SQLite tracking store)
-experiment = None  # MLflow experiment name
+experiment = None  # MLflow experiment name ("" = the dataset's name)
 tracking_uri = None  # '' = $MLFLOW_TRACKING_URI, else SQLite under products
 model_family = None  # random_forest | hist_gradient_boosting | logistic_regression
 model_params = None  # overrides of the family's defaults
@@ -53,7 +53,8 @@ from mlcycle.training.train import (
 config = load_dataset_config(dataset)
 train = pd.read_parquet(upstream["features"]["train"])
 valid = pd.read_parquet(upstream["features"]["valid"])
-experiment_id = configure_tracking(products, experiment, tracking_uri)
+experiment_name = experiment or config.name
+experiment_id = configure_tracking(products, experiment_name, tracking_uri)
 
 # %%
 # a failure inside this block marks the MLflow run FAILED
@@ -101,7 +102,7 @@ write_json(
 # %%
 display(
     Markdown(
-        f"**MLflow run** `{run.info.run_id}` in experiment `{experiment}`; model `{info.model_uri}`"
+        f"**MLflow run** `{run.info.run_id}` in experiment `{experiment_name}`; model `{info.model_uri}`"
     )
 )
 pd.Series(valid_metrics, name="validation").round(4).to_frame()

@@ -9,7 +9,6 @@ summary that names the task and the reason instead of a wall of traceback. Plain
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,31 +16,10 @@ from typing import Any
 import yaml
 
 from mlcycle.orchestration.digest import inputs_digest
+from mlcycle.orchestration.project import PIPELINE, find_project
 from mlcycle.telemetry import disable_telemetry
 
-PIPELINE = "pipeline.yaml"
-PROJECT_ENV_VAR = "MLCYCLE_PROJECT"
 DIGEST_PARAM = "inputs_digest"
-
-
-class ProjectNotFound(FileNotFoundError):
-    pass
-
-
-def find_project(start: str | Path | None = None) -> Path:
-    """The folder holding pipeline.yaml: $MLCYCLE_PROJECT, else the first one above `start`."""
-    if os.environ.get(PROJECT_ENV_VAR):
-        root = Path(os.environ[PROJECT_ENV_VAR]).resolve()
-        if not (root / PIPELINE).is_file():
-            raise ProjectNotFound(f"${PROJECT_ENV_VAR}={root} has no {PIPELINE}")
-        return root
-    here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / PIPELINE).is_file():
-            return folder
-    raise ProjectNotFound(
-        f"no {PIPELINE} in {here} or above; run from the project or set ${PROJECT_ENV_VAR}"
-    )
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, str]:
@@ -70,15 +48,18 @@ def load_env(project: Path, env_file: str | Path | None = None, overrides: dict 
     """The EnvDict a build uses: env.yaml's defaults, the chosen env file, then overrides."""
     from ploomber.env.envdict import EnvDict
 
-    path = Path(env_file) if env_file else project / "env.yaml"
-    if not path.is_absolute():
-        path = (Path.cwd() / path) if path.exists() else project / path
-    env = EnvDict(str(path), path_to_here=project)
-    known = set(yaml.safe_load((project / "env.yaml").read_text()) or {})
-    known |= set(yaml.safe_load(path.read_text()) or {})
-    unknown = sorted({k.split("__")[0] for k in (overrides or {})} - known)
+    values = yaml.safe_load((project / "env.yaml").read_text()) or {}
+    if env_file:
+        path = Path(env_file)
+        if not path.is_absolute() and not path.exists():
+            path = project / path
+        if not path.is_file():
+            raise FileNotFoundError(f"env file not found: {env_file}")
+        values.update(yaml.safe_load(path.read_text()) or {})
+    unknown = sorted({k.split("__")[0] for k in (overrides or {})} - set(values))
     if unknown:
-        raise KeyError(f"unknown env key(s) {unknown}; known keys: {sorted(known)}")
+        raise KeyError(f"unknown env key(s) {unknown}; known keys: {sorted(values)}")
+    env = EnvDict(values, path_to_here=project)
     if overrides:
         env = env._replace_flatten_keys({f"env__{k}": v for k, v in overrides.items()})
     return env
@@ -191,7 +172,33 @@ def main(argv: list[str] | None = None) -> int:
         print("=" * 78, file=sys.stderr)
         return 1
     print(report)
+    print(summary(dag))
     return 0
+
+
+def summary(dag) -> str:
+    """Where the reports are, what the registry did, and how to look at it all."""
+    import json
+
+    lines = ["", "Lifecycle built."]
+    reports, registry = [], None
+    for task in dag.values():
+        keys = task.product.to_json_serializable()
+        if isinstance(keys, dict) and "report" in keys:
+            reports.append(str(task.product["report"]))
+        if isinstance(keys, dict) and "registry" in keys and Path(keys["registry"]).is_file():
+            registry = json.loads(Path(keys["registry"]).read_text())
+    if reports:
+        lines.append(f"  Reports (HTML, code hidden) in {Path(reports[0]).parent}/:")
+        lines += [f"    {Path(r).name}" for r in reports]
+    if registry:
+        verdict = "promoted to champion" if registry["promoted"] else "kept as challenger"
+        lines.append(
+            f"  Model '{registry['model_name']}' version {registry['version']}: {verdict} "
+            f"({registry['reason']}). Champion: version {registry['champion_after']}."
+        )
+    lines.append("  MLflow UI: make ui  (then open http://127.0.0.1:5000)")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -37,11 +37,19 @@ def render_html(notebook: str | Path, html: str | Path, exclude_input: bool = Tr
     return Path(html)
 
 
+def _render_report(product: Any) -> Path | None:
+    keys = product.to_json_serializable()
+    if "nb" not in keys or "report" not in keys:
+        return None
+    nb = Path(str(product["nb"]))
+    return render_html(nb, str(product["report"])) if nb.is_file() else None
+
+
 def on_finish(task: Any, product: Any) -> None:
-    """Attach the rendered report to the MLflow training run it belongs to."""
+    """Render the report (code hidden) and attach it to the MLflow run it belongs to."""
+    report = _render_report(product)
     run_file = _run_file(task)
-    report = product["report"] if "report" in product.to_json_serializable() else None
-    if run_file is None or report is None or not Path(str(report)).is_file():
+    if report is None or run_file is None:
         return
     import mlflow
 
@@ -52,9 +60,4 @@ def on_finish(task: Any, product: Any) -> None:
 
 def on_failure(task: Any, product: Any) -> None:
     """Render the partially executed notebook so the error can be read without Jupyter."""
-    keys = product.to_json_serializable()
-    if "nb" not in keys or "report" not in keys:
-        return
-    nb = Path(str(product["nb"]))
-    if nb.is_file():
-        render_html(nb, str(product["report"]))
+    _render_report(product)

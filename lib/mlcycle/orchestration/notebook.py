@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from mlcycle.orchestration.dag import PIPELINE, find_project
+from mlcycle.orchestration.project import PIPELINE, find_project
 
 _PLACEHOLDER = re.compile(r"{{\s*([\w.]+)\s*}}")
 

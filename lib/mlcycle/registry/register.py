@@ -37,9 +37,19 @@ class RegistrationResult:
 
 def alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
     try:
-        return client.get_model_version_by_alias(name, alias).version
+        return str(client.get_model_version_by_alias(name, alias).version)
     except MlflowException:
         return None
+
+
+def existing_version(client: MlflowClient, name: str, model_uri: str) -> str | None:
+    """The version already registered from this exact model, so reruns do not duplicate it."""
+    matches = [
+        int(mv.version)
+        for mv in client.search_model_versions(f"name = '{name}'")
+        if mv.source == model_uri
+    ]
+    return str(min(matches)) if matches else None
 
 
 def score_version(model_uri: str, X: pd.DataFrame) -> np.ndarray:
@@ -73,7 +83,10 @@ def register_and_promote(
         client.create_registered_model(
             name, description="Binary classifier registered by the mlcycle lifecycle."
         )
-    version = client.create_model_version(name, model_uri, run_id=run_id, tags=tags or {}).version
+    version = existing_version(client, name, model_uri)
+    if version is None:
+        version = client.create_model_version(name, model_uri, run_id=run_id, tags=tags or {})
+        version = version.version
     client.set_registered_model_alias(name, CHALLENGER, version)
 
     challenger_score = float(metric_fn(y_test, score_version(f"models:/{name}/{version}", X_test)))
@@ -90,7 +103,9 @@ def register_and_promote(
                 f"the champion (version {champion_before}) cannot score the current "
                 f"test data ({type(exc).__name__}: {exc}); promote by hand if intended",
             )
-    if champion_before is None or champion_score is not None:
+    if champion_before == str(version):
+        decision = PromotionDecision(True, f"version {version} is already the champion")
+    elif champion_before is None or champion_score is not None:
         decision = decide_promotion(
             metric, challenger_score, champion_score, gate_passed, min_improvement
         )
@@ -109,7 +124,7 @@ def register_and_promote(
         model_name=name,
         version=str(version),
         champion_before=champion_before,
-        champion_after=version if decision.promote else champion_before,
+        champion_after=str(version) if decision.promote else champion_before,
         promoted=decision.promote,
         reason=decision.reason,
         metric=metric,

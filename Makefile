@@ -1,0 +1,74 @@
+# The lifecycle's commands. `make help` lists them. Needs only Python 3.11 on the machine.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 5000
+ENV_FILE ?=
+ARGS ?=
+DATASET ?=
+
+# telemetry of every library off (a user's own setting wins)
+export MLFLOW_DISABLE_TELEMETRY ?= true
+export DO_NOT_TRACK ?= true
+export PLOOMBER_STATS_ENABLED ?= false
+export FEAST_USAGE ?= False
+
+BUILD := $(BIN)/python -m mlcycle.orchestration.dag build \
+	$(if $(ENV_FILE),--env-file $(ENV_FILE)) \
+	$(if $(DATASET),--env--dataset $(abspath $(DATASET))) $(ARGS)
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run rebuild status test lint format lab ui diagram clean
+
+help: ## list the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@echo "  Options: DATASET=path/to/dataset.yaml  ENV_FILE=env.test.yaml  ARGS='--env--KEY VALUE'"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else \
+		"Python 3.11 is required, found " + sys.version.split()[0] + ": set PYTHON=/path/to/python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install the project (done by every target that needs it)
+
+run: $(STAMP) ## run the whole lifecycle (only what changed since the last run)
+	$(BUILD)
+
+rebuild: $(STAMP) ## run every stage again, changed or not
+	$(BUILD) --force
+
+status: $(STAMP) ## show which stages are out of date
+	$(BIN)/python -m mlcycle.orchestration.dag status $(if $(ENV_FILE),--env-file $(ENV_FILE)) $(ARGS)
+
+test: $(STAMP) ## lint, then run the test suite (tiny data, temporary stores)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff: lint and check formatting
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## ruff: fix what can be fixed and format
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+lab: $(STAMP) ## JupyterLab on the notebooks (the .py files open as notebooks)
+	$(BIN)/python -m mlcycle.orchestration.lab_settings
+	$(BIN)/jupyter lab --ServerApp.ip=$(HOST) --notebook-dir=notebooks
+
+ui: $(STAMP) ## MLflow UI on the local tracking store, bound to 127.0.0.1
+	@mkdir -p products
+	$(BIN)/mlflow ui --backend-store-uri $${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/products/mlflow.db} \
+		--host $(HOST) --port $(PORT)
+
+diagram: $(STAMP) ## print the DAG as a Mermaid diagram (paste into README.md)
+	$(BIN)/python -m mlcycle.orchestration.diagram
+
+clean: ## delete everything a build wrote (products/), keeping .venv
+	rm -rf products products-test
