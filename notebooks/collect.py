@@ -1,6 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -20,6 +21,7 @@
 # Left as None, a parameter takes its value from env.yaml (interactive runs) or the build.
 upstream = None
 product = None
+inputs_digest = None  # set by the build: reruns this stage when the lib/ code it imports changes
 dataset = None  # dataset config YAML
 n_customers = None  # generator: number of customers
 snapshot_date = None  # generator: as-of date of the snapshot

@@ -1,6 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -19,6 +20,7 @@
 # %% tags=["parameters"]
 upstream = ["train", "features"]
 product = None
+inputs_digest = None  # set by the build: reruns this stage when the lib/ code it imports changes
 dataset = None  # dataset config YAML
 gate_metric = None  # metric the gate checks (accuracy, roc_auc, f1, log_loss, ...)
 gate_threshold = None  # minimum (maximum for log_loss) value to pass
@@ -29,6 +31,7 @@ from mlcycle.orchestration.notebook import resolve_stage
 resolve_stage("evaluate", globals())
 
 # %%
+# %matplotlib inline
 import mlflow
 import pandas as pd
 from IPython.display import Markdown, display

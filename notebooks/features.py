@@ -1,6 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -20,6 +21,7 @@
 # %% tags=["parameters"]
 upstream = ["validate"]
 product = None
+inputs_digest = None  # set by the build: reruns this stage when the lib/ code it imports changes
 dataset = None  # dataset config YAML
 test_size = None  # fraction of all rows held out for the final test
 valid_size = None  # fraction of all rows for validation (model selection)

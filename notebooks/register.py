@@ -1,6 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -20,6 +21,7 @@
 # %% tags=["parameters"]
 upstream = ["train", "evaluate", "features"]
 product = None
+inputs_digest = None  # set by the build: reruns this stage when the lib/ code it imports changes
 dataset = None  # dataset config YAML
 promotion_metric = None  # metric the challenger must beat the champion on
 min_improvement = None  # margin the challenger must win by

@@ -1,6 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -20,6 +21,7 @@
 # %% tags=["parameters"]
 upstream = ["features"]
 product = None
+inputs_digest = None  # set by the build: reruns this stage when the lib/ code it imports changes
 dataset = None  # dataset config YAML
 products = None  # products folder (holds the default SQLite tracking store)
 experiment = None  # MLflow experiment name ("" = the dataset's name)
@@ -33,6 +35,7 @@ from mlcycle.orchestration.notebook import resolve_stage
 resolve_stage("train", globals())
 
 # %%
+# %matplotlib inline
 import mlflow
 import pandas as pd
 from IPython.display import Markdown, display
@@ -102,7 +105,8 @@ write_json(
 # %%
 display(
     Markdown(
-        f"**MLflow run** `{run.info.run_id}` in experiment `{experiment_name}`; model `{info.model_uri}`"
+        f"**MLflow run** `{run.info.run_id}` in experiment `{experiment_name}`; "
+        f"model `{info.model_uri}`"
     )
 )
 pd.Series(valid_metrics, name="validation").round(4).to_frame()

@@ -14,9 +14,13 @@ SPLITS = ("train", "valid", "test")
 def build_model_table(
     entities: pd.DataFrame, events: pd.DataFrame, config: DatasetConfig
 ) -> pd.DataFrame:
-    """Add the configured event features (as of each row's timestamp) to the entity table."""
+    """Add the configured event features (as of each row's timestamp) to the entity table.
+
+    Numeric features are stored as float, the type the model signature declares, so the saved
+    tables can be fed to the registered model as they are.
+    """
     if not config.event_features:
-        return entities
+        return entities.astype({name: float for name in config.numeric_names})
     unknown = sorted(set(config.event_features) - set(BEHAVIOUR_FEATURES))
     if unknown:
         raise KeyError(
@@ -27,7 +31,8 @@ def build_model_table(
         entities, events.astype({"event_timestamp": "datetime64[ns]"}), config.id, ts
     )
     table = entities.drop(columns=[c for c in config.event_features if c in entities.columns])
-    return pd.concat([table, derived[list(config.event_features)]], axis=1)
+    table = pd.concat([table, derived[list(config.event_features)]], axis=1)
+    return table.astype({name: float for name in config.numeric_names})
 
 
 def split_table(

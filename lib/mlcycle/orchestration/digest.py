@@ -18,19 +18,21 @@ from pathlib import Path
 PACKAGE = "mlcycle"
 
 
-def _imported_modules(tree: ast.AST, current: str | None = None) -> set[str]:
+def _imported_modules(
+    tree: ast.AST, current: str | None = None, package: str = PACKAGE
+) -> set[str]:
     """Dotted names of the package's modules imported by `tree` (absolute and relative)."""
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.split(".")[0] == PACKAGE)
+            found.update(a.name for a in node.names if a.name.split(".")[0] == package)
         elif isinstance(node, ast.ImportFrom):
             if node.level and current:  # relative import inside the package
                 base = current.split(".")[: -node.level]
                 module = ".".join(base + ([node.module] if node.module else []))
             else:
                 module = node.module or ""
-            if module.split(".")[0] != PACKAGE:
+            if module.split(".")[0] != package:
                 continue
             found.add(module)
             # `from mlcycle.x import y` may name a submodule y
@@ -48,10 +50,10 @@ def _module_file(name: str) -> Path | None:
     return Path(spec.origin)
 
 
-def module_closure(source: str) -> dict[str, Path]:
+def module_closure(source: str, package: str = PACKAGE) -> dict[str, Path]:
     """Every package module `source` imports, directly or through other package modules,
     plus the parent packages' __init__ files (they run on import)."""
-    todo = _imported_modules(ast.parse(source))
+    todo = _imported_modules(ast.parse(source), package=package)
     seen: dict[str, Path] = {}
     while todo:
         name = todo.pop()
@@ -64,13 +66,14 @@ def module_closure(source: str) -> dict[str, Path]:
         if path is None:  # an attribute imported with `from x import attr`, not a module
             continue
         seen[name] = path
-        todo |= _imported_modules(ast.parse(path.read_text()), current=name) - seen.keys()
+        tree = ast.parse(path.read_text())
+        todo |= _imported_modules(tree, current=name, package=package) - seen.keys()
     return seen
 
 
-def code_digest(source: str) -> str:
+def code_digest(source: str, package: str = PACKAGE) -> str:
     h = hashlib.sha256()
-    for name, path in sorted(module_closure(source).items()):
+    for name, path in sorted(module_closure(source, package).items()):
         h.update(name.encode())
         h.update(ast.dump(ast.parse(path.read_text())).encode())
     return h.hexdigest()[:16]

@@ -11,9 +11,7 @@ import sys
 from pathlib import Path
 
 OVERRIDES = {
-    "@jupyterlab/docmanager-extension:plugin": {
-        "defaultViewers": {"python": "Jupytext Notebook"}
-    }
+    "@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}
 }
 
 

@@ -1,0 +1,90 @@
+"""Shared fixtures: tiny data, temporary MLflow stores and throwaway project copies.
+
+Nothing here touches the user's products/ or tracking store: MLFLOW_TRACKING_URI is removed
+for the session and every store lives in a pytest temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from mlcycle.config import load_dataset_config
+from mlcycle.data.generator import generate_customers
+from mlcycle.telemetry import disable_telemetry
+
+PROJECT = Path(__file__).resolve().parents[1]
+CHURN_CONFIG = PROJECT / "config" / "datasets" / "churn.yaml"
+
+
+def pytest_configure(config):
+    for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLCYCLE_PROJECT"):
+        os.environ.pop(key, None)
+    disable_telemetry()
+
+
+@pytest.fixture(scope="session")
+def churn_config():
+    return load_dataset_config(CHURN_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def tiny_data():
+    return generate_customers(400, snapshot_date="2026-06-30", seed=7)
+
+
+@pytest.fixture
+def mlflow_store(tmp_path):
+    """A fresh SQLite tracking store and registry, restored afterwards."""
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    before = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    yield uri
+    mlflow.set_tracking_uri(before)
+    mlflow.set_registry_uri(before)
+
+
+def copy_project(dest: Path) -> Path:
+    """The project's sources in `dest`, with env.test.yaml folded into env.yaml, so builds and
+    interactive runs there use tiny data and write under dest/products."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("pipeline.yaml", "notebooks", "config"):
+        src = PROJECT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("*.ipynb", ".*"))
+        else:
+            shutil.copy(src, dest / name)
+    env = yaml.safe_load((PROJECT / "env.yaml").read_text())
+    env.update(yaml.safe_load((PROJECT / "env.test.yaml").read_text()))
+    env["products"] = "{{here}}/products"
+    (dest / "env.yaml").write_text(yaml.safe_dump(env, sort_keys=False))
+    return dest
+
+
+def build(project: Path, force: bool = False, **overrides) -> dict[str, bool]:
+    """Build the project in-process; returns {task: ran?}. Raises DAGBuildError on failure."""
+    from mlcycle.orchestration.dag import make_dag
+    from ploomber.executors import Serial
+
+    dag = make_dag(
+        project,
+        overrides={k: str(v) for k, v in overrides.items()},
+        executor=Serial(build_in_subprocess=False),
+    )
+    report = dag.build(force=force, show_progress=False).to_dict()
+    return dict(zip(report["name"], report["Ran?"], strict=True))
+
+
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory):
+    """A project copy built once on tiny data; tests that rebuild it restore what they change."""
+    project = copy_project(tmp_path_factory.mktemp("built") / "project")
+    ran = build(project)
+    assert all(ran.values()), ran
+    return project

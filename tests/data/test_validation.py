@@ -1,0 +1,151 @@
+import numpy as np
+import pandas as pd
+import pytest
+from mlcycle.config import parse_dataset_config
+from mlcycle.data.validation import DataValidationError, validate, validate_events
+
+RAW = {
+    "name": "shop",
+    "source": {"path": "x.csv"},
+    "id": "cid",
+    "timestamp": "ts",
+    "target": {"column": "left"},
+    "features": {
+        "numeric": {"age": {"min": 18, "max": 100}, "spend": {"min": 0, "nullable": False}},
+        "categorical": {"plan": {"values": ["basic", "pro"]}, "region": {}},
+    },
+}
+
+
+def config(**change):
+    return parse_dataset_config({**RAW, **change}, "shop.yaml")
+
+
+def frame(n=6, **cols):
+    base = {
+        "cid": [f"c{i}" for i in range(n)],
+        "ts": ["2026-01-01"] * n,
+        "age": [30 + i for i in range(n)],
+        "spend": [10.0 * i for i in range(n)],
+        "plan": ["basic", "pro"] * (n // 2),
+        "region": ["n"] * n,
+        "left": [0, 1] * (n // 2),
+    }
+    base.update(cols)
+    return pd.DataFrame(base)
+
+
+def test_clean_data_passes_and_is_type_normalised():
+    df, report = validate(frame(), config())
+    assert report.passed, report.message()
+    assert df["left"].dtype == int
+    assert df["age"].dtype == float
+    assert pd.api.types.is_datetime64_any_dtype(df["ts"])
+    report.raise_if_failed()  # does not raise
+
+
+def test_generated_data_passes_the_builtin_config(churn_config, tiny_data):
+    _, report = validate(tiny_data.customers, churn_config)
+    assert report.passed, report.message()
+    assert not validate_events(tiny_data.events, churn_config.id)
+
+
+def test_numbers_stored_as_text_are_fixed_by_policy_and_reported():
+    df, report = validate(frame(age=["30", " ", "", " 41 ", 50, None]), config())
+    assert report.passed, report.message()
+    assert df["age"].iloc[[0, 3, 4]].tolist() == [30.0, 41.0, 50.0]
+    assert df["age"].iloc[[1, 2, 5]].isna().all()
+    assert "'age': 2 blank text value(s) treated as missing" in report.fixes
+    assert "'age': 2 number(s) stored as text converted" in report.fixes
+
+
+def test_problems_name_column_problem_and_example_rows():
+    df = frame(age=[30, "thirty", 15, 40, 200, 50])
+    _, report = validate(df, config())
+    text = report.message()
+    assert not report.passed
+    assert "column 'age': values that are not numbers; e.g. row 1 (cid='c1'): 'thirty'" in text
+    assert "column 'age': 2 value(s) outside the allowed range [18, 100]" in text
+    assert "row 2 (cid='c2'): 15" in text and "row 4 (cid='c4'): 200" in text
+    with pytest.raises(DataValidationError, match="Data validation failed for dataset 'shop'"):
+        report.raise_if_failed()
+
+
+@pytest.mark.parametrize(
+    "df_change, cfg_change, expected",
+    [
+        (
+            {"spend": [1.0, None, 2, 3, 4, 5]},
+            {},
+            "column 'spend': missing values, but the config says nullable: false",
+        ),
+        (
+            {"plan": ["basic", "gold", "pro", "basic", "pro", "basic"]},
+            {},
+            "column 'plan': values outside the allowed set ['basic', 'pro']: ['gold']",
+        ),
+        (
+            {"cid": ["a", "a", "b", "c", "d", "e"]},
+            {},
+            "column 'cid': duplicate ids (2 rows share an id and timestamp)",
+        ),
+        (
+            {"left": ["no", "yes"] * 3},
+            {},
+            "string labels ['no', 'yes']: name the positive one with 'target.positive'",
+        ),
+        ({"left": [0, 1, 2, 0, 1, 0]}, {}, "column 'left': values other than 0/1"),
+        ({"left": [0] * 6}, {}, "only one class present"),
+        ({"left": [0, 1, None, 0, 1, 0]}, {}, "column 'left': missing target values"),
+        (
+            {"ts": ["2026-01-01", "soon", None, "2026-01-01", "2026-01-01", "2026-01-01"]},
+            {},
+            "column 'ts': missing or unparseable timestamps",
+        ),
+        ({"age": [30, np.inf, 40, 41, 42, 43]}, {}, "column 'age': infinite values"),
+        (
+            {"left": ["churn", "stay"] * 3},
+            {"target": {"column": "left", "positive": "gone"}},
+            "the positive label 'gone' never occurs",
+        ),
+        ({"cid": [None, "b", "c", "d", "e", "f"]}, {}, "column 'cid': 1 missing ids"),
+    ],
+)
+def test_each_problem_is_reported(df_change, cfg_change, expected):
+    _, report = validate(frame(**df_change), config(**cfg_change))
+    assert expected in report.message()
+
+
+def test_missing_columns_are_named_with_their_role():
+    df = frame().drop(columns=["plan", "left"])
+    _, report = validate(df, config())
+    text = report.message()
+    assert "column 'left': missing from the data (the config names it as target)" in text
+    assert "column 'plan': missing from the data (the config names it as feature)" in text
+
+
+def test_string_and_boolean_targets_are_normalised():
+    df, report = validate(
+        frame(left=["stay", "churn"] * 3), config(target={"column": "left", "positive": "churn"})
+    )
+    assert report.passed and df["left"].tolist() == [0, 1] * 3
+    assert any("'churn' -> 1" in f for f in report.fixes)
+    df, report = validate(frame(left=[True, False] * 3), config())
+    assert report.passed and df["left"].tolist() == [1, 0] * 3
+
+
+def test_extra_columns_are_noted_not_silently_dropped():
+    _, report = validate(frame(notes=["x"] * 6), config())
+    assert report.passed
+    assert "columns not in the config, ignored: ['notes']" in report.notes
+    assert report.to_dict()["notes"] == report.notes
+
+
+def test_event_log_schema():
+    events = pd.DataFrame(
+        {"cid": ["a"], "event_timestamp": ["nope"], "event_type": ["purchase"], "amount": [1.0]}
+    )
+    problems = validate_events(events, "cid")
+    assert "unparseable event timestamps" in str(problems[0])
+    problems = validate_events(events.drop(columns=["amount"]), "cid")
+    assert str(problems[0]) == "column 'amount': missing from the event log"

@@ -1,0 +1,62 @@
+import pandas as pd
+import pytest
+from mlcycle.config import parse_dataset_config
+from mlcycle.features.table import build_model_table, split_table
+
+
+def test_model_table_adds_the_configured_event_features(churn_config, tiny_data):
+    table = build_model_table(tiny_data.customers, tiny_data.events, churn_config)
+    assert set(churn_config.feature_names) <= set(table.columns)
+    assert len(table) == len(tiny_data.customers)
+    assert table["total_purchases"].sum() == (tiny_data.events["event_type"] == "purchase").sum()
+    assert all(table[c].dtype == float for c in churn_config.numeric_names)
+
+
+def test_without_event_features_the_table_is_unchanged():
+    cfg = parse_dataset_config(
+        {
+            "name": "s",
+            "source": {"path": "x.csv"},
+            "id": "i",
+            "target": "y",
+            "features": {"numeric": ["a"]},
+        }
+    )
+    table = pd.DataFrame({"i": [1], "a": [2.0], "y": [0]})
+    got = build_model_table(table, pd.DataFrame(), cfg)
+    pd.testing.assert_frame_equal(got, table.astype({"a": float}))
+
+
+def test_unknown_event_feature_is_named(churn_config, tiny_data):
+    cfg = parse_dataset_config(
+        {
+            "name": "s",
+            "source": {"generator": "customer_churn"},
+            "id": "customer_id",
+            "timestamp": "snapshot_ts",
+            "target": "churned",
+            "features": {"numeric": ["weird"]},
+            "event_features": ["weird"],
+        }
+    )
+    with pytest.raises(KeyError, match=r"event_features \['weird'\] cannot be derived"):
+        build_model_table(tiny_data.customers, tiny_data.events, cfg)
+
+
+def test_split_is_disjoint_complete_and_stratified(tiny_data):
+    df = tiny_data.customers
+    parts = split_table(df, "churned", test_size=0.2, valid_size=0.1, seed=1)
+    ids = [set(p["customer_id"]) for p in parts.values()]
+    assert sum(map(len, ids)) == len(df) and set.union(*ids) == set(df["customer_id"])
+    assert len(parts["test"]) == 80 and len(parts["valid"]) == 40
+    rate = df["churned"].mean()
+    for part in parts.values():
+        assert abs(part["churned"].mean() - rate) < 0.05
+    again = split_table(df, "churned", test_size=0.2, valid_size=0.1, seed=1)
+    assert again["test"].index.equals(parts["test"].index)
+
+
+@pytest.mark.parametrize("test_size, valid_size", [(0, 0.1), (0.5, 0.5), (1.2, 0)])
+def test_bad_fractions_are_refused(tiny_data, test_size, valid_size):
+    with pytest.raises(ValueError, match="bad split fractions"):
+        split_table(tiny_data.customers, "churned", test_size, valid_size)

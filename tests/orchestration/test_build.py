@@ -1,0 +1,185 @@
+"""The whole DAG built for real on tiny data: MLflow, registry, reports and incremental builds.
+
+The project copy is built once (conftest.built_project); each test starts by bringing it back
+to a built state, so the tests do not depend on their order.
+"""
+
+import json
+import re
+
+import mlflow
+import pytest
+from ploomber.exceptions import DAGBuildError
+
+from tests.conftest import build
+
+pytestmark = pytest.mark.dag
+TASKS = ["collect", "validate", "features", "train", "evaluate", "register"]
+
+
+def products(project):
+    return project / "products"
+
+
+def client_for(project):
+    uri = f"sqlite:///{products(project) / 'mlflow.db'}"
+    return mlflow.MlflowClient(uri, registry_uri=uri), uri
+
+
+def test_build_tracks_evaluates_registers_and_reports(built_project):
+    out = products(built_project)
+    run_info = json.loads((out / "model" / "run.json").read_text())
+    client, uri = client_for(built_project)
+    run = client.get_run(run_info["run_id"])
+    assert run.info.status == "FINISHED"
+    assert run.data.params["model_family"] == "random_forest"
+    assert run.data.params["model.n_estimators"] == "30"
+    for name in (
+        "valid_accuracy",
+        "valid_roc_auc",
+        "test_accuracy",
+        "test_roc_auc",
+        "test_log_loss",
+    ):
+        assert 0 <= run.data.metrics[name] <= 1 or name.endswith("log_loss")
+    tags = run.data.tags
+    assert re.fullmatch(r"[0-9a-f]{40}(-dirty)?|unknown", tags["lineage.git_commit"])
+    assert len(tags["lineage.data_fingerprint"]) == 16
+    assert tags["gate.passed"] == "true"
+    assert {i.dataset.name for i in run.inputs.dataset_inputs} == {
+        "customer_churn-train",
+        "customer_churn-valid",
+    }
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
+    assert {
+        "plots/feature_importance.png",
+        "plots/roc.png",
+        "plots/calibration.png",
+        "plots/confusion_matrix.png",
+    } <= artifacts
+    reports = {a.path for a in client.list_artifacts(run.info.run_id, "reports")}
+    assert {"reports/train.html", "reports/evaluate.html", "reports/register.html"} <= reports
+
+    metrics = json.loads((out / "model" / "metrics.json").read_text())
+    assert metrics["gate"] == {
+        "metric": "accuracy",
+        "value": metrics["metrics"]["accuracy"],
+        "threshold": 0.75,
+        "passed": True,
+    }
+    assert metrics["metrics"]["accuracy"] == pytest.approx(run.data.metrics["test_accuracy"])
+
+    registry = json.loads((out / "model" / "registry.json").read_text())
+    assert registry["promoted"] and registry["champion_after"] == registry["version"]
+    mv = client.get_model_version_by_alias("customer_churn", "champion")
+    assert str(mv.version) == registry["version"] and mv.run_id == run.info.run_id
+    assert mv.tags["lineage.data_fingerprint"] == tags["lineage.data_fingerprint"]
+    mlflow.set_registry_uri(uri)
+    mlflow.set_tracking_uri(uri)
+    test = __import__("pandas").read_parquet(out / "data" / "features" / "test.parquet")
+    # the saved test table goes straight into the champion, which answers with probabilities
+    proba = mlflow.pyfunc.load_model("models:/customer_churn@champion").predict(test.head(4))
+    assert proba.shape == (4, 2) and abs(proba.sum(axis=1) - 1).max() < 1e-9
+
+    for task in TASKS:  # every stage: executed notebook and an HTML report with code hidden
+        assert (out / "notebooks" / f"{task}.ipynb").is_file()
+        html = (out / "reports" / f"{task}.html").read_text()
+        assert "resolve_stage(" not in html  # inputs excluded
+        assert "jp-OutputArea" in html
+    assert "<img" in (out / "reports" / "evaluate.html").read_text()  # plots embedded
+
+
+def test_second_build_executes_nothing(built_project):
+    build(built_project)
+    assert not any(build(built_project).values())
+
+
+def test_editing_a_notebook_reruns_it_and_what_depends_on_it(built_project):
+    build(built_project)
+    nb = built_project / "notebooks" / "evaluate.py"
+    original = nb.read_text()
+    try:
+        nb.write_text(original + "\n# %%\nprint('an extra look at the test set')\n")
+        ran = build(built_project)
+        assert ran == {
+            "collect": False,
+            "validate": False,
+            "features": False,
+            "train": False,
+            "evaluate": True,
+            "register": True,
+        }
+    finally:
+        nb.write_text(original)
+        build(built_project)
+
+
+def test_a_lib_change_reruns_the_tasks_that_import_it(built_project, monkeypatch):
+    """The digest of what a notebook imports is a task param: when it changes, Ploomber reruns
+    the task. (tests/orchestration/test_digest.py proves real code edits change the digest.)"""
+    import mlcycle.orchestration.dag as dag_module
+
+    build(built_project)
+    real = dag_module.inputs_digest
+
+    def edited_training_code(notebook, files=()):
+        digest = real(notebook, files)
+        return digest + "-edited" if notebook.name == "train.py" else digest
+
+    monkeypatch.setattr(dag_module, "inputs_digest", edited_training_code)
+    ran = build(built_project)
+    assert ran == {
+        "collect": False,
+        "validate": False,
+        "features": False,
+        "train": True,
+        "evaluate": True,
+        "register": True,
+    }
+    monkeypatch.undo()
+    build(built_project)
+
+
+def test_a_worse_challenger_is_registered_but_not_promoted(built_project):
+    build(built_project)
+    client, _ = client_for(built_project)
+    champion = str(client.get_model_version_by_alias("customer_churn", "champion").version)
+    try:
+        build(built_project, model_params={"n_estimators": 1, "max_depth": 1}, gate_threshold=0.5)
+        registry = json.loads((products(built_project) / "model" / "registry.json").read_text())
+        assert not registry["promoted"]
+        assert "does not beat champion" in registry["reason"]
+        assert (
+            str(client.get_model_version_by_alias("customer_churn", "champion").version) == champion
+        )
+        challenger = str(client.get_model_version_by_alias("customer_churn", "challenger").version)
+        assert challenger == registry["version"] != champion
+    finally:
+        build(built_project)
+
+
+def test_a_failed_gate_stops_the_build_before_registering(built_project):
+    build(built_project)
+    out = products(built_project)
+    registry_before = (out / "model" / "registry.json").read_text()
+    with pytest.raises(DAGBuildError) as err:
+        build(built_project, gate_threshold=0.99)
+    message = str(err.value) + "".join(str(e) for e in _chain(err.value))
+    assert re.search(
+        r"Quality gate failed: accuracy = 0\.\d{4} on the test set is below the "
+        r"threshold 0\.99",
+        message,
+    )
+    metrics = json.loads((out / "model" / "metrics.json").read_text())
+    assert metrics["gate"]["passed"] is False and metrics["gate"]["threshold"] == 0.99
+    assert (out / "model" / "registry.json").read_text() == registry_before  # register never ran
+    assert (
+        "QualityGateFailed" in (out / "reports" / "evaluate.html").read_text()
+    )  # readable failure
+    build(built_project)
+
+
+def _chain(exc):
+    while exc is not None:
+        yield exc
+        exc = exc.__cause__ or exc.__context__

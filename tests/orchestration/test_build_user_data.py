@@ -1,0 +1,121 @@
+"""The lifecycle on a user's own table, described only by a dataset config."""
+
+import json
+
+import mlflow
+import pandas as pd
+import pytest
+import yaml
+from mlcycle.data.generator import generate_customers
+from mlcycle.features.behaviour import make_behaviour_features
+from ploomber.exceptions import DAGBuildError
+
+from tests.conftest import build, copy_project
+
+pytestmark = pytest.mark.dag
+
+
+def user_table(n=1200, seed=11) -> pd.DataFrame:
+    """A static CSV-like table with other column names, string ids and string labels."""
+    data = generate_customers(n, seed=seed)
+    feats = make_behaviour_features(data.customers, data.events, "customer_id", "snapshot_ts")
+    df = pd.concat([data.customers, feats], axis=1)
+    return pd.DataFrame(
+        {
+            "account": "acct-" + df["customer_id"].str[1:],
+            "years_old": df["age"],
+            "yearly_income": df["income"],
+            "months_active": df["tenure_months"],
+            "bill": df["monthly_charges"],
+            "recent_orders": df["purchases_90d"],
+            "tickets": df["support_contacts_90d"],
+            "contract_kind": df["contract"],
+            "paid_with": df["payment_method"],
+            "status": df["churned"].map({1: "left", 0: "stayed"}),
+        }
+    )
+
+
+def write_user_project(tmp_path, table: pd.DataFrame, fmt="csv"):
+    project = copy_project(tmp_path / "project")
+    data = tmp_path / "user" / f"accounts.{fmt}"
+    data.parent.mkdir()
+    table.to_csv(data, index=False) if fmt == "csv" else table.to_parquet(data, index=False)
+    config = {
+        "name": "accounts",
+        "source": {"path": data.name},
+        "id": "account",
+        "target": {"column": "status", "positive": "left"},
+        "features": {
+            "numeric": {
+                "years_old": {"min": 18, "max": 100},
+                "yearly_income": {"min": 0},
+                "months_active": {"min": 0},
+                "bill": {"min": 0},
+                "recent_orders": {"min": 0},
+                "tickets": {"min": 0},
+            },
+            "categorical": {"contract_kind": {}, "paid_with": {}},
+        },
+    }
+    path = data.parent / "accounts.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return project, path
+
+
+def test_a_user_csv_with_string_labels_and_ids_runs_end_to_end(tmp_path):
+    project, config = write_user_project(tmp_path, user_table())
+    ran = build(project, dataset=config)
+    assert all(ran.values()), ran
+    out = project / "products"
+    registry = json.loads((out / "model" / "registry.json").read_text())
+    assert registry["model_name"] == "accounts" and registry["promoted"]
+    uri = f"sqlite:///{out / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    assert mlflow.get_experiment_by_name("accounts") is not None  # experiment named for the data
+    test = pd.read_parquet(out / "data" / "features" / "test.parquet")
+    assert test["account"].str.startswith("acct-").all()
+    assert set(test["status"]) == {0, 1}  # 'left' -> 1
+    proba = mlflow.pyfunc.load_model("models:/accounts@champion").predict(test.head(3))
+    assert proba.shape == (3, 2)
+    summary = json.loads((out / "data" / "validated" / "validation.json").read_text())
+    assert "'status': 'left' -> 1, other label -> 0" in " ".join(summary["fixes"])
+
+    # editing the dataset config in place reruns the pipeline from the start
+    cfg = yaml.safe_load(config.read_text())
+    cfg["features"]["numeric"]["bill"]["max"] = 10_000
+    config.write_text(yaml.safe_dump(cfg))
+    assert build(project, dataset=config)["collect"]
+
+
+def test_bad_data_stops_the_build_at_validation_with_a_clear_message(tmp_path):
+    table = user_table(400)
+    table.loc[3, "years_old"] = 7
+    table.loc[5, "bill"] = "lots"
+    table["years_old"] = table["years_old"].astype(object)
+    table.loc[8, "years_old"] = "  "  # fixable by policy: becomes missing
+    project, config = write_user_project(tmp_path, table)
+    with pytest.raises(DAGBuildError) as err:
+        build(project, dataset=config)
+    text = "".join(str(e) for e in _chain(err.value))
+    assert "Data validation failed for dataset 'accounts'" in text
+    assert "column 'years_old': 1 value(s) outside the allowed range [18, 100]" in text
+    assert "row 3 (account='acct-0000004'): '7'" in text  # the raw value, as in the file
+    assert (
+        "column 'bill': values that are not numbers; e.g. row 5 (account='acct-0000006'): 'lots'"
+        in text
+    )
+    out = project / "products"
+    summary = json.loads((out / "data" / "validated" / "validation.json").read_text())
+    assert not summary["passed"] and len(summary["problems"]) == 2
+    assert "'years_old': 1 blank text value(s) treated as missing" in summary["fixes"]
+    assert not (out / "data" / "validated" / "entities.parquet").exists()  # nothing passed on
+    assert not (out / "data" / "features").exists()  # nothing downstream ran
+    assert "DataValidationError" in (out / "reports" / "validate.html").read_text()
+
+
+def _chain(exc):
+    while exc is not None:
+        yield exc
+        exc = exc.__cause__ or exc.__context__

@@ -1,0 +1,76 @@
+import sys
+import textwrap
+
+import pytest
+from mlcycle.orchestration.digest import code_digest, files_digest, inputs_digest, module_closure
+
+
+@pytest.fixture
+def package(tmp_path, monkeypatch):
+    """A throwaway package `pkgx`: a imports b (relatively), c stands alone."""
+    root = tmp_path / "pkgx"
+    (root / "sub").mkdir(parents=True)
+    (root / "__init__.py").write_text("")
+    (root / "sub" / "__init__.py").write_text("")
+    (root / "a.py").write_text("from .sub import b\n\ndef fa():\n    return b.fb()\n")
+    (root / "sub" / "b.py").write_text("def fb():\n    return 1\n")
+    (root / "c.py").write_text("import os\n\ndef fc():\n    return 2\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield root
+    for name in [m for m in sys.modules if m.startswith("pkgx")]:
+        del sys.modules[name]
+
+
+def test_closure_follows_imports_transitively(package):
+    assert sorted(module_closure("from pkgx import a", "pkgx")) == [
+        "pkgx",
+        "pkgx.a",
+        "pkgx.sub",
+        "pkgx.sub.b",
+    ]
+    assert sorted(module_closure("import pkgx.c as c", "pkgx")) == ["pkgx", "pkgx.c"]
+    assert module_closure("import os, json", "pkgx") == {}
+
+
+def test_code_edit_changes_the_digest_of_importers_only(package):
+    uses_a, uses_c = "from pkgx import a", "from pkgx.c import fc"
+    before_a, before_c = code_digest(uses_a, "pkgx"), code_digest(uses_c, "pkgx")
+    (package / "sub" / "b.py").write_text("def fb():\n    return 42\n")
+    assert code_digest(uses_a, "pkgx") != before_a  # a imports b
+    assert code_digest(uses_c, "pkgx") == before_c  # c does not
+
+
+def test_comments_and_formatting_do_not_count(package):
+    before = code_digest("from pkgx import c", "pkgx")
+    (package / "c.py").write_text(
+        textwrap.dedent("""
+        import os   # the os module
+
+
+        def fc():
+            # still two
+            return 2
+    """)
+    )
+    assert code_digest("from pkgx import c", "pkgx") == before
+
+
+def test_file_contents_count(tmp_path):
+    cfg = tmp_path / "d.yaml"
+    cfg.write_text("a: 1")
+    before = files_digest([cfg, "s3://bucket/x.csv"])
+    assert files_digest([cfg, "s3://bucket/x.csv"]) == before
+    cfg.write_text("a: 2")
+    assert files_digest([cfg, "s3://bucket/x.csv"]) != before
+
+
+def test_real_notebooks_depend_on_what_they_import():
+    from pathlib import Path
+
+    nb = Path(__file__).parents[2] / "notebooks"
+    train = module_closure((nb / "train.py").read_text())
+    collect = module_closure((nb / "collect.py").read_text())
+    assert "mlcycle.training.train" in train and "mlcycle.training.train" not in collect
+    assert "mlcycle.data.generator" in collect and "mlcycle.data.generator" not in train
+    assert "mlcycle.orchestration.dag" not in train  # build tooling edits rerun nothing
+    assert inputs_digest(nb / "train.py") != inputs_digest(nb / "collect.py")

@@ -1,0 +1,50 @@
+import pytest
+from mlcycle.orchestration.dag import DIGEST_PARAM, make_dag
+from mlcycle.orchestration.notebook import pipeline_tasks, resolve_stage
+
+from tests.conftest import PROJECT
+
+
+def test_interactive_resolution_matches_ploomber_for_every_task():
+    """Paths and params a notebook resolves by itself are exactly what a build injects."""
+    dag = make_dag(PROJECT)
+    ours = pipeline_tasks(PROJECT)
+    assert list(ours) == list(dag)
+    for name, task in dag.items():
+        assert ours[name]["product"] == {
+            k: str(v) for k, v in task.product.to_json_serializable().items()
+        }
+        params = {k: v for k, v in task.params.to_dict().items() if k != DIGEST_PARAM}
+        assert ours[name]["params"] == params, name
+        assert sorted(ours[name]["params"]) == sorted(params)
+
+
+def test_resolve_stage_fills_paths_and_unset_params(monkeypatch):
+    monkeypatch.chdir(PROJECT / "notebooks")
+    ns = {
+        "upstream": ["features"],
+        "product": None,
+        "model_family": "logistic_regression",
+        "experiment": None,
+    }
+    resolve_stage("train", ns)
+    tasks = pipeline_tasks(PROJECT)
+    assert ns["upstream"] == {"features": tasks["features"]["product"]}
+    assert ns["product"]["run"].endswith("products/model/run.json")
+    assert ns["model_family"] == "logistic_regression"  # set in the notebook: kept
+    assert ns["experiment"] == tasks["train"]["params"]["experiment"]  # None: from env.yaml
+    assert ns["dataset"].endswith("config/datasets/churn.yaml")
+
+
+def test_resolve_stage_leaves_a_build_alone():
+    ns = {"upstream": {"x": {}}, "product": {"nb": "somewhere.ipynb"}, "seed": 1}
+    resolve_stage("collect", ns)
+    assert ns == {"upstream": {"x": {}}, "product": {"nb": "somewhere.ipynb"}, "seed": 1}
+
+
+def test_resolve_stage_names_unknown_tasks(monkeypatch):
+    monkeypatch.chdir(PROJECT)
+    with pytest.raises(KeyError, match="no task named 'trian'"):
+        resolve_stage("trian", {"product": None})
+    with pytest.raises(KeyError, match=r"upstream \['nope'\]"):
+        resolve_stage("train", {"product": None, "upstream": ["nope"]})

@@ -1,0 +1,68 @@
+import mlflow
+import pytest
+from mlcycle.features.table import build_model_table
+from mlcycle.registry.register import CHALLENGER, CHAMPION, alias_version, register_and_promote
+from mlcycle.training.metrics import classification_metrics
+from mlcycle.training.train import features_and_target, fit, log_probability_model
+
+
+@pytest.fixture(scope="module")
+def data(churn_config, tiny_data):
+    table = build_model_table(tiny_data.customers, tiny_data.events, churn_config)
+    return table.iloc[:300], features_and_target(table.iloc[300:], churn_config)
+
+
+def logged(config, train, params):
+    model = fit(train, config, "random_forest", params)
+    with mlflow.start_run() as run:
+        info = log_probability_model(model, features_and_target(train, config).X)
+    return info.model_uri, run.info.run_id
+
+
+def register(client, config, uri, run_id, test, gate_passed=True):
+    return register_and_promote(
+        client,
+        uri,
+        "churn",
+        run_id,
+        test.X,
+        test.y,
+        metric_fn=lambda y, p: classification_metrics(y, p)["roc_auc"],
+        metric="roc_auc",
+        gate_passed=gate_passed,
+        tags={"lineage.x": "1"},
+    )
+
+
+def test_first_promoted_then_worse_refused_then_better_promoted(churn_config, data, mlflow_store):
+    train, test = data
+    client = mlflow.MlflowClient()
+    good_uri, good_run = logged(churn_config, train, {"n_estimators": 30})
+    first = register(client, churn_config, good_uri, good_run, test)
+    assert first.promoted and first.version == "1" and first.champion_after == "1"
+
+    weak_uri, weak_run = logged(churn_config, train, {"n_estimators": 1, "max_depth": 1})
+    second = register(client, churn_config, weak_uri, weak_run, test)
+    assert not second.promoted
+    assert second.challenger_score < second.champion_score
+    assert alias_version(client, "churn", CHAMPION) == "1"
+    assert alias_version(client, "churn", CHALLENGER) == "2"
+    tags = client.get_model_version("churn", "2").tags
+    assert tags["promotion.decision"] == "not promoted" and tags["lineage.x"] == "1"
+
+    # the champion answers by alias with probabilities
+    proba = mlflow.pyfunc.load_model("models:/churn@champion").predict(test.X.head(3))
+    assert proba.shape == (3, 2)
+
+    # registering the same model again reuses its version instead of duplicating it
+    again = register(client, churn_config, good_uri, good_run, test)
+    assert again.version == "1" and "already the champion" in again.reason
+    assert len(client.search_model_versions("name = 'churn'")) == 2
+
+
+def test_gate_failure_registers_but_never_promotes(churn_config, data, mlflow_store):
+    train, test = data
+    client = mlflow.MlflowClient()
+    uri, run = logged(churn_config, train, {"n_estimators": 5})
+    result = register(client, churn_config, uri, run, test, gate_passed=False)
+    assert not result.promoted and alias_version(client, "churn", CHAMPION) is None

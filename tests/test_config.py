@@ -1,0 +1,61 @@
+import pytest
+from mlcycle.config import LOAD_TIME_COLUMN, ConfigError, load_dataset_config, parse_dataset_config
+
+BASE = {
+    "name": "shop",
+    "source": {"path": "data.csv"},
+    "id": "cid",
+    "target": {"column": "left", "positive": "yes"},
+    "features": {"numeric": {"age": {"min": 0, "max": 120}}, "categorical": ["plan"]},
+}
+
+
+def test_builtin_config_describes_the_generator(churn_config):
+    assert churn_config.source.is_generator
+    assert churn_config.id == "customer_id"
+    assert churn_config.timestamp_column == "snapshot_ts"
+    assert set(churn_config.event_features) <= set(churn_config.numeric_names)
+    assert "total_purchases" not in churn_config.table_features
+    assert churn_config.model_name == "customer_churn"
+
+
+def test_relative_source_path_resolves_beside_the_config(tmp_path):
+    cfg = parse_dataset_config(BASE, tmp_path / "cfg" / "shop.yaml")
+    assert cfg.source.path == str((tmp_path / "cfg" / "data.csv").resolve())
+    assert cfg.numeric[0].max == 120
+    assert cfg.categorical_names == ["plan"]
+    assert cfg.timestamp_column == LOAD_TIME_COLUMN  # static table: rows as of load time
+
+
+def test_uri_source_is_kept_as_is(tmp_path):
+    cfg = parse_dataset_config({**BASE, "source": {"path": "s3://bucket/x.parquet"}}, tmp_path)
+    assert cfg.source.path == "s3://bucket/x.parquet"
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"id": None}, "missing required field 'id'"),
+        ({"source": {"nothing": 1}}, "'source' needs either"),
+        ({"features": {"numeric": {"age": {"min": 5, "max": 1}}}}, "min 5 is greater than max 1"),
+        ({"features": {"numeric": ["cid"]}}, "cannot be both a feature and the id"),
+        ({"event_features": ["nope"]}, "must also be numeric features"),
+        ({"features": {}}, "lists no numeric or categorical feature"),
+        ({"source": {"path": "x", "format": "xlsx"}}, "must be csv or parquet"),
+    ],
+)
+def test_bad_config_names_the_field(tmp_path, change, message):
+    raw = {**BASE, **change}
+    raw = {k: v for k, v in raw.items() if v is not None}
+    with pytest.raises(ConfigError, match=message) as err:
+        parse_dataset_config(raw, tmp_path / "shop.yaml")
+    assert "shop.yaml" in str(err.value)
+
+
+def test_missing_and_invalid_files(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_dataset_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_dataset_config(bad)

@@ -1,0 +1,42 @@
+"""nbdev-style hygiene: the committed notebooks are clean sources, not products."""
+
+import ast
+import re
+
+import jupytext
+import pytest
+from jupytext.config import load_jupytext_configuration_file
+from mlcycle.orchestration.notebook import pipeline_tasks
+
+from tests.conftest import PROJECT
+
+NOTEBOOKS = sorted((PROJECT / "notebooks").glob("*.py"))
+TASKS = pipeline_tasks(PROJECT)
+JUPYTEXT = load_jupytext_configuration_file(str(PROJECT / "jupytext.toml"))
+
+
+def test_every_task_has_a_notebook_and_every_notebook_a_task():
+    assert {p.stem for p in NOTEBOOKS} == set(TASKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_clean_and_parameterised(path):
+    text = path.read_text()
+    nb = jupytext.reads(text, fmt="py:percent")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert "parameters" in code[0].metadata.get("tags", []), "first code cell must be `parameters`"
+    assert not any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    declared = {
+        t.id
+        for node in ast.parse(code[0].source).body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+    }
+    assert {"upstream", "product", "inputs_digest"} <= declared
+    # every param the pipeline passes is declared, so interactive runs know about it
+    assert set(TASKS[path.stem]["params"]) <= declared
+    assert f'resolve_stage("{path.stem}", globals())' in text
+    assert not re.search(r"(/work/|/home/|/Users/|/tmp/|[A-Z]:\\\\)", text), "absolute path"
+    # the .py is what JupyterLab saves back: opening and saving changes nothing
+    assert jupytext.writes(nb, fmt="py:percent", config=JUPYTEXT) == text
+    assert len(text.splitlines()) < 150, "a long notebook is a smell: move logic to lib/"
