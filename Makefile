@@ -15,16 +15,17 @@ export MLFLOW_DISABLE_TELEMETRY ?= true
 export DO_NOT_TRACK ?= true
 export PLOOMBER_STATS_ENABLED ?= false
 export FEAST_USAGE ?= False
+export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR ?= false
 
 BUILD := $(BIN)/python -m mlcycle.orchestration.dag build \
 	$(if $(ENV_FILE),--env-file $(ENV_FILE)) \
 	$(if $(DATASET),--env--dataset $(abspath $(DATASET))) $(ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run rebuild status test lint format lab ui diagram clean
+.PHONY: help setup run rebuild status test lint format lab ui example-data diagram clean
 
 help: ## list the commands
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 	@echo "  Options: DATASET=path/to/dataset.yaml  ENV_FILE=env.test.yaml  ARGS='--env--KEY VALUE'"
 
 $(STAMP): pyproject.toml
@@ -66,6 +67,9 @@ ui: $(STAMP) ## MLflow UI on the local tracking store, bound to 127.0.0.1
 	@mkdir -p products
 	$(BIN)/mlflow ui --backend-store-uri $${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/products/mlflow.db} \
 		--host $(HOST) --port $(PORT)
+
+example-data: $(STAMP) ## write an example user CSV for config/datasets/example_user.yaml
+	$(BIN)/python -m mlcycle.data.example products/example
 
 diagram: $(STAMP) ## print the DAG as a Mermaid diagram (paste into README.md)
 	$(BIN)/python -m mlcycle.orchestration.diagram

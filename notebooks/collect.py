@@ -32,12 +32,13 @@ drift_relationship = None
 max_rows = None  # sample a user's table down to this many rows
 
 # %%
-from mlcycle.orchestration.notebook import resolve_stage
+from mlcycle.orchestration.notebook import provenance, resolve_stage
 
 resolve_stage("collect", globals())
 
 # %%
 from IPython.display import Markdown, display
+
 from mlcycle.config import load_dataset_config
 from mlcycle.data.collect import collect
 from mlcycle.data.generator import Drift
@@ -71,3 +72,6 @@ entities.head()
 # %%
 if len(events):
     display(events["event_type"].value_counts().rename("events").to_frame())
+
+# %%
+provenance("collect", inputs_digest)

@@ -26,7 +26,7 @@ gate_metric = None  # metric the gate checks (accuracy, roc_auc, f1, log_loss, .
 gate_threshold = None  # minimum (maximum for log_loss) value to pass
 
 # %%
-from mlcycle.orchestration.notebook import resolve_stage
+from mlcycle.orchestration.notebook import provenance, resolve_stage
 
 resolve_stage("evaluate", globals())
 
@@ -35,6 +35,7 @@ resolve_stage("evaluate", globals())
 import mlflow
 import pandas as pd
 from IPython.display import Markdown, display
+
 from mlcycle.config import load_dataset_config
 from mlcycle.io import read_json, write_json
 from mlcycle.training.gate import enforce_gate, evaluate_gate
@@ -107,3 +108,6 @@ figures["confusion_matrix"]
 # %%
 # stop the build when the model misses the bar
 enforce_gate(gate)
+
+# %%
+provenance("evaluate", inputs_digest)

@@ -28,14 +28,16 @@ valid_size = None  # fraction of all rows for validation (model selection)
 seed = None
 
 # %%
-from mlcycle.orchestration.notebook import resolve_stage
+from mlcycle.orchestration.notebook import provenance, resolve_stage
 
 resolve_stage("features", globals())
 
 # %%
 import pandas as pd
 from IPython.display import Markdown, display
+
 from mlcycle.config import load_dataset_config
+from mlcycle.data.profile import column_profile
 from mlcycle.features.table import build_model_table, split_table
 from mlcycle.io import write_parquet
 
@@ -50,8 +52,11 @@ for name, frame in splits.items():
 # %%
 target = config.target.column
 summary = pd.DataFrame(
-    {name: {"rows": len(f), "positive rate": f[target].mean()} for name, f in splits.items()}
-).T
+    {
+        "rows": {name: len(f) for name, f in splits.items()},
+        "positive rate": {name: round(f[target].mean(), 4) for name, f in splits.items()},
+    }
+)
 display(
     Markdown(
         f"**{len(config.feature_names)} features** "
@@ -61,4 +66,7 @@ display(
 summary
 
 # %%
-table[config.numeric_names].describe().T.round(2)
+column_profile(table, config)
+
+# %%
+provenance("features", inputs_digest)

@@ -27,7 +27,7 @@ promotion_metric = None  # metric the challenger must beat the champion on
 min_improvement = None  # margin the challenger must win by
 
 # %%
-from mlcycle.orchestration.notebook import resolve_stage
+from mlcycle.orchestration.notebook import provenance, resolve_stage
 
 resolve_stage("register", globals())
 
@@ -35,6 +35,7 @@ resolve_stage("register", globals())
 import mlflow
 import pandas as pd
 from IPython.display import Markdown, display
+
 from mlcycle.config import load_dataset_config
 from mlcycle.io import read_json, write_json
 from mlcycle.registry.register import CHAMPION, register_and_promote
@@ -85,3 +86,6 @@ champion now: version {result.champion_after or "none"}.
 # the champion answers through the registry alias, with probabilities
 champion = mlflow.pyfunc.load_model(f"models:/{config.model_name}@{CHAMPION}")
 pd.DataFrame(champion.predict(xy.X.head(5)), columns=["p(0)", "p(1)"]).round(3)
+
+# %%
+provenance("register", inputs_digest)

@@ -30,7 +30,7 @@ model_family = None  # random_forest | hist_gradient_boosting | logistic_regress
 model_params = None  # overrides of the family's defaults
 
 # %%
-from mlcycle.orchestration.notebook import resolve_stage
+from mlcycle.orchestration.notebook import provenance, resolve_stage
 
 resolve_stage("train", globals())
 
@@ -39,6 +39,7 @@ resolve_stage("train", globals())
 import mlflow
 import pandas as pd
 from IPython.display import Markdown, display
+
 from mlcycle.config import load_dataset_config
 from mlcycle.io import write_json
 from mlcycle.tracking import configure_tracking
@@ -62,7 +63,7 @@ experiment_id = configure_tracking(products, experiment_name, tracking_uri)
 # %%
 # a failure inside this block marks the MLflow run FAILED
 with mlflow.start_run(experiment_id=experiment_id, run_name=f"{model_family}") as run:
-    mlflow.set_tags(lineage_tags(config, train))
+    mlflow.set_tags({**lineage_tags(config, train), "lineage.inputs_digest": str(inputs_digest)})
     mlflow.log_params(
         {
             "model_family": model_family,
@@ -113,3 +114,6 @@ pd.Series(valid_metrics, name="validation").round(4).to_frame()
 
 # %%
 fig
+
+# %%
+provenance("train", inputs_digest)

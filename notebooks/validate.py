@@ -25,14 +25,16 @@ inputs_digest = None  # set by the build: reruns this stage when the lib/ code i
 dataset = None  # dataset config YAML
 
 # %%
-from mlcycle.orchestration.notebook import resolve_stage
+from mlcycle.orchestration.notebook import provenance, resolve_stage
 
 resolve_stage("validate", globals())
 
 # %%
 import pandas as pd
 from IPython.display import Markdown, display
+
 from mlcycle.config import load_dataset_config
+from mlcycle.data.profile import column_profile
 from mlcycle.data.validation import validate, validate_events
 from mlcycle.io import write_json, write_parquet
 
@@ -64,4 +66,7 @@ display(
 report.raise_if_failed()
 write_parquet(validated, product["entities"])
 write_parquet(events, product["events"])
-validated.describe(include="all").T
+column_profile(validated, config)
+
+# %%
+provenance("validate", inputs_digest)

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from mlcycle.config import load_dataset_config
 from mlcycle.data.generator import generate_customers
-from mlcycle.telemetry import disable_telemetry
+from mlcycle.environment import apply_quiet_defaults
 
 PROJECT = Path(__file__).resolve().parents[1]
 CHURN_CONFIG = PROJECT / "config" / "datasets" / "churn.yaml"
@@ -23,7 +24,7 @@ CHURN_CONFIG = PROJECT / "config" / "datasets" / "churn.yaml"
 def pytest_configure(config):
     for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLCYCLE_PROJECT"):
         os.environ.pop(key, None)
-    disable_telemetry()
+    apply_quiet_defaults()
 
 
 @pytest.fixture(scope="session")
@@ -69,8 +70,9 @@ def copy_project(dest: Path) -> Path:
 
 def build(project: Path, force: bool = False, **overrides) -> dict[str, bool]:
     """Build the project in-process; returns {task: ran?}. Raises DAGBuildError on failure."""
-    from mlcycle.orchestration.dag import make_dag
     from ploomber.executors import Serial
+
+    from mlcycle.orchestration.dag import make_dag
 
     dag = make_dag(
         project,

@@ -1,4 +1,5 @@
 import pytest
+
 from mlcycle.config import LOAD_TIME_COLUMN, ConfigError, load_dataset_config, parse_dataset_config
 
 BASE = {

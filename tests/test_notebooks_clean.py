@@ -6,8 +6,8 @@ import re
 import jupytext
 import pytest
 from jupytext.config import load_jupytext_configuration_file
-from mlcycle.orchestration.notebook import pipeline_tasks
 
+from mlcycle.orchestration.notebook import pipeline_tasks
 from tests.conftest import PROJECT
 
 NOTEBOOKS = sorted((PROJECT / "notebooks").glob("*.py"))

@@ -26,13 +26,13 @@ def _atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
-def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
-    return _atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
+def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
+    _atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
 
 
-def write_json(data: Any, path: str | Path) -> Path:
+def write_json(data: Any, path: str | Path) -> None:
     text = json.dumps(data, indent=2, sort_keys=True, default=str)
-    return _atomic(path, lambda tmp: tmp.write_text(text + "\n"))
+    _atomic(path, lambda tmp: tmp.write_text(text + "\n"))
 
 
 def read_json(path: str | Path) -> Any:

@@ -6,13 +6,14 @@ otherwise (a shared server, PostgreSQL); never the file store, never the current
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 import mlflow
 from mlflow.tracking import MlflowClient
 
-from mlcycle.telemetry import disable_telemetry
+from mlcycle.environment import apply_quiet_defaults
 
 
 def resolve_tracking_uri(products: str | Path, tracking_uri: str | None = None) -> str:
@@ -29,7 +30,9 @@ def configure_tracking(
     products: str | Path, experiment: str, tracking_uri: str | None = None
 ) -> str:
     """Point MLflow at the store and make sure the experiment exists; returns its id."""
-    disable_telemetry()
+    apply_quiet_defaults()
+    for name in ("mlflow.store.db.utils", "alembic"):  # store creation chatter, not news
+        logging.getLogger(name).setLevel(logging.WARNING)
     uri = resolve_tracking_uri(products, tracking_uri)
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

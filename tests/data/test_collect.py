@@ -1,6 +1,7 @@
 import fsspec
 import pandas as pd
 import pytest
+
 from mlcycle.config import LOAD_TIME_COLUMN, parse_dataset_config
 from mlcycle.data.collect import SourceError, collect, read_table
 

@@ -1,10 +1,11 @@
 import numpy as np
 import pandas as pd
 import pytest
-from mlcycle.data.generator import NEW_PAYMENT, Drift, generate_customers
-from mlcycle.features.behaviour import make_behaviour_features
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+
+from mlcycle.data.generator import NEW_PAYMENT, Drift, generate_customers
+from mlcycle.features.behaviour import make_behaviour_features
 
 
 def test_same_seed_same_data_other_seed_other_data():

@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+
 from mlcycle.config import parse_dataset_config
 from mlcycle.data.validation import DataValidationError, validate, validate_events
 

@@ -1,5 +1,6 @@
 import pandas as pd
 import pytest
+
 from mlcycle.features.behaviour import BEHAVIOUR_FEATURES, make_behaviour_features
 
 SNAP = pd.Timestamp("2026-06-30")

@@ -1,5 +1,6 @@
 import pandas as pd
 import pytest
+
 from mlcycle.config import parse_dataset_config
 from mlcycle.features.table import build_model_table, split_table
 

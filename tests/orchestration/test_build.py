@@ -86,6 +86,8 @@ def test_build_tracks_evaluates_registers_and_reports(built_project):
         html = (out / "reports" / f"{task}.html").read_text()
         assert "resolve_stage(" not in html  # inputs excluded
         assert "jp-OutputArea" in html
+        # no warnings or logs leak into what stakeholders read
+        assert 'data-mime-type="application/vnd.jupyter.stderr"' not in html, task
     assert "<img" in (out / "reports" / "evaluate.html").read_text()  # plots embedded
 
 

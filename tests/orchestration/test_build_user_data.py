@@ -6,34 +6,12 @@ import mlflow
 import pandas as pd
 import pytest
 import yaml
-from mlcycle.data.generator import generate_customers
-from mlcycle.features.behaviour import make_behaviour_features
 from ploomber.exceptions import DAGBuildError
 
+from mlcycle.data.example import user_table
 from tests.conftest import build, copy_project
 
 pytestmark = pytest.mark.dag
-
-
-def user_table(n=1200, seed=11) -> pd.DataFrame:
-    """A static CSV-like table with other column names, string ids and string labels."""
-    data = generate_customers(n, seed=seed)
-    feats = make_behaviour_features(data.customers, data.events, "customer_id", "snapshot_ts")
-    df = pd.concat([data.customers, feats], axis=1)
-    return pd.DataFrame(
-        {
-            "account": "acct-" + df["customer_id"].str[1:],
-            "years_old": df["age"],
-            "yearly_income": df["income"],
-            "months_active": df["tenure_months"],
-            "bill": df["monthly_charges"],
-            "recent_orders": df["purchases_90d"],
-            "tickets": df["support_contacts_90d"],
-            "contract_kind": df["contract"],
-            "paid_with": df["payment_method"],
-            "status": df["churned"].map({1: "left", 0: "stayed"}),
-        }
-    )
 
 
 def write_user_project(tmp_path, table: pd.DataFrame, fmt="csv"):
@@ -64,7 +42,7 @@ def write_user_project(tmp_path, table: pd.DataFrame, fmt="csv"):
 
 
 def test_a_user_csv_with_string_labels_and_ids_runs_end_to_end(tmp_path):
-    project, config = write_user_project(tmp_path, user_table())
+    project, config = write_user_project(tmp_path, user_table(1200))
     ran = build(project, dataset=config)
     assert all(ran.values()), ran
     out = project / "products"

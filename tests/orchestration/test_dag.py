@@ -1,7 +1,7 @@
 import pytest
+
 from mlcycle.orchestration.dag import _root_cause, load_env, parse_overrides
 from mlcycle.orchestration.project import ProjectNotFound, find_project
-
 from tests.conftest import PROJECT
 
 
@@ -44,3 +44,15 @@ def test_root_cause_prefers_the_notebook_exception():
             raise RuntimeError("DAG build failed") from inner
     except RuntimeError as outer:
         assert _root_cause(outer) == "QualityGateFailed: accuracy = 0.5 is below 0.85"
+
+
+def test_root_cause_from_a_subprocess_build_text():
+    text = (
+        "DAG build failed\n---> 55 raise SourceError(...)\nFileNotFoundError: [Errno 2] x\n\n"
+        "DataValidationError: Data validation failed for dataset 'shop'\n  - column 'age': bad\n"
+        "Nothing downstream ran.\n\nploomber.exceptions.TaskBuildError: Error when executing"
+    )
+    assert _root_cause(RuntimeError(text)) == (
+        "DataValidationError: Data validation failed for dataset 'shop'\n  - column 'age': bad\n"
+        "Nothing downstream ran."
+    )

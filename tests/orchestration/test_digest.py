@@ -2,6 +2,7 @@ import sys
 import textwrap
 
 import pytest
+
 from mlcycle.orchestration.digest import code_digest, files_digest, inputs_digest, module_closure
 
 

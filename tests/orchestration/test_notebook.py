@@ -1,7 +1,7 @@
 import pytest
+
 from mlcycle.orchestration.dag import DIGEST_PARAM, make_dag
 from mlcycle.orchestration.notebook import pipeline_tasks, resolve_stage
-
 from tests.conftest import PROJECT
 
 

@@ -1,4 +1,5 @@
 import pytest
+
 from mlcycle.registry.promotion import decide_promotion
 
 

@@ -1,5 +1,6 @@
 import mlflow
 import pytest
+
 from mlcycle.features.table import build_model_table
 from mlcycle.registry.register import CHALLENGER, CHAMPION, alias_version, register_and_promote
 from mlcycle.training.metrics import classification_metrics

@@ -1,4 +1,5 @@
 import pytest
+
 from mlcycle.training.gate import QualityGateFailed, enforce_gate, evaluate_gate
 
 

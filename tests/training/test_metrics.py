@@ -2,6 +2,7 @@ import math
 
 import numpy as np
 import pytest
+
 from mlcycle.training.metrics import (
     calibration_figure,
     classification_metrics,

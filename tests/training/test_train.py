@@ -5,6 +5,7 @@ import mlflow
 import numpy as np
 import pytest
 import yaml
+
 from mlcycle.features.table import build_model_table
 from mlcycle.training.train import (
     features_and_target,

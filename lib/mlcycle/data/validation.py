@@ -249,7 +249,10 @@ def validate(
                     tcol, f"only one class present ({int(target.iloc[0])}); training needs both"
                 )
             )
-        if config.target.positive is not None:
+        already_01 = {str(v) for v in df[tcol].dropna().unique()} <= {"0", "1"}
+        if config.target.positive is not None and not (
+            already_01 and str(config.target.positive) == "1"
+        ):
             fixes.append(f"target '{tcol}': {config.target.positive!r} -> 1, other label -> 0")
         df[tcol] = target.astype("Int64") if null_t.any() else target.astype(int)
 

@@ -9,15 +9,16 @@ summary that names the task and the reason instead of a wall of traceback. Plain
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from mlcycle.environment import apply_quiet_defaults
 from mlcycle.orchestration.digest import inputs_digest
 from mlcycle.orchestration.project import PIPELINE, find_project
-from mlcycle.telemetry import disable_telemetry
 
 DIGEST_PARAM = "inputs_digest"
 
@@ -92,7 +93,7 @@ def make_dag(
     """The DAG from pipeline.yaml, with each task's inputs digest set as a param."""
     from ploomber.spec import DAGSpec
 
-    disable_telemetry()
+    apply_quiet_defaults()
     project = find_project(project)
     env = load_env(project, env_file, overrides)
     dag = DAGSpec(str(project / PIPELINE), env=env).to_dag()
@@ -105,15 +106,28 @@ def make_dag(
     return dag
 
 
+_EXC_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Failed)): ", re.M)
+
+
 def _root_cause(exc: BaseException) -> str:
-    """The innermost meaningful message: the notebook's own exception when there is one."""
+    """The notebook's own exception and message, without Ploomber's wrapping.
+
+    In-process builds keep papermill's exception (ename/evalue) in the chain; subprocess builds
+    only keep text, from which the last non-Ploomber exception line (and its continuation
+    lines, e.g. a validation report) is taken.
+    """
     seen = exc
     while seen is not None:
         ename = getattr(seen, "ename", None)
         if ename:  # papermill's PapermillExecutionError
             return f"{ename}: {seen.evalue}"
         seen = seen.__cause__ or seen.__context__
-    return f"{type(exc).__name__}: {exc}"
+    text = str(exc)
+    starts = [m for m in _EXC_LINE.finditer(text) if not m.group(1).startswith("ploomber.")]
+    if not starts:
+        return f"{type(exc).__name__}: {text.strip()}"
+    tail = text[starts[-1].start() :]
+    return tail.split("\nploomber.exceptions.")[0].strip()
 
 
 def build(
@@ -126,14 +140,10 @@ def build(
     return dag.build(force=force)
 
 
-def failed_tasks(dag) -> list[tuple[str, str]]:
+def failed_tasks(dag) -> list[tuple[str, Any]]:
     from ploomber.constants import TaskStatus
 
-    out = []
-    for name, task in dag.items():
-        if task.exec_status == TaskStatus.Errored:
-            out.append((name, task))
-    return out
+    return [(name, task) for name, task in dag.items() if task.exec_status == TaskStatus.Errored]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,15 +170,13 @@ def main(argv: list[str] | None = None) -> int:
         report = dag.build(force=args.force)
     except DAGBuildError as exc:
         print("\n" + "=" * 78, file=sys.stderr)
-        failures = failed_tasks(dag) or [("?", None)]
-        for name, _task in failures:
+        for name, task in failed_tasks(dag):
+            product = task.product.to_json_serializable()
             print(f"BUILD FAILED at task '{name}'", file=sys.stderr)
+            for key in ("report", "nb"):
+                if key in product:
+                    print(f"  {key}: {product[key]}", file=sys.stderr)
         print(_root_cause(exc), file=sys.stderr)
-        print(
-            "The partially executed notebook (with the error) is under products/notebooks/; "
-            "its HTML under products/reports/.",
-            file=sys.stderr,
-        )
         print("=" * 78, file=sys.stderr)
         return 1
     print(report)

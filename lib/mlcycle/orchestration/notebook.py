@@ -99,3 +99,20 @@ def resolve_stage(name: str, namespace: dict[str, Any]) -> None:
             namespace[key] = value
             filled.append(key)
     print(f"Interactive run of '{name}': paths from {PIPELINE}; params from env.yaml: {filled}")
+
+
+def provenance(name: str, inputs_digest: str | None) -> Any:
+    """A report footer saying what produced it: stage, time, commit and code/inputs digest."""
+    from datetime import UTC, datetime
+
+    from IPython.display import Markdown
+
+    from mlcycle.fingerprint import git_commit
+
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    how = f"build, code and inputs digest `{inputs_digest}`" if inputs_digest else "interactive run"
+    commit = git_commit(Path(__file__).parent)
+    return Markdown(
+        f"<small>Stage `{name}` &middot; {when} &middot; {how} &middot; "
+        f"commit `{commit[:12]}`</small>"
+    )
