@@ -22,18 +22,18 @@ BUILD := $(BIN)/python -m mlcycle.orchestration.dag build \
 	$(if $(DATASET),--env--dataset $(abspath $(DATASET))) $(ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run rebuild status test lint format lab ui example-data diagram clean
+.PHONY: help setup run rebuild status test lint format lab ui example-data diagram lock clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 	@echo "  Options: DATASET=path/to/dataset.yaml  ENV_FILE=env.test.yaml  ARGS='--env--KEY VALUE'"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else \
 		"Python 3.11 is required, found " + sys.version.split()[0] + ": set PYTHON=/path/to/python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
 setup: $(STAMP) ## create .venv and install the project (done by every target that needs it)
@@ -73,6 +73,14 @@ example-data: $(STAMP) ## write an example user CSV for config/datasets/example_
 
 diagram: $(STAMP) ## print the DAG as a Mermaid diagram (paste into README.md)
 	$(BIN)/python -m mlcycle.orchestration.diagram
+
+lock: ## re-resolve pyproject.toml's dependencies into constraints.txt (then run make test)
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip
+	.venv-lock/bin/python -m pip install --quiet -e '.[dev]'
+	( echo "# The versions the test suite passed with; installs use them (make lock renews)."; \
+	  .venv-lock/bin/python -m pip freeze --exclude-editable ) > constraints.txt
+	rm -rf .venv-lock
 
 clean: ## delete everything a build wrote (products/), keeping .venv
 	rm -rf products products-test

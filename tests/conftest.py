@@ -19,12 +19,22 @@ from mlcycle.environment import apply_quiet_defaults
 
 PROJECT = Path(__file__).resolve().parents[1]
 CHURN_CONFIG = PROJECT / "config" / "datasets" / "churn.yaml"
+TRACKING_VARS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 
 
 def pytest_configure(config):
-    for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLCYCLE_PROJECT"):
+    for key in (*TRACKING_VARS, "MLCYCLE_PROJECT"):
         os.environ.pop(key, None)
     apply_quiet_defaults()
+
+
+@pytest.fixture(autouse=True)
+def _no_tracking_uri_leaks():
+    """mlflow.set_tracking_uri() exports MLFLOW_TRACKING_URI; left behind, it would send the
+    notebook kernels of every later build to this test's store."""
+    yield
+    for key in TRACKING_VARS:
+        os.environ.pop(key, None)
 
 
 @pytest.fixture(scope="session")

@@ -175,13 +175,31 @@ def test_a_failed_gate_stops_the_build_before_registering(built_project):
     metrics = json.loads((out / "model" / "metrics.json").read_text())
     assert metrics["gate"]["passed"] is False and metrics["gate"]["threshold"] == 0.99
     assert (out / "model" / "registry.json").read_text() == registry_before  # register never ran
-    assert (
-        "QualityGateFailed" in (out / "reports" / "evaluate.html").read_text()
-    )  # readable failure
-    build(built_project)
+    # the failure is readable in the report
+    assert "QualityGateFailed" in (out / "reports" / "evaluate.html").read_text()
+    # the failed stage is not taken as up to date: the next build runs it again
+    ran = build(built_project)
+    assert ran["evaluate"] and not ran["train"]
+    assert json.loads((out / "model" / "metrics.json").read_text())["gate"]["passed"] is True
 
 
 def _chain(exc):
     while exc is not None:
         yield exc
         exc = exc.__cause__ or exc.__context__
+
+
+def test_a_training_failure_marks_the_mlflow_run_failed(built_project):
+    build(built_project)
+    client, _ = client_for(built_project)
+    with pytest.raises(DAGBuildError) as err:
+        build(built_project, model_params={"n_estimators": -3})
+    assert "n_estimators" in "".join(str(e) for e in _chain(err.value))
+    runs = client.search_runs(
+        [client.get_experiment_by_name("customer_churn").experiment_id],
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    assert runs[0].info.status == "FAILED"
+    assert runs[0].data.params["model.n_estimators"] == "-3"
+    build(built_project)

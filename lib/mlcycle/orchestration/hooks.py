@@ -59,5 +59,8 @@ def on_finish(task: Any, product: Any) -> None:
 
 
 def on_failure(task: Any, product: Any) -> None:
-    """Render the partially executed notebook so the error can be read without Jupyter."""
+    """Render the partially executed notebook so the error can be read without Jupyter, and
+    forget the stage's build metadata: some of its products may now come from the failed run
+    (a failed gate still writes metrics.json), so the next build must run it again."""
     _render_report(product)
+    product.metadata.delete()
