@@ -61,7 +61,8 @@ format: $(STAMP) ## ruff: fix what can be fixed and format
 
 lab: $(STAMP) ## JupyterLab on the notebooks (the .py files open as notebooks)
 	$(BIN)/python -m mlcycle.orchestration.lab_settings
-	$(BIN)/jupyter lab --ServerApp.ip=$(HOST) --notebook-dir=notebooks
+	$(BIN)/jupyter lab --ServerApp.ip=$(HOST) --notebook-dir=notebooks \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 ui: $(STAMP) ## MLflow UI on the local tracking store, bound to 127.0.0.1
 	@mkdir -p products

@@ -1,7 +1,11 @@
-"""Make JupyterLab open the jupytext .py notebooks as notebooks by default.
+"""Make JupyterLab open the jupytext .py notebooks as notebooks, and nothing else meddle.
 
-Writes JupyterLab's settings overrides inside the virtual environment (not the user's home),
-so `make lab` behaves the same for everyone and nothing outside the project changes.
+* JupyterLab's settings overrides: `.py` files open with the Jupytext Notebook viewer.
+* Ploomber's server extensions are switched off: its contents manager injects cells and is
+  unreliable beside jupytext >= 1.17 (STACK-NOTES); the notebooks resolve their own paths.
+
+Everything is written inside the virtual environment (not the user's home), so `make lab`
+behaves the same for everyone and nothing outside the project changes.
 """
 
 from __future__ import annotations
@@ -24,5 +28,19 @@ def write_overrides(prefix: str | Path = sys.prefix) -> Path:
     return path
 
 
+PLOOMBER_EXTENSIONS = ("ploomber", "ploomber_extension")
+
+
+def disable_ploomber_extensions(prefix: str | Path = sys.prefix) -> Path:
+    """Override the package's own enabling file (same name, so it replaces it)."""
+    folder = Path(prefix) / "etc" / "jupyter" / "jupyter_server_config.d"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in PLOOMBER_EXTENSIONS:
+        config = {"ServerApp": {"jpserver_extensions": {name: False}}}
+        (folder / f"{name}.json").write_text(json.dumps(config, indent=2) + "\n")
+    return folder
+
+
 if __name__ == "__main__":
     print(f"JupyterLab settings: {write_overrides()}")
+    print(f"Ploomber's Jupyter extensions disabled in {disable_ploomber_extensions()}")
