@@ -117,38 +117,30 @@ def _coerce_numeric(series: pd.Series) -> tuple[pd.Series, int, int, pd.Series]:
 def _normalise_target(
     series: pd.Series, positive: Any
 ) -> tuple[pd.Series | None, str | None, pd.Series]:
-    """Map the target to 0/1. Returns (values, error, bad-row mask)."""
-    present = series.dropna()
-    labels = sorted({str(v) for v in present.unique()})
+    """Map the target to 0/1 (1 = positive). Returns (values, error, rows to show)."""
+    none = pd.Series(False, index=series.index)
+    present = series.notna()
+    text = series.map(str).where(present)
+    labels = sorted(text.dropna().unique())
     if positive is not None:
-        is_pos = series.map(lambda v: str(v) == str(positive))
-        if str(positive) not in labels:
-            return None, f"the positive label {positive!r} never occurs (labels: {labels})", is_pos
+        pos = str(positive)
+        if pos not in labels:
+            return None, f"the positive label {positive!r} never occurs (labels: {labels})", none
         if len(labels) > 2:
-            others = [x for x in labels if x != str(positive)]
-            return (
-                None,
-                f"expected two labels, found {len(labels)}: {labels}",
-                series.map(lambda v: str(v) not in (str(positive), others[0])) & series.notna(),
-            )
-        return is_pos.astype(int).where(series.notna()), None, pd.Series(False, index=series.index)
-    numeric = pd.to_numeric(series, errors="coerce")
+            negative = text[present & (text != pos)].value_counts().index[0]  # most common
+            odd = present & ~text.isin([pos, negative])
+            return None, f"expected two labels, found {len(labels)}: {labels}", odd
+        return (text == pos).astype(float).where(present), None, none
     if pd.api.types.is_bool_dtype(series) or set(labels) <= {"True", "False"}:
-        values = series.map(lambda v: {"True": 1, "False": 0}.get(str(v)))
-        return values.astype(float), None, pd.Series(False, index=series.index)
-    bad = series.notna() & ~numeric.isin([0, 1])
-    if bad.any():
-        if numeric.isna().all() and len(labels) == 2:
-            return (
-                None,
-                (
-                    f"string labels {labels}: name the positive one with 'target.positive' "
-                    "in the dataset config"
-                ),
-                bad,
-            )
-        return None, "values other than 0/1 (set 'target.positive' for other labels)", bad
-    return numeric, None, bad
+        return text.map({"True": 1.0, "False": 0.0}), None, none
+    numeric = pd.to_numeric(series, errors="coerce")
+    bad = present & ~numeric.isin([0, 1])
+    if not bad.any():
+        return numeric, None, none
+    if numeric.isna().all() and len(labels) == 2:
+        hint = f"string labels {labels}: name the positive one with 'target.positive' in the config"
+        return None, hint, bad
+    return None, "values other than 0/1 (set 'target.positive' for other labels)", bad
 
 
 def validate(

@@ -130,16 +130,6 @@ def _root_cause(exc: BaseException) -> str:
     return tail.split("\nploomber.exceptions.")[0].strip()
 
 
-def build(
-    project: str | Path | None = None,
-    env_file: str | Path | None = None,
-    overrides: dict[str, Any] | None = None,
-    force: bool = False,
-) -> Any:
-    dag = make_dag(project, env_file, overrides)
-    return dag.build(force=force)
-
-
 def failed_tasks(dag) -> list[tuple[str, Any]]:
     from ploomber.constants import TaskStatus
 

@@ -110,7 +110,11 @@ def provenance(name: str, inputs_digest: str | None) -> Any:
     from mlcycle.fingerprint import git_commit
 
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    how = f"build, code and inputs digest `{inputs_digest}`" if inputs_digest else "interactive run"
+    how = (
+        f"code and inputs digest `{inputs_digest}`"
+        if inputs_digest
+        else "no inputs digest (interactive run, or plain `ploomber build`)"
+    )
     commit = git_commit(Path(__file__).parent)
     return Markdown(
         f"<small>Stage `{name}` &middot; {when} &middot; {how} &middot; "

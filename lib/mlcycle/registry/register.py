@@ -92,23 +92,25 @@ def register_and_promote(
     challenger_score = float(metric_fn(y_test, score_version(f"models:/{name}/{version}", X_test)))
     champion_before = alias_version(client, name, CHAMPION)
     champion_score = None
-    if champion_before is not None:
+    if champion_before == str(version):
+        champion_score = challenger_score
+        decision = PromotionDecision(True, f"version {version} is already the champion")
+    elif champion_before is None:
+        decision = decide_promotion(metric, challenger_score, None, gate_passed, min_improvement)
+    else:
         try:
-            champion_score = float(
-                metric_fn(y_test, score_version(f"models:/{name}@{CHAMPION}", X_test))
-            )
+            champion_uri = f"models:/{name}@{CHAMPION}"
+            champion_score = float(metric_fn(y_test, score_version(champion_uri, X_test)))
         except Exception as exc:  # e.g. the champion was trained on other features
             decision = PromotionDecision(
                 False,
-                f"the champion (version {champion_before}) cannot score the current "
-                f"test data ({type(exc).__name__}: {exc}); promote by hand if intended",
+                f"the champion (version {champion_before}) cannot score the current test data "
+                f"({type(exc).__name__}: {exc}); promote by hand if intended",
             )
-    if champion_before == str(version):
-        decision = PromotionDecision(True, f"version {version} is already the champion")
-    elif champion_before is None or champion_score is not None:
-        decision = decide_promotion(
-            metric, challenger_score, champion_score, gate_passed, min_improvement
-        )
+        else:
+            decision = decide_promotion(
+                metric, challenger_score, champion_score, gate_passed, min_improvement
+            )
     if decision.promote:
         client.set_registered_model_alias(name, CHAMPION, version)
     for key, value in {
