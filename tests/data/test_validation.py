@@ -112,7 +112,8 @@ def test_problems_name_column_problem_and_example_rows():
         (
             {"left": ["churn", "stay", "stay", "maybe", "churn", "stay"]},
             {"target": {"column": "left", "positive": "churn"}},
-            "expected two labels, found 3: ['churn', 'maybe', 'stay']; e.g. row 3 (cid='c3'): 'maybe'",
+            "expected two labels, found 3: ['churn', 'maybe', 'stay']; "
+            "e.g. row 3 (cid='c3'): 'maybe'",
         ),
         ({"cid": [None, "b", "c", "d", "e", "f"]}, {}, "column 'cid': 1 missing ids"),
     ],
