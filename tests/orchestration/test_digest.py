@@ -65,6 +65,20 @@ def test_file_contents_count(tmp_path):
     assert files_digest([cfg, "s3://bucket/x.csv"]) != before
 
 
+def test_large_files_count_by_size_and_mtime(tmp_path, monkeypatch):
+    import os
+
+    import mlcycle.orchestration.digest as digest
+
+    monkeypatch.setattr(digest, "CONTENT_HASH_LIMIT", 10)
+    big = tmp_path / "big.csv"
+    big.write_text("a,b\n1,2\n3,4\n")
+    before = files_digest([big])
+    big.write_text("a,b\n1,2\n3,5\n")  # same size: only the mtime tells
+    os.utime(big, ns=(big.stat().st_atime_ns, big.stat().st_mtime_ns + 10**9))
+    assert files_digest([big]) != before
+
+
 def test_real_notebooks_depend_on_what_they_import():
     from pathlib import Path
 

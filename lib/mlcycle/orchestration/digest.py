@@ -79,13 +79,22 @@ def code_digest(source: str, package: str = PACKAGE) -> str:
     return h.hexdigest()[:16]
 
 
+CONTENT_HASH_LIMIT = 64 * 2**20  # larger files count by size and modification time
+
+
 def files_digest(paths: Iterable[str | Path]) -> str:
-    """Content of local files; remote URIs and missing files contribute their name only."""
+    """Content of local files (size and mtime for large ones, so a multi-GB table does not
+    slow every build down); remote URIs and missing files contribute their name only."""
     h = hashlib.sha256()
     for p in paths:
         h.update(str(p).encode())
         path = Path(str(p))
-        if "://" not in str(p) and path.is_file():
+        if "://" in str(p) or not path.is_file():
+            continue
+        stat = path.stat()
+        if stat.st_size > CONTENT_HASH_LIMIT:
+            h.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+        else:
             h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
