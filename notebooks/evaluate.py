@@ -13,12 +13,12 @@
 # ---
 
 # %% [markdown]
-# # 5. Evaluate
+# # 7. Evaluate
 # Score the held-out test set, log the metrics and plots to the training run, and apply the
 # quality gate: below the threshold the build stops and nothing is registered.
 
 # %% tags=["parameters"]
-upstream = ["train", "features"]
+upstream = ["train"]
 product = None
 inputs_digest = None  # set by the build: reruns this stage when the lib/ code it imports changes
 dataset = None  # dataset config YAML
@@ -51,7 +51,7 @@ from mlcycle.training.train import features_and_target
 config = load_dataset_config(dataset)
 run = read_json(upstream["train"]["run"])
 mlflow.set_tracking_uri(run["tracking_uri"])
-test = pd.read_parquet(upstream["features"]["test"])
+test = pd.read_parquet(upstream["train"]["test"])
 xy = features_and_target(test, config)
 model = mlflow.sklearn.load_model(run["model_uri"])
 proba = model.predict_proba(xy.X)[:, 1]

@@ -14,8 +14,9 @@
 
 # %% [markdown]
 # # 3. Features
-# Derive behavioural features from the event log as of each row's timestamp (point in time:
-# no event after a row's timestamp can reach it), then split train / validation / test,
+# Compute the timestamped feature tables the feature store serves: the profile as of each row's
+# timestamp, and behavioural features from the event log as of those times (point in time: no
+# event after a timestamp can reach it). Then assign each label to train / validation / test,
 # stratified on the target.
 
 # %% tags=["parameters"]
@@ -38,35 +39,34 @@ from IPython.display import Markdown, display
 
 from mlcycle.config import load_dataset_config
 from mlcycle.data.profile import column_profile
-from mlcycle.features.table import build_model_table, split_table
+from mlcycle.features.store import feature_tables, label_frame
+from mlcycle.features.table import assign_splits
 from mlcycle.io import write_parquet
 
 config = load_dataset_config(dataset)
 entities = pd.read_parquet(upstream["validate"]["entities"])
 events = pd.read_parquet(upstream["validate"]["events"])
-table = build_model_table(entities, events, config)
-splits = split_table(table, config.target.column, test_size, valid_size, seed)
-for name, frame in splits.items():
-    write_parquet(frame, product[name])
+tables = feature_tables(entities, events, config)
+labels = label_frame(entities, config)
+labels["split"] = assign_splits(labels, config.target.column, test_size, valid_size, seed)
+for name, table in tables.items():
+    write_parquet(table, product[name])
+write_parquet(labels, product["labels"])
 
 # %%
 target = config.target.column
-summary = pd.DataFrame(
-    {
-        "rows": {name: len(f) for name, f in splits.items()},
-        "positive rate": {name: round(f[target].mean(), 4) for name, f in splits.items()},
-    }
-)
+summary = labels.groupby("split")[target].agg(rows="size", positive_rate="mean").round(4)
 display(
     Markdown(
-        f"**{len(config.feature_names)} features** "
+        f"**{len(config.feature_names)} features** in {len(tables)} tables "
         f"({len(config.event_features)} derived from events) for target `{target}`"
     )
 )
-summary
+summary.loc[["train", "valid", "test"]]
 
 # %%
-column_profile(table, config)
+keys = [config.id, config.timestamp_column]
+column_profile(tables["profile"].merge(tables["activity"], on=keys), config)
 
 # %%
 provenance("features", inputs_digest)

@@ -13,13 +13,13 @@
 # ---
 
 # %% [markdown]
-# # 6. Register
+# # 8. Register
 # Register the model as a new version with the `challenger` alias. It becomes `champion` only
 # if it passed the gate and beats the current champion on the same test data (the first model
 # becomes champion). Aliases, not the deprecated stages.
 
 # %% tags=["parameters"]
-upstream = ["train", "evaluate", "features"]
+upstream = ["train", "evaluate"]
 product = None
 inputs_digest = None  # set by the build: reruns this stage when the lib/ code it imports changes
 dataset = None  # dataset config YAML
@@ -48,7 +48,7 @@ evaluation = read_json(upstream["evaluate"]["metrics"])
 mlflow.set_tracking_uri(run["tracking_uri"])
 mlflow.set_registry_uri(run["tracking_uri"])
 client = mlflow.MlflowClient(run["tracking_uri"])
-xy = features_and_target(pd.read_parquet(upstream["features"]["test"]), config)
+xy = features_and_target(pd.read_parquet(upstream["train"]["test"]), config)
 run_tags = client.get_run(run["run_id"]).data.tags
 
 result = register_and_promote(

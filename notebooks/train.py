@@ -13,19 +13,22 @@
 # ---
 
 # %% [markdown]
-# # 4. Train
-# Fit the scikit-learn pipeline built from the dataset config and track everything in MLflow:
+# # 6. Train
+# Build the training sets from the feature store (point in time, ttl-bounded: each label sees
+# only features known at its timestamp), fit the scikit-learn pipeline built from the dataset
+# config and track everything in MLflow:
 # params, validation metrics, dataset inputs, the model (probabilities out, skops, explicit
 # signature), a feature-importance plot and lineage tags.
 
 # %% tags=["parameters"]
-upstream = ["features"]
+upstream = ["features", "feature_store"]
 product = None
 inputs_digest = None  # set by the build: reruns this stage when the lib/ code it imports changes
 dataset = None  # dataset config YAML
 products = None  # products folder (holds the default SQLite tracking store)
 experiment = None  # MLflow experiment name ("" = the dataset's name)
 tracking_uri = None  # '' = $MLFLOW_TRACKING_URI, else SQLite under products
+feature_store = None  # feature_store.yaml
 model_family = None  # random_forest | hist_gradient_boosting | logistic_regression
 model_params = None  # overrides of the family's defaults
 
@@ -41,7 +44,8 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from mlcycle.config import load_dataset_config
-from mlcycle.io import write_json
+from mlcycle.features.store import open_store, training_frame
+from mlcycle.io import read_json, write_json, write_parquet
 from mlcycle.tracking import configure_tracking
 from mlcycle.training.metrics import classification_metrics
 from mlcycle.training.run import lineage_tags, log_dataset_inputs
@@ -55,15 +59,28 @@ from mlcycle.training.train import (
 )
 
 config = load_dataset_config(dataset)
-train = pd.read_parquet(upstream["features"]["train"])
-valid = pd.read_parquet(upstream["features"]["valid"])
+store = open_store(products, feature_store)
+definitions = read_json(upstream["feature_store"]["definitions"])
+labels = pd.read_parquet(upstream["features"]["labels"])
+frame = training_frame(store, labels, config)
+splits = {name: part.drop(columns="split") for name, part in frame.groupby("split")}
+for name, part in splits.items():
+    write_parquet(part, product[name])
+train, valid = splits["train"], splits["valid"]
 experiment_name = experiment or config.name
 experiment_id = configure_tracking(products, experiment_name, tracking_uri)
 
 # %%
 # a failure inside this block marks the MLflow run FAILED
 with mlflow.start_run(experiment_id=experiment_id, run_name=f"{model_family}") as run:
-    mlflow.set_tags({**lineage_tags(config, train), "lineage.inputs_digest": str(inputs_digest)})
+    mlflow.set_tags(
+        {
+            **lineage_tags(config, train),
+            "lineage.inputs_digest": str(inputs_digest),
+            "lineage.feature_service": definitions["feature_service"],
+            "lineage.feature_definitions": definitions["fingerprint"],
+        }
+    )
     mlflow.log_params(
         {
             "model_family": model_family,
@@ -78,8 +95,8 @@ with mlflow.start_run(experiment_id=experiment_id, run_name=f"{model_family}") a
     log_dataset_inputs(
         config,
         {
-            "train": (train, upstream["features"]["train"]),
-            "valid": (valid, upstream["features"]["valid"]),
+            "train": (train, product["train"]),
+            "valid": (valid, product["valid"]),
         },
     )
     model = fit(train, config, model_family, model_params)

@@ -65,7 +65,7 @@ def copy_project(dest: Path) -> Path:
     """The project's sources in `dest`, with env.test.yaml folded into env.yaml, so builds and
     interactive runs there use tiny data and write under dest/products."""
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ("pipeline.yaml", "notebooks", "config"):
+    for name in ("pipeline.yaml", "notebooks", "config", "feature_repo"):
         src = PROJECT / name
         if src.is_dir():
             shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("*.ipynb", ".*"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from pathlib import Path
 
 import mlflow
@@ -33,6 +34,8 @@ def configure_tracking(
     apply_quiet_defaults()
     for name in ("mlflow.store.db.utils", "alembic"):  # store creation chatter, not news
         logging.getLogger(name).setLevel(logging.WARNING)
+    # MLflow's SQL store uses an option SQLAlchemy 2.1 deprecates: theirs to fix, not news here
+    warnings.filterwarnings("ignore", message=r"The ``noload`` loader strategy is deprecated")
     uri = resolve_tracking_uri(products, tracking_uri)
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,16 @@ from ploomber.exceptions import DAGBuildError
 from tests.conftest import build
 
 pytestmark = pytest.mark.dag
-TASKS = ["collect", "validate", "features", "train", "evaluate", "register"]
+TASKS = [
+    "collect",
+    "validate",
+    "features",
+    "feature_store",
+    "materialize",
+    "train",
+    "evaluate",
+    "register",
+]
 
 
 def products(project):
@@ -76,10 +85,30 @@ def test_build_tracks_evaluates_registers_and_reports(built_project):
     assert mv.tags["lineage.data_fingerprint"] == tags["lineage.data_fingerprint"]
     mlflow.set_registry_uri(uri)
     mlflow.set_tracking_uri(uri)
-    test = __import__("pandas").read_parquet(out / "data" / "features" / "test.parquet")
+    test = __import__("pandas").read_parquet(out / "data" / "training" / "test.parquet")
     # the saved test table goes straight into the champion, which answers with probabilities
     proba = mlflow.pyfunc.load_model("models:/customer_churn@champion").predict(test.head(4))
     assert proba.shape == (4, 2) and abs(proba.sum(axis=1) - 1).max() < 1e-9
+
+    # trained from the feature store, which is materialized for serving; lineage recorded
+    definitions = json.loads((out / "feast" / "definitions.json").read_text())
+    assert (
+        tags["lineage.feature_service"]
+        == definitions["feature_service"]
+        == "customer_churn_features"
+    )
+    assert tags["lineage.feature_definitions"] == definitions["fingerprint"]
+    assert mv.tags["lineage.feature_service"] == "customer_churn_features"
+    assert mv.tags["lineage.feature_definitions"] == definitions["fingerprint"]
+    assert (out / "feast" / "online_store.db").stat().st_size > 0
+    from mlcycle.config import load_dataset_config
+    from mlcycle.features.store import online_features, open_store
+
+    config = load_dataset_config(built_project / "config" / "datasets" / "churn.yaml")
+    store = open_store(out, built_project / "feature_repo" / "feature_store.yaml")
+    row = online_features(store, config, test["customer_id"].iloc[0])
+    expected = test[config.feature_names].head(1).reset_index(drop=True)
+    __import__("pandas").testing.assert_frame_equal(row, expected)  # serving sees training's row
 
     for task in TASKS:  # every stage: executed notebook and an HTML report with code hidden
         assert (out / "notebooks" / f"{task}.ipynb").is_file()
@@ -103,14 +132,7 @@ def test_editing_a_notebook_reruns_it_and_what_depends_on_it(built_project):
     try:
         nb.write_text(original + "\n# %%\nprint('an extra look at the test set')\n")
         ran = build(built_project)
-        assert ran == {
-            "collect": False,
-            "validate": False,
-            "features": False,
-            "train": False,
-            "evaluate": True,
-            "register": True,
-        }
+        assert ran == dict.fromkeys(TASKS, False) | {"evaluate": True, "register": True}
     finally:
         nb.write_text(original)
         build(built_project)
@@ -130,14 +152,7 @@ def test_a_lib_change_reruns_the_tasks_that_import_it(built_project, monkeypatch
 
     monkeypatch.setattr(dag_module, "inputs_digest", edited_training_code)
     ran = build(built_project)
-    assert ran == {
-        "collect": False,
-        "validate": False,
-        "features": False,
-        "train": True,
-        "evaluate": True,
-        "register": True,
-    }
+    assert ran == dict.fromkeys(TASKS, False) | {"train": True, "evaluate": True, "register": True}
     monkeypatch.undo()
     build(built_project)
 

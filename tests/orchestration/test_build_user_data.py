@@ -52,7 +52,7 @@ def test_a_user_csv_with_string_labels_and_ids_runs_end_to_end(tmp_path):
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     assert mlflow.get_experiment_by_name("accounts") is not None  # experiment named for the data
-    test = pd.read_parquet(out / "data" / "features" / "test.parquet")
+    test = pd.read_parquet(out / "data" / "training" / "test.parquet")
     assert test["account"].str.startswith("acct-").all()
     assert set(test["status"]) == {0, 1}  # 'left' -> 1
     proba = mlflow.pyfunc.load_model("models:/accounts@champion").predict(test.head(3))

@@ -6,7 +6,16 @@ import nbclient
 import pytest
 
 pytestmark = pytest.mark.dag
-ORDER = ["collect", "validate", "features", "train", "evaluate", "register"]
+ORDER = [
+    "collect",
+    "validate",
+    "features",
+    "feature_store",
+    "materialize",
+    "train",
+    "evaluate",
+    "register",
+]
 
 
 def test_every_notebook_runs_top_to_bottom_without_injection(built_project):

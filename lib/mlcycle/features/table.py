@@ -1,4 +1,4 @@
-"""The model table: validated entities plus features derived from events, then split."""
+"""The model table for one snapshot, and the train / valid / test split."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from mlcycle.config import DatasetConfig
-from mlcycle.features.behaviour import BEHAVIOUR_FEATURES, make_behaviour_features
 
 SPLITS = ("train", "valid", "test")
 
@@ -14,25 +13,36 @@ SPLITS = ("train", "valid", "test")
 def build_model_table(
     entities: pd.DataFrame, events: pd.DataFrame, config: DatasetConfig
 ) -> pd.DataFrame:
-    """Add the configured event features (as of each row's timestamp) to the entity table.
+    """The model table for one snapshot without the feature store: the same feature tables
+    Feast serves (store.feature_tables), joined on id and timestamp.
 
-    Numeric features are stored as float, the type the model signature declares, so the saved
-    tables can be fed to the registered model as they are.
+    Numeric features are float, the type the model signature declares.
     """
-    if not config.event_features:
-        return entities.astype({name: float for name in config.numeric_names})
-    unknown = sorted(set(config.event_features) - set(BEHAVIOUR_FEATURES))
-    if unknown:
-        raise KeyError(
-            f"event_features {unknown} cannot be derived; known: {sorted(BEHAVIOUR_FEATURES)}"
-        )
-    ts = config.timestamp_column
-    derived = make_behaviour_features(
-        entities, events.astype({"event_timestamp": "datetime64[ns]"}), config.id, ts
+    from mlcycle.features.store import ACTIVITY, PROFILE, feature_tables
+
+    keys = [config.id, config.timestamp_column]
+    tables = feature_tables(entities, events, config)
+    base = entities.drop(columns=[c for c in config.feature_names if c in entities.columns])
+    table = base.merge(tables[PROFILE], on=keys, how="left").merge(
+        tables[ACTIVITY], on=keys, how="left"
     )
-    table = entities.drop(columns=[c for c in config.event_features if c in entities.columns])
-    table = pd.concat([table, derived[list(config.event_features)]], axis=1)
-    return table.astype({name: float for name in config.numeric_names})
+    table.index = entities.index
+    return table
+
+
+def assign_splits(
+    table: pd.DataFrame,
+    target: str,
+    test_size: float = 0.2,
+    valid_size: float = 0.1,
+    seed: int = 42,
+) -> pd.Series:
+    """'train' / 'valid' / 'test' for each row: stratified, seeded, fractions of all rows."""
+    parts = split_table(table, target, test_size, valid_size, seed)
+    out = pd.Series("", index=table.index, dtype=object)
+    for name, part in parts.items():
+        out.loc[part.index] = name
+    return out
 
 
 def split_table(

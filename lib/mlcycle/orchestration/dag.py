@@ -67,20 +67,20 @@ def load_env(project: Path, env_file: str | Path | None = None, overrides: dict 
 
 
 def task_files(params: dict[str, Any]) -> list[str]:
-    """Files a task reads through its params that Ploomber does not track: the dataset config
-    and, for a local file source, the data file itself."""
+    """Files a task reads through its params that Ploomber does not track: every param that
+    names a local file (the dataset config, feature_store.yaml, ...) and, for a dataset config
+    with a local file source, the data file itself."""
+    files = [v for v in params.values() if isinstance(v, str) and v and Path(v).is_file()]
     dataset = params.get("dataset")
-    if not dataset:
-        return []
-    files = [str(dataset)]
-    try:
-        from mlcycle.config import load_dataset_config
+    if dataset and Path(str(dataset)).is_file():
+        try:
+            from mlcycle.config import load_dataset_config
 
-        cfg = load_dataset_config(dataset)
-        if cfg.source.path:
-            files.append(cfg.source.path)
-    except Exception:  # a broken config is reported by the task itself, with context
-        pass
+            source = load_dataset_config(dataset).source.path
+            if source:
+                files.append(source)
+        except Exception:  # a broken config is reported by the task itself, with context
+            pass
     return files
 
 

@@ -1,0 +1,189 @@
+"""The Feast store for real (SQLite registry and online store, file offline store) on tiny data."""
+
+import pandas as pd
+import pytest
+
+from mlcycle.config import parse_dataset_config
+from mlcycle.data.validation import validate
+from mlcycle.features.store import (
+    ACTIVITY,
+    PROFILE,
+    MissingFeaturesError,
+    UnknownEntityError,
+    apply_definitions,
+    definitions,
+    definitions_fingerprint,
+    feature_tables,
+    label_frame,
+    materialize,
+    online_features,
+    open_store,
+    service_name,
+    training_frame,
+)
+from mlcycle.features.table import assign_splits, build_model_table
+from tests.conftest import PROJECT
+
+TEMPLATE = PROJECT / "feature_repo" / "feature_store.yaml"
+
+
+def built_store(tmp_path, entities, events, config):
+    tables = feature_tables(entities, events, config)
+    paths = {}
+    for name, table in tables.items():
+        paths[name] = tmp_path / f"{name}.parquet"
+        table.to_parquet(paths[name])
+    store = open_store(tmp_path / "products", TEMPLATE)
+    objects = definitions(config, paths, ttl_days=400)
+    apply_definitions(store, objects)
+    return store, tables, objects
+
+
+@pytest.fixture(scope="module")
+def validated(churn_config, tiny_data):
+    entities, report = validate(tiny_data.customers.head(60), churn_config)
+    assert report.passed
+    events = tiny_data.events[tiny_data.events["customer_id"].isin(entities["customer_id"])]
+    return entities, events
+
+
+def test_store_lives_under_products_whatever_the_cwd(
+    tmp_path, monkeypatch, churn_config, validated
+):
+    monkeypatch.chdir(tmp_path)
+    store, _, _ = built_store(tmp_path, *validated, churn_config)
+    feast_dir = tmp_path / "products" / "feast"
+    assert (feast_dir / "registry.db").is_file() and (feast_dir / "feature_store.yaml").is_file()
+    assert {v.name for v in store.list_feature_views()} == {PROFILE, ACTIVITY}
+    assert store.get_feature_service(service_name(churn_config)).name == "customer_churn_features"
+
+
+def test_training_set_equals_the_offline_model_table(tmp_path, churn_config, validated):
+    entities, events = validated
+    store, _, _ = built_store(tmp_path, entities, events, churn_config)
+    frame = training_frame(store, label_frame(entities, churn_config), churn_config)
+    expected = build_model_table(entities, events, churn_config)
+    cols = [churn_config.id, *churn_config.feature_names, churn_config.target.column]
+    pd.testing.assert_frame_equal(
+        frame[cols].reset_index(drop=True), expected[cols].reset_index(drop=True)
+    )
+
+
+def test_an_event_after_the_label_time_never_reaches_the_training_row(
+    tmp_path, churn_config, validated
+):
+    """Leakage: a purchase planted after a customer's label time appears in a later feature
+    row, and the point-in-time join keeps it out of the training row at the label time."""
+    entities, events = validated
+    who = entities[churn_config.id].iloc[0]
+    label_time = entities[churn_config.timestamp_column].iloc[0]
+    later = label_time + pd.Timedelta(days=5)
+    planted = pd.DataFrame(
+        {
+            "customer_id": [who],
+            "event_timestamp": [label_time + pd.Timedelta(days=2)],
+            "event_type": ["purchase"],
+            "amount": [9999.0],
+        }
+    )
+    # feature rows as of the label time and as of five days later (which sees the purchase)
+    snapshots = pd.concat([entities, entities.head(1).assign(snapshot_ts=later)], ignore_index=True)
+    store, tables, _ = built_store(
+        tmp_path, snapshots, pd.concat([events, planted], ignore_index=True), churn_config
+    )
+    act = tables[ACTIVITY].set_index(["customer_id", "snapshot_ts"])
+    assert (
+        act.loc[(who, later), "avg_purchase_value"]
+        > act.loc[(who, label_time), "avg_purchase_value"]
+    )
+
+    labels = pd.DataFrame(
+        {"customer_id": [who, who], "event_timestamp": [label_time, later], "churned": [0, 0]}
+    )
+    frame = training_frame(store, labels, churn_config)
+    at_label, after = frame.iloc[0], frame.iloc[1]
+    assert at_label["avg_purchase_value"] == act.loc[(who, label_time), "avg_purchase_value"]
+    assert at_label["total_purchases"] == act.loc[(who, label_time), "total_purchases"]
+    assert after["avg_purchase_value"] == act.loc[(who, later), "avg_purchase_value"]
+
+
+def test_ttl_bounds_what_a_training_row_may_see(tmp_path, churn_config, validated):
+    entities, events = validated
+    store, _, _ = built_store(tmp_path, entities, events, churn_config)
+    labels = label_frame(entities.head(3), churn_config)
+    labels.loc[1, "event_timestamp"] += pd.Timedelta(days=401)  # the features are too old then
+    who = labels.loc[1, "customer_id"]
+    with pytest.raises(MissingFeaturesError, match=f"1 of 3 label rows .* e.g. '{who}' at"):
+        training_frame(store, labels, churn_config)
+    # asked to keep them, the row stays (Feast's file store would drop it) with no features
+    frame = training_frame(store, labels, churn_config, allow_missing=True)
+    assert frame["customer_id"].tolist() == labels["customer_id"].tolist()
+    assert frame.loc[[0, 2], churn_config.feature_names].notna().all().all()
+    assert frame.loc[1, churn_config.feature_names].isna().all()  # beyond the ttl: not served
+
+
+def test_online_row_equals_the_offline_row(tmp_path, churn_config, validated):
+    """Training-serving parity: same customer, same time, same features."""
+    entities, events = validated
+    store, tables, _ = built_store(tmp_path, entities, events, churn_config)
+    loads = materialize(store, tables, churn_config.timestamp_column)
+    assert set(loads) == {PROFILE, ACTIVITY} and all(
+        v.startswith("full load") for v in loads.values()
+    )
+    offline = training_frame(store, label_frame(entities, churn_config), churn_config)
+    for i in (0, 17, 42):
+        who = entities[churn_config.id].iloc[i]
+        online = online_features(store, churn_config, who)
+        expected = offline.loc[offline[churn_config.id] == who, churn_config.feature_names]
+        pd.testing.assert_frame_equal(online, expected.reset_index(drop=True))
+    # a rebuild loads incrementally
+    again = materialize(store, tables, churn_config.timestamp_column)
+    assert all(v.startswith("incremental") for v in again.values())
+
+
+def test_unknown_customer_is_a_clear_error_not_nans(tmp_path, churn_config, validated):
+    entities, events = validated
+    store, tables, _ = built_store(tmp_path, entities, events, churn_config)
+    materialize(store, tables, churn_config.timestamp_column)
+    with pytest.raises(UnknownEntityError, match="customer_id='C9999999' has no features"):
+        online_features(store, churn_config, "C9999999")
+
+
+def test_a_static_table_has_only_the_profile_view(tmp_path):
+    config = parse_dataset_config(
+        {
+            "name": "shop",
+            "source": {"path": "x.csv"},
+            "id": "cid",
+            "target": "left",
+            "features": {"numeric": ["age"], "categorical": ["plan"]},
+        },
+        tmp_path / "shop.yaml",
+    )
+    entities = pd.DataFrame(
+        {
+            "cid": ["a", "b", "c"],
+            "age": [30.0, None, 50.0],
+            "plan": ["x", "y", None],
+            "left": [0, 1, 0],
+            "loaded_at": pd.Timestamp("2026-01-01"),
+        }
+    )
+    store, tables, objects = built_store(tmp_path, entities, pd.DataFrame(), config)
+    assert [v.name for v in store.list_feature_views()] == [PROFILE]
+    frame = training_frame(store, label_frame(entities, config), config)
+    assert frame["age"].tolist()[::2] == [30.0, 50.0] and pd.isna(frame["age"].iloc[1])
+    assert frame["plan"].tolist()[:2] == ["x", "y"]
+
+
+def test_fingerprint_names_the_definitions_not_the_data_location(churn_config, tmp_path):
+    a = definitions(churn_config, {PROFILE: "/x/p.parquet", ACTIVITY: "/x/a.parquet"})
+    b = definitions(churn_config, {PROFILE: "/y/p.parquet", ACTIVITY: "/y/a.parquet"})
+    assert definitions_fingerprint(a) == definitions_fingerprint(b)
+    c = definitions(churn_config, {PROFILE: "/x/p.parquet", ACTIVITY: "/x/a.parquet"}, ttl_days=30)
+    assert definitions_fingerprint(c) != definitions_fingerprint(a)
+
+
+def test_assign_splits_labels_every_row(tiny_data):
+    splits = assign_splits(tiny_data.customers, "churned", 0.2, 0.1, seed=3)
+    assert splits.value_counts().to_dict() == {"train": 280, "test": 80, "valid": 40}
