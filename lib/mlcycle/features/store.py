@@ -9,7 +9,9 @@ feature_repo/feature_store.yaml; its relative paths resolve under <products>/fea
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import shutil
 import warnings
@@ -194,18 +196,20 @@ def materialize(store: Any, tables: dict[str, pd.DataFrame], timestamp: str) -> 
     start at now - ttl and could skip older data); later loads are incremental.
     """
     done = {}
+    quiet = io.StringIO()  # Feast prints its own progress; the returned summary says it all
     for view in store.list_feature_views():
         table = tables.get(view.name)
         if table is None or table.empty:
             continue
         end = pd.Timestamp(table[timestamp].max()).to_pydatetime() + timedelta(seconds=1)
-        if view.materialization_intervals:
-            store.materialize_incremental(end_date=end, feature_views=[view.name])
-            done[view.name] = f"incremental to {end}"
-        else:
-            start = pd.Timestamp(table[timestamp].min()).to_pydatetime() - timedelta(seconds=1)
-            store.materialize(start_date=start, end_date=end, feature_views=[view.name])
-            done[view.name] = f"full load {start} .. {end}"
+        with contextlib.redirect_stdout(quiet):
+            if view.materialization_intervals:
+                store.materialize_incremental(end_date=end, feature_views=[view.name])
+                done[view.name] = f"incremental to {end}"
+            else:
+                start = pd.Timestamp(table[timestamp].min()).to_pydatetime() - timedelta(seconds=1)
+                store.materialize(start_date=start, end_date=end, feature_views=[view.name])
+                done[view.name] = f"full load {start} .. {end}"
     return done
 
 
