@@ -1,5 +1,7 @@
 """The Feast store for real (SQLite registry and online store, file offline store) on tiny data."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -53,7 +55,12 @@ def test_store_lives_under_products_whatever_the_cwd(
     monkeypatch.chdir(tmp_path)
     store, _, _ = built_store(tmp_path, *validated, churn_config)
     feast_dir = tmp_path / "products" / "feast"
-    assert (feast_dir / "registry.db").is_file() and (feast_dir / "feature_store.yaml").is_file()
+    assert (feast_dir / "registry.db").is_file()
+    written = (feast_dir / "feature_store.yaml").read_text()  # for the Feast CLI: absolute paths
+    assert (
+        f"sqlite:///{feast_dir}/registry.db" in written
+        and f"{feast_dir}/online_store.db" in written
+    )
     assert {v.name for v in store.list_feature_views()} == {PROFILE, ACTIVITY}
     assert store.get_feature_service(service_name(churn_config)).name == "customer_churn_features"
 
@@ -187,3 +194,19 @@ def test_fingerprint_names_the_definitions_not_the_data_location(churn_config, t
 def test_assign_splits_labels_every_row(tiny_data):
     splits = assign_splits(tiny_data.customers, "churned", 0.2, 0.1, seed=3)
     assert splits.value_counts().to_dict() == {"train": 280, "test": 80, "valid": 40}
+
+
+def test_the_feast_cli_reads_the_built_store(tmp_path, churn_config, validated):
+    import subprocess
+    import sys
+
+    built_store(tmp_path, *validated, churn_config)
+    feast = Path(sys.executable).parent / "feast"
+    out = subprocess.run(
+        [str(feast), "-c", str(tmp_path / "products" / "feast"), "feature-services", "list"],
+        cwd="/",
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "customer_churn_features" in out and "activity:total_purchases" in out

@@ -13,7 +13,6 @@ import contextlib
 import hashlib
 import io
 import json
-import shutil
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -152,16 +151,19 @@ def definitions_fingerprint(objects: list[Any]) -> str:
 def open_store(products: str | Path, template: str | Path) -> Any:
     """The FeatureStore configured by `template` (feature_store.yaml), rooted at products/feast.
 
-    The file is copied there so the Feast CLI can be pointed at the built store.
+    The resolved configuration (absolute paths) is written there too, so the Feast CLI can be
+    pointed at the built store from any directory: `feast -c products/feast ...`.
     """
     from feast import FeatureStore
     from feast.repo_config import RepoConfig
 
     root = Path(products).resolve() / "feast"
     root.mkdir(parents=True, exist_ok=True)
-    if Path(template).resolve() != (root / STORE_FILE).resolve():
-        shutil.copyfile(template, root / STORE_FILE)
     raw = _rooted(yaml.safe_load(Path(template).read_text()), root)
+    resolved = yaml.safe_dump(raw, sort_keys=False)
+    target = root / STORE_FILE
+    if not target.is_file() or target.read_text() != resolved:
+        target.write_text(resolved)
     return FeatureStore(config=RepoConfig(repo_path=root, **raw))
 
 
