@@ -22,6 +22,13 @@ CHURN_CONFIG = PROJECT / "config" / "datasets" / "churn.yaml"
 TRACKING_VARS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 
 
+def pipeline_order() -> list[str]:
+    """The stages in pipeline.yaml's order (a valid execution order)."""
+    from mlcycle.orchestration.notebook import pipeline_tasks
+
+    return list(pipeline_tasks(PROJECT))
+
+
 def pytest_configure(config):
     for key in (*TRACKING_VARS, "MLCYCLE_PROJECT"):
         os.environ.pop(key, None)

@@ -11,19 +11,10 @@ import mlflow
 import pytest
 from ploomber.exceptions import DAGBuildError
 
-from tests.conftest import build
+from tests.conftest import build, pipeline_order
 
 pytestmark = pytest.mark.dag
-TASKS = [
-    "collect",
-    "validate",
-    "features",
-    "feature_store",
-    "materialize",
-    "train",
-    "evaluate",
-    "register",
-]
+TASKS = pipeline_order()
 
 
 def products(project):

@@ -5,17 +5,10 @@ import jupytext
 import nbclient
 import pytest
 
+from tests.conftest import pipeline_order
+
 pytestmark = pytest.mark.dag
-ORDER = [
-    "collect",
-    "validate",
-    "features",
-    "feature_store",
-    "materialize",
-    "train",
-    "evaluate",
-    "register",
-]
+ORDER = pipeline_order()
 
 
 def test_every_notebook_runs_top_to_bottom_without_injection(built_project):
