@@ -1,6 +1,6 @@
 import pytest
 
-from mlcycle.orchestration.dag import _root_cause, load_env, parse_overrides
+from mlcycle.orchestration.dag import _root_cause, load_env, parse_overrides, status_text
 from mlcycle.orchestration.project import ProjectNotFound, find_project
 from tests.conftest import PROJECT
 
@@ -56,3 +56,19 @@ def test_root_cause_from_a_subprocess_build_text():
         "DataValidationError: Data validation failed for dataset 'shop'\n  - column 'age': bad\n"
         "Nothing downstream ran."
     )
+
+
+def test_status_text_is_compact():
+    text = status_text(
+        {
+            "name": ["collect", "train"],
+            "Outdated?": [False, "Upstream"],
+            "Last run": ["2 minutes ago", "Has not been run"],
+            "Product": ["x"] * 2,
+        }
+    )
+    assert text.splitlines() == [
+        "stage    out of date?   last run",
+        "collect  no             2 minutes ago",
+        "train    yes: Upstream  Has not been run",
+    ]

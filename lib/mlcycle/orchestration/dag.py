@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     overrides = parse_overrides(rest)
     dag = make_dag(None, args.env_file, overrides)
     if args.command == "status":
-        print(dag.status())
+        print(status_text(dag.status().to_dict()))
         return 0
     from ploomber.exceptions import DAGBuildError
 
@@ -172,6 +172,21 @@ def main(argv: list[str] | None = None) -> int:
     print(report)
     print(summary(dag))
     return 0
+
+
+def status_text(status: dict[str, list]) -> str:
+    """Ploomber's status table without the wide product and location columns.
+
+    A changed inputs digest (lib/ code or a config file) shows as 'Source code', as Ploomber
+    counts params with the source.
+    """
+    rows = [("stage", "out of date?", "last run")]
+    for name, outdated, last in zip(
+        status["name"], status["Outdated?"], status["Last run"], strict=True
+    ):
+        rows.append((name, "no" if outdated is False else f"yes: {outdated}", str(last)))
+    width = [max(len(r[i]) for r in rows) for i in range(2)]
+    return "\n".join(f"{a:<{width[0]}}  {b:<{width[1]}}  {c}" for a, b, c in rows)
 
 
 def summary(dag) -> str:
