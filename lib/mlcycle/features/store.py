@@ -115,7 +115,8 @@ def definitions(
                 ttl=timedelta(days=ttl_days),
                 schema=[field(c) for c in columns],
                 source=_source(name, tables[name], config.timestamp_column),
-                online=True,
+                online=True,  # materialized for serving
+                offline=True,  # writable offline too (e.g. pushed features); reads need no flag
             )
         )
     service = FeatureService(name=service_name(config), features=views)
