@@ -62,7 +62,7 @@ def test_store_lives_under_products_whatever_the_cwd(
         and f"{feast_dir}/online_store.db" in written
     )
     assert {v.name for v in store.list_feature_views()} == {PROFILE, ACTIVITY}
-    assert all(v.online and v.offline and v.ttl.days == 400 for v in store.list_feature_views())
+    assert all(v.online and v.ttl.days == 400 for v in store.list_feature_views())
     assert store.get_feature_service(service_name(churn_config)).name == "customer_churn_features"
 
 

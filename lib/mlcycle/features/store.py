@@ -115,8 +115,10 @@ def definitions(
                 ttl=timedelta(days=ttl_days),
                 schema=[field(c) for c in columns],
                 source=_source(name, tables[name], config.timestamp_column),
-                online=True,  # materialized for serving
-                offline=True,  # writable offline too (e.g. pushed features); reads need no flag
+                # online: materialized for serving. Offline reads need no flag; Feast's
+                # `offline=True` means writing back to the offline store, which materialization
+                # then attempts and the file store's schema refuses
+                online=True,
             )
         )
     service = FeatureService(name=service_name(config), features=views)
