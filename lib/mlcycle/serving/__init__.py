@@ -1,0 +1,1 @@
+"""Online serving building blocks: A/B assignment, request validation, the prediction log."""

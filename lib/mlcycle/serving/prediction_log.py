@@ -1,0 +1,139 @@
+"""The prediction log: every prediction served, and the outcome when feedback arrives.
+
+SQLite in WAL mode with a busy timeout, one short transaction per write: durable (committed
+before the response is sent) and safe with many threads or worker processes writing at once.
+The A/B analysis and monitoring read it back as a DataFrame.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS predictions (
+    request_id    TEXT PRIMARY KEY,
+    ts            TEXT NOT NULL,
+    user_id       TEXT,
+    arm           TEXT NOT NULL,
+    model_name    TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    features      TEXT NOT NULL,
+    prediction    INTEGER NOT NULL,
+    probability   REAL NOT NULL,
+    outcome       INTEGER,
+    outcome_ts    TEXT
+);
+CREATE INDEX IF NOT EXISTS predictions_ts ON predictions (ts);
+"""
+
+
+class UnknownRequestError(KeyError):
+    """Feedback for a request id the log has never seen."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    request_id: str
+    user_id: str | None
+    arm: str
+    model_name: str
+    model_version: str
+    features: dict[str, Any]
+    prediction: int
+    probability: float
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+class PredictionLog:
+    def __init__(self, path: str | Path, timeout_s: float = 30.0) -> None:
+        self.path = Path(path)
+        self.timeout_s = timeout_s
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None)
+        try:
+            db.execute("PRAGMA synchronous=FULL")  # committed means on disk
+            yield db
+        finally:
+            db.close()
+
+    def record(self, predictions: list[Prediction]) -> None:
+        """Append predictions in one transaction (all or none)."""
+        rows = [
+            (
+                p.request_id,
+                _now(),
+                p.user_id,
+                p.arm,
+                p.model_name,
+                str(p.model_version),
+                json.dumps(p.features, default=str),
+                int(p.prediction),
+                float(p.probability),
+            )
+            for p in predictions
+        ]
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(
+                    "INSERT INTO predictions (request_id, ts, user_id, arm, model_name,"
+                    " model_version, features, prediction, probability)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def record_feedback(self, request_id: str, outcome: int) -> None:
+        if outcome not in (0, 1):
+            raise ValueError(f"outcome must be 0 or 1, got {outcome!r}")
+        with self._connect() as db:
+            cursor = db.execute(
+                "UPDATE predictions SET outcome = ?, outcome_ts = ? WHERE request_id = ?",
+                (int(outcome), _now(), request_id),
+            )
+        if cursor.rowcount == 0:
+            raise UnknownRequestError(f"no prediction with request_id {request_id!r}")
+
+    def frame(self, since: datetime | None = None) -> pd.DataFrame:
+        """The log as a DataFrame (features parsed), newest last."""
+        query = "SELECT * FROM predictions"
+        args: tuple = ()
+        if since is not None:
+            query += " WHERE ts >= ?"
+            args = (since.astimezone(UTC).isoformat(timespec="microseconds"),)
+        with self._connect() as db:
+            df = pd.read_sql_query(query + " ORDER BY ts", db, params=args)
+        df["ts"] = pd.to_datetime(df["ts"], format="ISO8601")
+        df["features"] = df["features"].map(json.loads)
+        return df
+
+    def accuracy_by_version(self, window: timedelta | None = None) -> dict[str, tuple[int, float]]:
+        """{model version: (labelled predictions, accuracy)} over the recent window."""
+        since = datetime.now(UTC) - window if window else None
+        df = self.frame(since)
+        labelled = df[df["outcome"].notna()]
+        out = {}
+        for version, part in labelled.groupby("model_version"):
+            out[str(version)] = (len(part), float((part["prediction"] == part["outcome"]).mean()))
+        return out

@@ -1,0 +1,44 @@
+"""Request validation generated from the dataset config.
+
+One pydantic model per dataset: every feature a field with its type, numeric bounds from the
+config's ranges, NaN and infinity refused, unknown fields refused, nullability as configured.
+FastAPI turns it into the OpenAPI schema (every feature named and typed) and into 422
+responses whose `loc` names the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from mlcycle.config import DatasetConfig
+
+
+def features_model(config: DatasetConfig) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for feat in config.numeric:
+        bounds = {k: v for k, v in (("ge", feat.min), ("le", feat.max)) if v is not None}
+        annotation = float | None if feat.nullable else float
+        fields[feat.name] = (
+            annotation,
+            Field(... if not feat.nullable else None, allow_inf_nan=False, **bounds),
+        )
+    for feat in config.categorical:
+        annotation = str | None if feat.nullable else str
+        fields[feat.name] = (annotation, Field(... if not feat.nullable else None))
+    return create_model(
+        f"{config.name.title().replace('_', '')}Features",
+        __config__=ConfigDict(extra="forbid", strict=False),
+        **fields,
+    )
+
+
+def to_frame(rows: list[BaseModel], config: DatasetConfig) -> pd.DataFrame:
+    """Validated requests as the model's input frame: config order, model dtypes."""
+    frame = pd.DataFrame([r.model_dump() for r in rows], columns=config.feature_names)
+    frame = frame.astype({n: float for n in config.numeric_names})
+    for name in config.categorical_names:
+        frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
+    return frame
