@@ -22,7 +22,7 @@ BUILD := $(BIN)/python -m mlcycle.orchestration.dag build \
 	$(if $(DATASET),--env--dataset $(abspath $(DATASET))) $(ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run rebuild status test lint format lab ui example-data diagram lock clean
+.PHONY: help setup run rebuild status test lint format lab serve ui example-data diagram lock clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ lab: $(STAMP) ## JupyterLab on the notebooks (the .py files open as notebooks)
 	$(BIN)/python -m mlcycle.orchestration.lab_settings
 	$(BIN)/jupyter lab --ServerApp.ip=$(HOST) --notebook-dir=notebooks \
 		$(if $(filter 0,$(shell id -u)),--allow-root)
+
+serve: $(STAMP) ## the prediction service on the champion (127.0.0.1:8000; settings: README)
+	HOST=$(HOST) PORT=$${PORT:-8000} $(BIN)/python -m mlcycle.serving.app
 
 ui: $(STAMP) ## MLflow UI on the local tracking store, bound to 127.0.0.1
 	@mkdir -p products

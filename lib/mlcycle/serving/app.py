@@ -1,0 +1,382 @@
+"""The prediction service: FastAPI on the registry's champion, with A/B routing and metrics.
+
+Start it with `make serve` (uvicorn, 127.0.0.1). Settings come from environment variables,
+each with a default (see Settings.from_env and the README).
+"""
+
+import asyncio
+import contextlib
+import os
+import threading
+import time
+import uuid
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from pydantic import BaseModel, Field, create_model, model_validator
+
+from mlcycle.config import DatasetConfig, load_dataset_config
+from mlcycle.serving.ab import assign_arm, parse_arms
+from mlcycle.serving.models import ServedModel, alias_versions, load_alias
+from mlcycle.serving.prediction_log import Prediction, PredictionLog, UnknownRequestError
+from mlcycle.serving.request_schema import features_model, to_frame
+
+LOCALHOST = {"127.0.0.1", "::1", "localhost", "testclient"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    dataset: str
+    tracking_uri: str
+    model_name: str | None = None  # default: the dataset's name
+    arms: str = "champion=100"  # e.g. "champion=90,challenger=10" for an A/B test
+    experiment_key: str = "ab-1"
+    prediction_log: str = "products/serving/predictions.db"
+    max_batch: int = 1000
+    max_body_bytes: int = 1_000_000
+    reload_seconds: float = 30.0  # 0 turns polling off
+    reload_token: str | None = None
+    accuracy_window_hours: float = 168.0
+    feature_store: str | None = None  # feature_store.yaml, for requests by customer id
+    products: str = "products"
+
+    @classmethod
+    def from_env(cls, project: Path) -> "Settings":
+        env = os.environ.get
+        products = env("MLCYCLE_PRODUCTS", str(project / "products"))
+        return cls(
+            dataset=env("MLCYCLE_DATASET", str(project / "config/datasets/churn.yaml")),
+            tracking_uri=env("MLFLOW_TRACKING_URI", f"sqlite:///{Path(products) / 'mlflow.db'}"),
+            model_name=env("MLCYCLE_MODEL_NAME") or None,
+            arms=env("MLCYCLE_AB_ARMS", "champion=100"),
+            experiment_key=env("MLCYCLE_AB_KEY", "ab-1"),
+            prediction_log=env(
+                "MLCYCLE_PREDICTION_LOG", str(Path(products) / "serving/predictions.db")
+            ),
+            max_batch=int(env("MLCYCLE_MAX_BATCH", "1000")),
+            max_body_bytes=int(env("MLCYCLE_MAX_BODY_BYTES", "1000000")),
+            reload_seconds=float(env("MLCYCLE_RELOAD_SECONDS", "30")),
+            reload_token=env("MLCYCLE_RELOAD_TOKEN") or None,
+            accuracy_window_hours=float(env("MLCYCLE_ACCURACY_WINDOW_HOURS", "168")),
+            feature_store=env(
+                "MLCYCLE_FEATURE_STORE", str(project / "feature_repo/feature_store.yaml")
+            ),
+            products=products,
+        )
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.predictions = Counter(
+            "predictions", "Predictions served", ["model_version", "arm"], registry=r
+        )
+        self.latency = Histogram(
+            "prediction_latency_seconds",
+            "Time to answer a prediction request",
+            registry=r,
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+        )
+        self.accuracy = Gauge(
+            "prediction_accuracy",
+            "Accuracy over the recent window, from feedback",
+            ["model_version"],
+            registry=r,
+        )
+        self.validation_errors = Counter(
+            "validation_errors", "Requests refused as invalid", registry=r
+        )
+        self.unseen = Counter(
+            "unseen_categories", "Categorical values the model never saw", ["feature"], registry=r
+        )
+
+
+def _request_models(config: DatasetConfig) -> tuple[type[BaseModel], type[BaseModel]]:
+    Features = features_model(config)
+
+    class PredictRequest(BaseModel):
+        features: Features | None = None  # type: ignore[valid-type]
+        customer_id: str | None = Field(None, description="read features from the online store")
+        user_id: str | None = Field(None, description="decides the A/B arm; stable per user")
+
+        @model_validator(mode="after")
+        def one_source(self) -> "PredictRequest":
+            if (self.features is None) == (self.customer_id is None):
+                raise ValueError("give exactly one of 'features' or 'customer_id'")
+            return self
+
+    Batch = create_model("PredictBatch", items=(list[PredictRequest], ...))
+    return PredictRequest, Batch
+
+
+class PredictionOut(BaseModel):
+    prediction: int
+    probability: float
+    model_name: str
+    model_version: str
+    arm: str
+    request_id: str
+
+
+class Feedback(BaseModel):
+    request_id: str
+    outcome: int = Field(..., ge=0, le=1)
+
+
+class Service:
+    """The mutable state behind the app: swapped atomically on reload."""
+
+    def __init__(self, settings: Settings, config: DatasetConfig) -> None:
+        import mlflow
+        from mlflow import MlflowClient
+
+        # models:/ URIs resolve through MLflow's process-wide URIs: the service owns its process
+        mlflow.set_tracking_uri(settings.tracking_uri)
+        mlflow.set_registry_uri(settings.tracking_uri)
+        self.settings = settings
+        self.config = config
+        self.name = settings.model_name or config.model_name
+        self.arms = parse_arms(settings.arms)
+        self.client = MlflowClient(settings.tracking_uri, registry_uri=settings.tracking_uri)
+        self.log = PredictionLog(settings.prediction_log)
+        self.metrics = Metrics()
+        self.models: dict[str, ServedModel] = {}
+        self._lock = threading.Lock()
+        self._store: Any = None
+
+    def load(self) -> bool:
+        """(Re)load every alias an arm names; True when anything changed."""
+        wanted = tuple(a.name for a in self.arms)
+        versions = alias_versions(self.client, self.name, wanted)
+        current = {alias: m.version for alias, m in self.models.items()}
+        if versions == current and self.models:
+            return False
+        loaded = {}
+        for alias, version in versions.items():
+            if version is None:
+                continue
+            same = self.models.get(alias)
+            loaded[alias] = (
+                same
+                if same and same.version == version
+                else load_alias(self.client, self.name, alias)
+            )
+        with self._lock:
+            self.models = loaded  # in-flight requests keep the dict they already hold
+        return True
+
+    def online_row(self, customer_id: str):
+        from mlcycle.features.store import online_features, open_store
+
+        if self._store is None:
+            if not self.settings.feature_store:
+                raise HTTPException(422, "requests by customer_id need a feature store")
+            self._store = open_store(self.settings.products, self.settings.feature_store)
+        return online_features(self._store, self.config, customer_id)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    config = load_dataset_config(settings.dataset)
+    PredictRequest, Batch = _request_models(config)
+    service = Service(settings, config)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await asyncio.to_thread(service.load)
+        poller = None
+        if settings.reload_seconds > 0:
+            poller = asyncio.create_task(_poll(service, settings.reload_seconds))
+        yield
+        if poller:
+            poller.cancel()
+
+    app = FastAPI(
+        title=f"{service.name} predictions",
+        description=f"Probability of {config.target.column} from the registry's champion.",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_body_bytes:
+            service.metrics.validation_errors.inc()
+            return JSONResponse(
+                {
+                    "detail": f"body of {length} bytes is over the limit of "
+                    f"{settings.max_body_bytes} bytes"
+                },
+                status_code=413,
+            )
+        return await call_next(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        service.metrics.validation_errors.inc()
+        detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    def predict_many(items: list[Any]) -> list[PredictionOut]:
+        started = time.perf_counter()
+        models = service.models
+        if "champion" not in models:
+            raise HTTPException(503, f"no champion of '{service.name}' is loaded yet")
+        rows, arms = [], []
+        for item in items:
+            if item.customer_id is not None:
+                from mlcycle.features.store import UnknownEntityError
+
+                try:
+                    rows.append(service.online_row(item.customer_id))
+                except UnknownEntityError as exc:
+                    raise HTTPException(404, str(exc.args[0])) from None
+            else:
+                rows.append(to_frame([item.features], config))
+            arm = "champion"
+            if item.user_id is not None and len(service.arms) > 1:
+                arm = assign_arm(item.user_id, service.arms, settings.experiment_key)
+            arms.append(arm if arm in models else "champion")
+        import pandas as pd
+
+        frame = pd.concat(rows, ignore_index=True)
+        out: list[PredictionOut] = []
+        records: list[Prediction] = []
+        for arm in dict.fromkeys(arms):
+            idx = [i for i, a in enumerate(arms) if a == arm]
+            model = models[arm]
+            part = frame.iloc[idx]
+            for feature, count in model.unseen(part).items():
+                service.metrics.unseen.labels(feature=feature).inc(count)
+            for i, p in zip(idx, model.positive_proba(part), strict=True):
+                out.append(
+                    (
+                        i,
+                        PredictionOut(
+                            prediction=int(p >= 0.5),
+                            probability=float(p),
+                            model_name=model.name,
+                            model_version=model.version,
+                            arm=arm,
+                            request_id=uuid.uuid4().hex,
+                        ),
+                    )
+                )
+        out = [p for _, p in sorted(out, key=lambda t: t[0])]
+        for item, pred, i in zip(items, out, range(len(out)), strict=True):
+            records.append(
+                Prediction(
+                    pred.request_id,
+                    item.user_id,
+                    pred.arm,
+                    pred.model_name,
+                    pred.model_version,
+                    frame.iloc[i].where(frame.iloc[i].notna(), None).to_dict(),
+                    pred.prediction,
+                    pred.probability,
+                )
+            )
+            service.metrics.predictions.labels(model_version=pred.model_version, arm=pred.arm).inc()
+        service.log.record(records)
+        service.metrics.latency.observe(time.perf_counter() - started)
+        return out
+
+    @app.post("/predict", response_model=PredictionOut)
+    def predict(request: PredictRequest) -> PredictionOut:  # type: ignore[valid-type]
+        return predict_many([request])[0]
+
+    @app.post("/predict/batch", response_model=list[PredictionOut])
+    def predict_batch(batch: Batch) -> list[PredictionOut]:  # type: ignore[valid-type]
+        if len(batch.items) > settings.max_batch:
+            service.metrics.validation_errors.inc()
+            raise HTTPException(
+                413, f"batch of {len(batch.items)} items is over the limit of {settings.max_batch}"
+            )
+        return predict_many(batch.items) if batch.items else []
+
+    @app.post("/feedback")
+    def feedback(body: Feedback) -> dict[str, Any]:
+        try:
+            service.log.record_feedback(body.request_id, body.outcome)
+        except UnknownRequestError as exc:
+            raise HTTPException(404, str(exc.args[0])) from None
+        window = timedelta(hours=settings.accuracy_window_hours)
+        accuracy = service.log.accuracy_by_version(window)
+        for version, (_, value) in accuracy.items():
+            service.metrics.accuracy.labels(model_version=version).set(value)
+        return {
+            "request_id": body.request_id,
+            "recorded": True,
+            "accuracy": {v: {"labelled": n, "accuracy": a} for v, (n, a) in accuracy.items()},
+        }
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(service.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @app.get("/ready")
+    def ready() -> JSONResponse:
+        models = {a: m.version for a, m in service.models.items()}
+        ok = "champion" in models
+        return JSONResponse(
+            {"ready": ok, "model_name": service.name, "versions": models},
+            status_code=200 if ok else 503,
+        )
+
+    @app.post("/reload")
+    def reload(request: Request) -> dict[str, Any]:
+        token = request.headers.get("x-reload-token")
+        host = request.client.host if request.client else ""
+        allowed = host in LOCALHOST or (settings.reload_token and token == settings.reload_token)
+        if not allowed:
+            raise HTTPException(403, "reload is allowed from localhost or with X-Reload-Token")
+        changed = service.load()
+        return {"reloaded": changed, "versions": {a: m.version for a, m in service.models.items()}}
+
+    return app
+
+
+async def _poll(service: Service, seconds: float) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        # a registry hiccup must not kill the service; the next poll retries
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(service.load)
+
+
+def main() -> None:
+    import uvicorn
+
+    from mlcycle.environment import apply_quiet_defaults
+    from mlcycle.orchestration.project import find_project
+
+    apply_quiet_defaults()
+    settings = Settings.from_env(find_project())
+    uvicorn.run(
+        create_app(settings),
+        host=os.environ.get("HOST", "127.0.0.1"),
+        port=int(os.environ.get("PORT", "8000")),
+    )
+
+
+if __name__ == "__main__":
+    main()

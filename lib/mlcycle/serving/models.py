@@ -1,0 +1,73 @@
+"""The models a service serves: registry aliases resolved to concrete versions.
+
+Loaded only from the project's own MLflow registry, deserialised with skops (no pickle).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    name: str
+    alias: str
+    version: str
+    pipeline: object  # a fitted scikit-learn Pipeline ending in a classifier
+    known_categories: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def positive_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.pipeline.predict_proba(frame)[:, 1]
+
+    def unseen(self, frame: pd.DataFrame) -> dict[str, int]:
+        """How many values per categorical feature the model never saw in training."""
+        out = {}
+        for name, known in self.known_categories.items():
+            values = frame[name].dropna().astype(str)
+            count = int((~values.isin(known)).sum())
+            if count:
+                out[name] = count
+        return out
+
+
+def _known_categories(pipeline: object) -> dict[str, frozenset[str]]:
+    try:
+        preprocess = pipeline.named_steps["preprocess"]
+        _, categorical, columns = next(t for t in preprocess.transformers_ if t[0] == "categorical")
+    except (AttributeError, KeyError, StopIteration):
+        return {}
+    encoder = categorical.named_steps["onehot"]
+    return {
+        c: frozenset(map(str, cats)) for c, cats in zip(columns, encoder.categories_, strict=True)
+    }
+
+
+def load_alias(client, name: str, alias: str) -> ServedModel | None:
+    """The version behind `alias`, or None when the alias is not set."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        version = str(client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
+    pipeline = mlflow.sklearn.load_model(f"models:/{name}/{version}")
+    classifier = pipeline.steps[-1][1]
+    if hasattr(classifier, "n_jobs"):
+        classifier.n_jobs = 1  # single requests: parallelism costs ~3x (STACK-NOTES)
+    return ServedModel(name, alias, version, pipeline, _known_categories(pipeline))
+
+
+def alias_versions(client, name: str, aliases: tuple[str, ...]) -> dict[str, str | None]:
+    from mlflow.exceptions import MlflowException
+
+    out: dict[str, str | None] = {}
+    for alias in aliases:
+        try:
+            out[alias] = str(client.get_model_version_by_alias(name, alias).version)
+        except MlflowException:
+            out[alias] = None
+    return out

@@ -1,0 +1,209 @@
+"""The service for real: FastAPI's TestClient, a real registry in a temporary store."""
+
+import mlflow
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from mlcycle.features.table import build_model_table
+from mlcycle.serving.app import Settings, create_app
+from mlcycle.training.train import features_and_target, fit, log_probability_model
+from tests.conftest import CHURN_CONFIG
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory, churn_config, tiny_data):
+    """customer_churn v1 (random forest, champion) and v2 (logistic, challenger)."""
+    folder = tmp_path_factory.mktemp("serving")
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    table = build_model_table(tiny_data.customers, tiny_data.events, churn_config)
+    client = mlflow.MlflowClient(uri)
+    client.create_registered_model("customer_churn")
+    for alias, family, params in (
+        ("champion", "random_forest", {"n_estimators": 10}),
+        ("challenger", "logistic_regression", {}),
+    ):
+        model = fit(table, churn_config, family, params)
+        with mlflow.start_run() as run:
+            info = log_probability_model(model, features_and_target(table, churn_config).X)
+        version = client.create_model_version("customer_churn", info.model_uri, run.info.run_id)
+        client.set_registered_model_alias("customer_churn", alias, version.version)
+    rows = features_and_target(table, churn_config).X
+    # the service must find its registry from its settings, not from what this test set
+    mlflow.set_tracking_uri(f"sqlite:///{folder / 'elsewhere.db'}")
+    mlflow.set_registry_uri(f"sqlite:///{folder / 'elsewhere.db'}")
+    return folder, uri, rows
+
+
+def settings(registry, **change):
+    folder, uri, _ = registry
+    base = dict(
+        dataset=str(CHURN_CONFIG),
+        tracking_uri=uri,
+        reload_seconds=0,
+        prediction_log=str(folder / f"log-{len(change)}-{sorted(change)}.db"),
+        feature_store=None,
+        products=str(folder),
+    )
+    return Settings(**{**base, **change})
+
+
+def payload(registry, i=0, **change):
+    row = registry[2].iloc[i].to_dict()
+    return {
+        k: (None if isinstance(v, float) and v != v else v) for k, v in {**row, **change}.items()
+    }
+
+
+@pytest.fixture
+def client(registry):
+    with TestClient(create_app(settings(registry))) as c:
+        yield c
+
+
+def test_health_ready_and_openapi_from_the_config(client, churn_config):
+    assert client.get("/health").json() == {"status": "alive"}
+    ready = client.get("/ready").json()
+    assert ready["ready"] and ready["versions"] == {"champion": "1"}
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    features = next(v for k, v in schema.items() if k.endswith("Features"))
+    assert set(features["properties"]) == set(churn_config.feature_names)
+    assert features["properties"]["age"]["anyOf"][0]["maximum"] == 100
+
+
+def test_predict_returns_probability_version_arm_and_request_id(client, registry):
+    body = client.post("/predict", json={"features": payload(registry), "user_id": "u1"})
+    assert body.status_code == 200, body.text
+    out = body.json()
+    assert 0 <= out["probability"] <= 1 and out["prediction"] == int(out["probability"] >= 0.5)
+    assert out["model_name"] == "customer_churn" and out["model_version"] == "1"
+    assert out["arm"] == "champion" and len(out["request_id"]) == 32
+    batch = client.post(
+        "/predict/batch", json={"items": [{"features": payload(registry, i)} for i in range(5)]}
+    )
+    assert batch.status_code == 200 and len(batch.json()) == 5
+    assert len({p["request_id"] for p in batch.json()}) == 5
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"age": 5}, "age"),
+        ({"income": "rich"}, "income"),
+        ({"shoe": 1}, "shoe"),
+        ({"contract": 7}, "contract"),
+    ],
+)
+def test_bad_requests_get_422_naming_the_field(client, registry, change, field):
+    r = client.post("/predict", json={"features": payload(registry, **change)})
+    assert r.status_code == 422
+    assert any(field in d["loc"] for d in r.json()["detail"]), r.json()
+
+
+def test_nan_missing_and_both_sources_are_refused(client, registry):
+    raw = '{"features": {"age": NaN}}'
+    r = client.post("/predict", content=raw, headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    bad = payload(registry)
+    del bad["income"]  # nullable: imputed, served
+    assert client.post("/predict", json={"features": bad}).status_code == 200
+    r = client.post("/predict", json={"features": payload(registry), "customer_id": "C1"})
+    assert r.status_code == 422 and "exactly one of" in r.text
+    assert client.post("/predict", json={}).status_code == 422
+
+
+def test_oversized_body_and_batch(registry):
+    with TestClient(create_app(settings(registry, max_body_bytes=2000, max_batch=3))) as c:
+        big = {"items": [{"features": payload(registry, i)} for i in range(20)]}
+        assert c.post("/predict/batch", json=big).status_code == 413
+        four = {"items": [{"features": payload(registry, i)} for i in range(4)]}
+        r = c.post("/predict/batch", json=four)
+        assert r.status_code in (413,) and ("limit" in r.text)
+
+
+def test_unseen_category_is_served_and_counted(client, registry):
+    r = client.post("/predict", json={"features": payload(registry, payment_method="barter")})
+    assert r.status_code == 200
+    assert metric(client, "unseen_categories_total", feature="payment_method") >= 1
+
+
+def test_ab_routing_is_stable_and_split(registry):
+    with TestClient(create_app(settings(registry, arms="champion=50,challenger=50"))) as c:
+        arms = {}
+        for u in range(60):
+            out = c.post(
+                "/predict", json={"features": payload(registry), "user_id": f"u{u}"}
+            ).json()
+            arms[f"u{u}"] = (out["arm"], out["model_version"])
+        assert {a for a, _ in arms.values()} == {"champion", "challenger"}
+        assert all(v == ("champion", "1") or v == ("challenger", "2") for v in arms.values())
+        again = c.post("/predict", json={"features": payload(registry), "user_id": "u7"}).json()
+        assert (again["arm"], again["model_version"]) == arms["u7"]
+
+
+def test_feedback_updates_the_accuracy_gauge_and_unknown_ids_404(client, registry):
+    out = client.post("/predict", json={"features": payload(registry)}).json()
+    r = client.post(
+        "/feedback", json={"request_id": out["request_id"], "outcome": out["prediction"]}
+    )
+    assert r.status_code == 200 and r.json()["accuracy"]["1"]["accuracy"] == 1.0
+    assert metric(client, "prediction_accuracy", model_version="1") == 1.0
+    assert client.post("/feedback", json={"request_id": "nope", "outcome": 1}).status_code == 404
+    assert (
+        client.post("/feedback", json={"request_id": out["request_id"], "outcome": 3}).status_code
+        == 422
+    )
+
+
+def test_metrics_parse_as_prometheus_text(client, registry):
+    client.post("/predict", json={"features": payload(registry)})
+    client.post("/predict", json={"features": payload(registry, age=1)})
+    assert metric(client, "predictions_total", model_version="1", arm="champion") >= 1
+    assert metric(client, "prediction_latency_seconds_count") >= 1
+    assert metric(client, "validation_errors_total") >= 1
+
+
+def test_reload_follows_the_champion_alias(registry):
+    _, uri, _ = registry
+    registry_client = mlflow.MlflowClient(uri)
+    with TestClient(create_app(settings(registry))) as c:
+        assert (
+            c.post("/predict", json={"features": payload(registry)}).json()["model_version"] == "1"
+        )
+        registry_client.set_registered_model_alias("customer_churn", "champion", "2")
+        try:
+            r = c.post("/reload")
+            assert r.status_code == 200 and r.json()["versions"]["champion"] == "2"
+            assert (
+                c.post("/predict", json={"features": payload(registry)}).json()["model_version"]
+                == "2"
+            )
+        finally:
+            registry_client.set_registered_model_alias("customer_churn", "champion", "1")
+
+
+def test_prediction_log_receives_every_prediction(registry):
+    s = settings(registry, experiment_key="log-test")
+    with TestClient(create_app(s)) as c:
+        ids = [
+            c.post("/predict", json={"features": payload(registry, i), "user_id": f"u{i}"}).json()[
+                "request_id"
+            ]
+            for i in range(3)
+        ]
+    from mlcycle.serving.prediction_log import PredictionLog
+
+    df = PredictionLog(s.prediction_log).frame()
+    assert list(df["request_id"]) == ids and list(df["user_id"]) == ["u0", "u1", "u2"]
+    assert df.loc[0, "features"]["age"] == payload(registry, 0)["age"]
+
+
+def metric(client, name, **labels):
+    text = client.get("/metrics").text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return sample.value
+    raise AssertionError(f"{name}{labels} not in /metrics")

@@ -1,0 +1,33 @@
+"""Requests by customer id: features from the Feast online store of a real build."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from mlcycle.serving.app import Settings, create_app
+
+pytestmark = pytest.mark.dag
+
+
+def test_predict_by_customer_id_reads_the_online_store(built_project):
+    out = built_project / "products"
+    settings = Settings(
+        dataset=str(built_project / "config/datasets/churn.yaml"),
+        tracking_uri=f"sqlite:///{out / 'mlflow.db'}",
+        prediction_log=str(out / "serving" / "predictions.db"),
+        reload_seconds=0,
+        feature_store=str(built_project / "feature_repo/feature_store.yaml"),
+        products=str(out),
+    )
+    import pandas as pd
+
+    test = pd.read_parquet(out / "data" / "training" / "test.parquet")
+    who = test["customer_id"].iloc[0]
+    with TestClient(create_app(settings)) as client:
+        by_id = client.post("/predict", json={"customer_id": who}).json()
+        features = test.iloc[0][
+            test.columns.intersection(client.app.state.service.config.feature_names)
+        ]
+        by_features = client.post("/predict", json={"features": features.to_dict()}).json()
+        assert by_id["probability"] == pytest.approx(by_features["probability"])  # same row
+        missing = client.post("/predict", json={"customer_id": "C9999999"})
+        assert missing.status_code == 404 and "C9999999" in missing.json()["detail"]
