@@ -101,6 +101,13 @@ def test_build_tracks_evaluates_registers_and_reports(built_project):
     expected = test[config.feature_names].head(1).reset_index(drop=True)
     __import__("pandas").testing.assert_frame_equal(row, expected)  # serving sees training's row
 
+    # the registered version carries its ONNX export's parity verdict for the service
+    onnx = json.loads((out / "model" / "onnx.json").read_text())
+    assert onnx["version"] == registry["version"]
+    verdict = client.get_model_version("customer_churn", registry["version"]).tags["onnx.parity"]
+    assert verdict == ("passed" if onnx["served_with_onnx"] else "failed")
+    assert onnx["parity_rows"] == len(test) and 0 <= onnx["parity_max_abs_diff"] < 1
+
     for task in TASKS:  # every stage: executed notebook and an HTML report with code hidden
         assert (out / "notebooks" / f"{task}.ipynb").is_file()
         html = (out / "reports" / f"{task}.html").read_text()
@@ -123,7 +130,11 @@ def test_editing_a_notebook_reruns_it_and_what_depends_on_it(built_project):
     try:
         nb.write_text(original + "\n# %%\nprint('an extra look at the test set')\n")
         ran = build(built_project)
-        assert ran == dict.fromkeys(TASKS, False) | {"evaluate": True, "register": True}
+        assert ran == dict.fromkeys(TASKS, False) | {
+            "evaluate": True,
+            "register": True,
+            "optimize": True,
+        }
     finally:
         nb.write_text(original)
         build(built_project)
@@ -143,7 +154,12 @@ def test_a_lib_change_reruns_the_tasks_that_import_it(built_project, monkeypatch
 
     monkeypatch.setattr(dag_module, "inputs_digest", edited_training_code)
     ran = build(built_project)
-    assert ran == dict.fromkeys(TASKS, False) | {"train": True, "evaluate": True, "register": True}
+    assert ran == dict.fromkeys(TASKS, False) | {
+        "train": True,
+        "evaluate": True,
+        "register": True,
+        "optimize": True,
+    }
     monkeypatch.undo()
     build(built_project)
 

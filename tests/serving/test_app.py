@@ -207,3 +207,30 @@ def metric(client, name, **labels):
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 return sample.value
     raise AssertionError(f"{name}{labels} not in /metrics")
+
+
+def test_a_version_that_passed_onnx_parity_is_served_by_onnxruntime(registry, churn_config):
+    from mlcycle.optimize.onnx_export import export
+    from mlcycle.optimize.registry import record_export
+
+    folder, uri, rows = registry
+    client = mlflow.MlflowClient(uri, registry_uri=uri)
+    with TestClient(create_app(settings(registry))) as c:  # no export yet: scikit-learn
+        assert c.get("/ready").json()["runtimes"] == {"champion": "scikit-learn"}
+        sklearn_p = c.post("/predict", json={"features": payload(registry)}).json()["probability"]
+    mlflow.set_registry_uri(uri)
+    mv = client.get_model_version("customer_churn", "1")
+    pipeline = mlflow.sklearn.load_model("models:/customer_churn/1")
+    # a 10-tree forest moves by 0.1 when float32 flips one tree's leaf: allow that here
+    result = export(pipeline, rows, churn_config, max_allowed_diff=0.15)
+    assert result.usable, result.reason
+    record_export(client, "customer_churn", "1", mv.run_id, result)
+    try:
+        with TestClient(create_app(settings(registry))) as c:
+            assert c.get("/ready").json()["runtimes"] == {"champion": "onnxruntime"}
+            onnx_p = c.post("/predict", json={"features": payload(registry)}).json()["probability"]
+        assert onnx_p == pytest.approx(sklearn_p, abs=0.05)
+    finally:
+        client.set_model_version_tag("customer_churn", "1", "onnx.parity", "failed")
+    with TestClient(create_app(settings(registry))) as c:  # parity not passed: scikit-learn
+        assert c.get("/ready").json()["runtimes"] == {"champion": "scikit-learn"}

@@ -174,7 +174,7 @@ class Service:
             loaded[alias] = (
                 same
                 if same and same.version == version
-                else load_alias(self.client, self.name, alias)
+                else load_alias(self.client, self.name, alias, self.config)
             )
         with self._lock:
             self.models = loaded  # in-flight requests keep the dict they already hold
@@ -337,8 +337,9 @@ def create_app(settings: Settings) -> FastAPI:
     def ready() -> JSONResponse:
         models = {a: m.version for a, m in service.models.items()}
         ok = "champion" in models
+        runtimes = {a: m.runtime for a, m in service.models.items()}
         return JSONResponse(
-            {"ready": ok, "model_name": service.name, "versions": models},
+            {"ready": ok, "model_name": service.name, "versions": models, "runtimes": runtimes},
             status_code=200 if ok else 503,
         )
 

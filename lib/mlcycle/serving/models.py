@@ -18,8 +18,18 @@ class ServedModel:
     version: str
     pipeline: object  # a fitted scikit-learn Pipeline ending in a classifier
     known_categories: dict[str, frozenset[str]] = field(default_factory=dict)
+    onnx_session: object | None = None  # the fast path, when the version passed parity
+    config: object | None = None  # the dataset config, to build ONNX inputs
+
+    @property
+    def runtime(self) -> str:
+        return "onnxruntime" if self.onnx_session is not None else "scikit-learn"
 
     def positive_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        if self.onnx_session is not None:
+            from mlcycle.optimize.onnx_export import onnx_positive_proba
+
+            return onnx_positive_proba(self.onnx_session, frame, self.config)
         return self.pipeline.predict_proba(frame)[:, 1]
 
     def unseen(self, frame: pd.DataFrame) -> dict[str, int]:
@@ -45,8 +55,9 @@ def _known_categories(pipeline: object) -> dict[str, frozenset[str]]:
     }
 
 
-def load_alias(client, name: str, alias: str) -> ServedModel | None:
-    """The version behind `alias`, or None when the alias is not set."""
+def load_alias(client, name: str, alias: str, config: object = None) -> ServedModel | None:
+    """The version behind `alias`, or None when the alias is not set. With the dataset config,
+    a version whose ONNX export passed parity is served through ONNX Runtime."""
     import mlflow
     from mlflow.exceptions import MlflowException
 
@@ -58,7 +69,16 @@ def load_alias(client, name: str, alias: str) -> ServedModel | None:
     classifier = pipeline.steps[-1][1]
     if hasattr(classifier, "n_jobs"):
         classifier.n_jobs = 1  # single requests: parallelism costs ~3x (STACK-NOTES)
-    return ServedModel(name, alias, version, pipeline, _known_categories(pipeline))
+    onnx_session = None
+    if config is not None:
+        from mlcycle.optimize.onnx_export import session
+        from mlcycle.optimize.registry import load_onnx
+
+        onnx_bytes = load_onnx(client, name, version)
+        onnx_session = session(onnx_bytes) if onnx_bytes else None
+    return ServedModel(
+        name, alias, version, pipeline, _known_categories(pipeline), onnx_session, config
+    )
 
 
 def alias_versions(client, name: str, aliases: tuple[str, ...]) -> dict[str, str | None]:

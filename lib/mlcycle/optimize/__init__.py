@@ -1,0 +1,1 @@
+"""Model optimisation for deployment: ONNX export with a parity check."""

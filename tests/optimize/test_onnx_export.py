@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+
+from mlcycle.features.table import build_model_table
+from mlcycle.optimize.onnx_export import (
+    check_parity,
+    export,
+    onnx_positive_proba,
+    session,
+    to_onnx,
+)
+from mlcycle.training.train import features_and_target, fit
+
+
+@pytest.fixture(scope="module")
+def data(churn_config, tiny_data):
+    table = build_model_table(tiny_data.customers, tiny_data.events, churn_config)
+    return table.iloc[:300], features_and_target(table.iloc[300:], churn_config)
+
+
+@pytest.mark.parametrize(
+    "family, params", [("random_forest", {"n_estimators": 20}), ("logistic_regression", {})]
+)
+def test_families_export_with_parity(churn_config, data, family, params):
+    train, test = data
+    model = fit(train, churn_config, family, params)
+    result = export(model, test.X, churn_config)
+    assert result.usable and result.reason.startswith("parity passed on 100 rows"), result.reason
+    assert result.parity.max_abs_diff < 0.05
+
+
+def test_an_impossible_conversion_is_a_reason_not_a_crash(churn_config, data):
+    train, test = data
+    model = fit(train, churn_config, "hist_gradient_boosting", {"max_iter": 10})
+    result = export(model, test.X, churn_config)
+    if result.onnx is None:  # skl2onnx 1.20 cannot convert this HistGradientBoosting
+        assert not result.usable and result.reason.startswith("conversion impossible: ")
+    else:  # a later skl2onnx may: then parity decides
+        assert result.parity is not None and result.usable == result.parity.passed
+
+
+def test_missing_and_unseen_categories_and_missing_numbers(churn_config, data):
+    train, test = data
+    model = fit(train, churn_config, "logistic_regression")
+    sess = session(to_onnx(model, churn_config))
+    X = test.X.head(3).copy()
+    X.loc[X.index[0], "contract"] = None  # missing: the imputer's constant
+    X.loc[X.index[1], "payment_method"] = "barter"  # unseen: ignored by the encoder
+    X.loc[X.index[2], "income"] = np.nan  # missing number: the median
+    np.testing.assert_allclose(
+        onnx_positive_proba(sess, X, churn_config), model.predict_proba(X)[:, 1], atol=1e-4
+    )
+
+
+def test_parity_fails_on_a_different_model(churn_config, data):
+    train, test = data
+    a = fit(train, churn_config, "logistic_regression")
+    b = fit(train, churn_config, "random_forest", {"n_estimators": 3, "max_depth": 2})
+    parity = check_parity(a, session(to_onnx(b, churn_config)), test.X, churn_config)
+    assert not parity.passed and parity.to_dict()["passed"] is False
