@@ -16,6 +16,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -232,66 +234,62 @@ def create_app(settings: Settings) -> FastAPI:
         detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         return JSONResponse({"detail": detail}, status_code=422)
 
+    def features_of(item: Any) -> pd.DataFrame:
+        if item.customer_id is None:
+            return to_frame([item.features], config)
+        from mlcycle.features.store import UnknownEntityError
+
+        try:
+            return service.online_row(item.customer_id)
+        except UnknownEntityError as exc:
+            raise HTTPException(404, str(exc.args[0])) from None
+
+    def arm_of(item: Any, models: dict[str, ServedModel]) -> str:
+        if item.user_id is None or len(service.arms) == 1:
+            return "champion"
+        arm = assign_arm(item.user_id, service.arms, settings.experiment_key)
+        return arm if arm in models else "champion"  # an arm whose alias is unset
+
     def predict_many(items: list[Any]) -> list[PredictionOut]:
         started = time.perf_counter()
-        models = service.models
+        models = service.models  # this request keeps these models even if a reload swaps them
         if "champion" not in models:
             raise HTTPException(503, f"no champion of '{service.name}' is loaded yet")
-        rows, arms = [], []
-        for item in items:
-            if item.customer_id is not None:
-                from mlcycle.features.store import UnknownEntityError
-
-                try:
-                    rows.append(service.online_row(item.customer_id))
-                except UnknownEntityError as exc:
-                    raise HTTPException(404, str(exc.args[0])) from None
-            else:
-                rows.append(to_frame([item.features], config))
-            arm = "champion"
-            if item.user_id is not None and len(service.arms) > 1:
-                arm = assign_arm(item.user_id, service.arms, settings.experiment_key)
-            arms.append(arm if arm in models else "champion")
-        import pandas as pd
-
-        frame = pd.concat(rows, ignore_index=True)
-        out: list[PredictionOut] = []
-        records: list[Prediction] = []
-        for arm in dict.fromkeys(arms):
-            idx = [i for i, a in enumerate(arms) if a == arm]
-            model = models[arm]
-            part = frame.iloc[idx]
-            for feature, count in model.unseen(part).items():
+        frame = pd.concat([features_of(item) for item in items], ignore_index=True)
+        arms = [arm_of(item, models) for item in items]
+        proba = np.empty(len(items))
+        for arm in set(arms):
+            rows = [i for i, a in enumerate(arms) if a == arm]
+            part = frame.iloc[rows]
+            for feature, count in models[arm].unseen(part).items():
                 service.metrics.unseen.labels(feature=feature).inc(count)
-            for i, p in zip(idx, model.positive_proba(part), strict=True):
-                out.append(
-                    (
-                        i,
-                        PredictionOut(
-                            prediction=int(p >= 0.5),
-                            probability=float(p),
-                            model_name=model.name,
-                            model_version=model.version,
-                            arm=arm,
-                            request_id=uuid.uuid4().hex,
-                        ),
-                    )
-                )
-        out = [p for _, p in sorted(out, key=lambda t: t[0])]
-        for item, pred, i in zip(items, out, range(len(out)), strict=True):
+            proba[rows] = models[arm].positive_proba(part)
+        logged = frame.astype(object).where(frame.notna(), None).to_dict("records")
+        out, records = [], []
+        for item, arm, p, features in zip(items, arms, proba, logged, strict=True):
+            model = models[arm]
+            pred = PredictionOut(
+                prediction=int(p >= 0.5),
+                probability=float(p),
+                model_name=model.name,
+                model_version=model.version,
+                arm=arm,
+                request_id=uuid.uuid4().hex,
+            )
+            out.append(pred)
             records.append(
                 Prediction(
                     pred.request_id,
                     item.user_id,
-                    pred.arm,
-                    pred.model_name,
-                    pred.model_version,
-                    frame.iloc[i].where(frame.iloc[i].notna(), None).to_dict(),
+                    arm,
+                    model.name,
+                    model.version,
+                    features,
                     pred.prediction,
                     pred.probability,
                 )
             )
-            service.metrics.predictions.labels(model_version=pred.model_version, arm=pred.arm).inc()
+            service.metrics.predictions.labels(model_version=model.version, arm=arm).inc()
         service.log.record(records)
         service.metrics.latency.observe(time.perf_counter() - started)
         return out
