@@ -29,5 +29,13 @@ def test_predict_by_customer_id_reads_the_online_store(built_project):
         ]
         by_features = client.post("/predict", json={"features": features.to_dict()}).json()
         assert by_id["probability"] == pytest.approx(by_features["probability"])  # same row
+        # a mixed batch answers in request order
+        other = test.iloc[1][features.index].to_dict()
+        batch = client.post(
+            "/predict/batch",
+            json={"items": [{"features": other}, {"customer_id": who}, {"features": other}]},
+        ).json()
+        assert batch[1]["probability"] == pytest.approx(by_id["probability"])
+        assert batch[0]["probability"] == batch[2]["probability"] != batch[1]["probability"]
         missing = client.post("/predict", json={"customer_id": "C9999999"})
         assert missing.status_code == 404 and "C9999999" in missing.json()["detail"]

@@ -234,15 +234,24 @@ def create_app(settings: Settings) -> FastAPI:
         detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         return JSONResponse({"detail": detail}, status_code=422)
 
-    def features_of(item: Any) -> pd.DataFrame:
-        if item.customer_id is None:
-            return to_frame([item.features], config)
+    def request_frame(items: list[Any]) -> pd.DataFrame:
+        """All rows as one model frame, in request order: rows given as features are framed
+        in one call; only customer ids need a lookup each (the online store)."""
+        direct = [i for i, item in enumerate(items) if item.customer_id is None]
+        if len(direct) == len(items):
+            return to_frame([item.features for item in items], config)
         from mlcycle.features.store import UnknownEntityError
 
-        try:
-            return service.online_row(item.customer_id)
-        except UnknownEntityError as exc:
-            raise HTTPException(404, str(exc.args[0])) from None
+        parts = []
+        if direct:
+            parts.append(to_frame([items[i].features for i in direct], config).set_axis(direct))
+        for i, item in enumerate(items):
+            if item.customer_id is not None:
+                try:
+                    parts.append(service.online_row(item.customer_id).set_axis([i]))
+                except UnknownEntityError as exc:
+                    raise HTTPException(404, str(exc.args[0])) from None
+        return pd.concat(parts).sort_index().reset_index(drop=True)
 
     def arm_of(item: Any, models: dict[str, ServedModel]) -> str:
         if item.user_id is None or len(service.arms) == 1:
@@ -255,7 +264,7 @@ def create_app(settings: Settings) -> FastAPI:
         models = service.models  # this request keeps these models even if a reload swaps them
         if "champion" not in models:
             raise HTTPException(503, f"no champion of '{service.name}' is loaded yet")
-        frame = pd.concat([features_of(item) for item in items], ignore_index=True)
+        frame = request_frame(items)
         arms = [arm_of(item, models) for item in items]
         proba = np.empty(len(items))
         for arm in set(arms):
