@@ -38,6 +38,7 @@ from IPython.display import Markdown, display
 
 from mlcycle.config import load_dataset_config
 from mlcycle.io import read_json, write_json
+from mlcycle.tracking import connect
 from mlcycle.training.gate import enforce_gate, evaluate_gate
 from mlcycle.training.metrics import (
     calibration_figure,
@@ -50,7 +51,7 @@ from mlcycle.training.train import features_and_target
 
 config = load_dataset_config(dataset)
 run = read_json(upstream["train"]["run"])
-mlflow.set_tracking_uri(run["tracking_uri"])
+connect(run["tracking_uri"])
 test = pd.read_parquet(upstream["train"]["test"])
 xy = features_and_target(test, config)
 model = mlflow.sklearn.load_model(run["model_uri"])

@@ -43,20 +43,20 @@ from mlcycle.config import load_dataset_config
 from mlcycle.io import read_json, write_json
 from mlcycle.optimize.onnx_export import export
 from mlcycle.optimize.registry import record_export
+from mlcycle.tracking import connect
 from mlcycle.training.train import features_and_target
 
 config = load_dataset_config(dataset)
 run = read_json(upstream["train"]["run"])
 registry = read_json(upstream["register"]["registry"])
-mlflow.set_tracking_uri(run["tracking_uri"])
-mlflow.set_registry_uri(run["tracking_uri"])
+client = connect(run["tracking_uri"])
 pipeline = mlflow.sklearn.load_model(f"models:/{registry['model_name']}/{registry['version']}")
 X = features_and_target(pd.read_parquet(upstream["train"]["test"]), config).X
 result = export(
     pipeline, X, config, max_allowed_diff=onnx_max_diff, min_agreement=onnx_min_agreement
 )
 summary = record_export(
-    mlflow.MlflowClient(run["tracking_uri"]),
+    client,
     registry["model_name"],
     registry["version"],
     run["run_id"],

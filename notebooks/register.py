@@ -39,15 +39,14 @@ from IPython.display import Markdown, display
 from mlcycle.config import load_dataset_config
 from mlcycle.io import read_json, write_json
 from mlcycle.registry.register import CHAMPION, register_and_promote
+from mlcycle.tracking import connect
 from mlcycle.training.metrics import classification_metrics
 from mlcycle.training.train import features_and_target
 
 config = load_dataset_config(dataset)
 run = read_json(upstream["train"]["run"])
 evaluation = read_json(upstream["evaluate"]["metrics"])
-mlflow.set_tracking_uri(run["tracking_uri"])
-mlflow.set_registry_uri(run["tracking_uri"])
-client = mlflow.MlflowClient(run["tracking_uri"])
+client = connect(run["tracking_uri"])
 xy = features_and_target(pd.read_parquet(upstream["train"]["test"]), config)
 run_tags = client.get_run(run["run_id"]).data.tags
 

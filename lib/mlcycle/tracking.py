@@ -49,3 +49,15 @@ def configure_tracking(
     if uri.startswith("sqlite:"):  # local store: keep artifacts under products/, not the cwd
         artifact_location = (Path(products).resolve() / "mlartifacts").as_uri()
     return client.create_experiment(experiment, artifact_location=artifact_location)
+
+
+def connect(tracking_uri: str) -> MlflowClient:
+    """Use this store for the whole process and return a client bound to it.
+
+    `models:/` URIs resolve through MLflow's process-wide registry URI, and a client made with
+    only a tracking URI silently follows that global registry: set both, name both.
+    """
+    apply_quiet_defaults()
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    return MlflowClient(tracking_uri, registry_uri=tracking_uri)

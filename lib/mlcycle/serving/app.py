@@ -144,17 +144,13 @@ class Service:
     """The mutable state behind the app: swapped atomically on reload."""
 
     def __init__(self, settings: Settings, config: DatasetConfig) -> None:
-        import mlflow
-        from mlflow import MlflowClient
+        from mlcycle.tracking import connect
 
-        # models:/ URIs resolve through MLflow's process-wide URIs: the service owns its process
-        mlflow.set_tracking_uri(settings.tracking_uri)
-        mlflow.set_registry_uri(settings.tracking_uri)
+        self.client = connect(settings.tracking_uri)  # the service owns its process
         self.settings = settings
         self.config = config
         self.name = settings.model_name or config.model_name
         self.arms = parse_arms(settings.arms)
-        self.client = MlflowClient(settings.tracking_uri, registry_uri=settings.tracking_uri)
         self.log = PredictionLog(settings.prediction_log)
         self.metrics = Metrics()
         self.models: dict[str, ServedModel] = {}
