@@ -22,7 +22,7 @@ BUILD := $(BIN)/python -m mlcycle.orchestration.dag build \
 	$(if $(DATASET),--env--dataset $(abspath $(DATASET))) $(ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run rebuild status test lint format lab serve ui example-data diagram lock clean
+.PHONY: help setup system-deps run rebuild status test lint format lab serve ui example-data diagram lock clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -38,6 +38,22 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP) ## create .venv and install the project (done by every target that needs it)
 
+# Debian packages the tests run for real (command:package), installed only when missing
+SYSTEM_DEPS := prometheus:prometheus
+APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
+
+system-deps: ## install the Debian packages the tests need (Prometheus), if missing
+	@for dep in $(SYSTEM_DEPS); do \
+	  cmd=$${dep%%:*}; pkg=$${dep##*:}; \
+	  command -v $$cmd >/dev/null && continue; \
+	  command -v apt-get >/dev/null || { echo "install $$pkg (needs $$cmd on PATH) and retry"; exit 1; }; \
+	  echo "installing Debian package $$pkg"; \
+	  $(APT_GET) install -y -q --no-install-recommends $$pkg >/dev/null \
+	    || { $(APT_GET) update -q >/dev/null && \
+	         $(APT_GET) install -y -q --no-install-recommends $$pkg >/dev/null; } \
+	    || { echo "could not install $$pkg: install it by hand and retry"; exit 1; }; \
+	done
+
 run: $(STAMP) ## run the whole lifecycle (only what changed since the last run)
 	$(BUILD)
 
@@ -47,7 +63,7 @@ rebuild: $(STAMP) ## run every stage again, changed or not
 status: $(STAMP) ## show which stages are out of date
 	$(BIN)/python -m mlcycle.orchestration.dag status $(if $(ENV_FILE),--env-file $(ENV_FILE)) $(ARGS)
 
-test: $(STAMP) ## lint, then run the test suite (tiny data, temporary stores)
+test: $(STAMP) system-deps ## lint, then run the test suite (tiny data, temporary stores)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -1,40 +1,15 @@
 """The service for real: FastAPI's TestClient, a real registry in a temporary store."""
 
+import threading
+import time
+
 import mlflow
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from mlcycle.features.table import build_model_table
 from mlcycle.serving.app import Settings, create_app
-from mlcycle.training.train import features_and_target, fit, log_probability_model
 from tests.conftest import CHURN_CONFIG
-
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory, churn_config, tiny_data):
-    """customer_churn v1 (random forest, champion) and v2 (logistic, challenger)."""
-    folder = tmp_path_factory.mktemp("serving")
-    uri = f"sqlite:///{folder / 'mlflow.db'}"
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    table = build_model_table(tiny_data.customers, tiny_data.events, churn_config)
-    client = mlflow.MlflowClient(uri)
-    client.create_registered_model("customer_churn")
-    for alias, family, params in (
-        ("champion", "random_forest", {"n_estimators": 10}),
-        ("challenger", "logistic_regression", {}),
-    ):
-        model = fit(table, churn_config, family, params)
-        with mlflow.start_run() as run:
-            info = log_probability_model(model, features_and_target(table, churn_config).X)
-        version = client.create_model_version("customer_churn", info.model_uri, run.info.run_id)
-        client.set_registered_model_alias("customer_churn", alias, version.version)
-    rows = features_and_target(table, churn_config).X
-    # the service must find its registry from its settings, not from what this test set
-    mlflow.set_tracking_uri(f"sqlite:///{folder / 'elsewhere.db'}")
-    mlflow.set_registry_uri(f"sqlite:///{folder / 'elsewhere.db'}")
-    return folder, uri, rows
 
 
 def settings(registry, **change):
@@ -167,7 +142,7 @@ def test_metrics_parse_as_prometheus_text(client, registry):
 
 def test_reload_follows_the_champion_alias(registry):
     _, uri, _ = registry
-    registry_client = mlflow.MlflowClient(uri)
+    registry_client = mlflow.MlflowClient(uri, registry_uri=uri)
     with TestClient(create_app(settings(registry))) as c:
         assert (
             c.post("/predict", json={"features": payload(registry)}).json()["model_version"] == "1"
@@ -182,6 +157,40 @@ def test_reload_follows_the_champion_alias(registry):
             )
         finally:
             registry_client.set_registered_model_alias("customer_churn", "champion", "1")
+
+
+def test_polling_follows_the_alias_without_failing_requests_in_flight(registry):
+    """Requests keep flowing while the poller swaps the model: none fails, and both versions
+    answer, the new one only after the alias moved."""
+    _, uri, _ = registry
+    registry_client = mlflow.MlflowClient(uri, registry_uri=uri)
+    answers: list[tuple[int, str | None]] = []
+    stop = threading.Event()
+    with TestClient(create_app(settings(registry, reload_seconds=0.2))) as c:
+
+        def hammer():
+            while not stop.is_set():
+                r = c.post("/predict", json={"features": payload(registry)})
+                answers.append((r.status_code, r.json().get("model_version")))
+
+        worker = threading.Thread(target=hammer)
+        worker.start()
+        try:
+            time.sleep(0.5)
+            registry_client.set_registered_model_alias("customer_churn", "champion", "2")
+            deadline = time.monotonic() + 15
+            while c.get("/ready").json()["versions"]["champion"] != "2":
+                assert time.monotonic() < deadline, "the poller never picked up the new champion"
+                time.sleep(0.1)
+            time.sleep(0.3)
+        finally:
+            stop.set()
+            worker.join()
+            registry_client.set_registered_model_alias("customer_churn", "champion", "1")
+    assert {status for status, _ in answers} == {200}
+    versions = [v for _, v in answers]
+    assert versions[0] == "1" and versions[-1] == "2"
+    assert versions == sorted(versions), "a request was answered by the old model after the swap"
 
 
 def test_prediction_log_receives_every_prediction(registry):

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlcycle.serving.app import create_app
-from tests.serving.test_app import payload, registry  # noqa: F401
+from tests.serving.test_app import payload
 from tests.serving.test_app import settings as app_settings
 
 scalars = (
