@@ -6,6 +6,7 @@ from mlcycle.optimize.onnx_export import (
     check_parity,
     export,
     onnx_positive_proba,
+    onnx_records_proba,
     session,
     to_onnx,
 )
@@ -47,9 +48,11 @@ def test_missing_and_unseen_categories_and_missing_numbers(churn_config, data):
     X.loc[X.index[0], "contract"] = None  # missing: the imputer's constant
     X.loc[X.index[1], "payment_method"] = "barter"  # unseen: ignored by the encoder
     X.loc[X.index[2], "income"] = np.nan  # missing number: the median
-    np.testing.assert_allclose(
-        onnx_positive_proba(sess, X, churn_config), model.predict_proba(X)[:, 1], atol=1e-4
-    )
+    expected = model.predict_proba(X)[:, 1]
+    np.testing.assert_allclose(onnx_positive_proba(sess, X, churn_config), expected, atol=1e-4)
+    # the service's path: plain rows with None for missing values, no DataFrame
+    records = X.astype(object).where(X.notna(), None).to_dict("records")
+    np.testing.assert_allclose(onnx_records_proba(sess, records, churn_config), expected, atol=1e-4)
 
 
 def test_parity_fails_on_a_different_model(churn_config, data):

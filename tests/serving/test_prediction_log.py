@@ -31,6 +31,12 @@ def test_feedback_and_accuracy_per_version(tmp_path):
         log.record_feedback(f"r{i}", outcome)
     assert log.accuracy_by_version() == {"1": (3, pytest.approx(2 / 3)), "2": (1, 1.0)}
     assert log.accuracy_by_version(window=timedelta(hours=1))["1"][0] == 3
+    with sqlite3.connect(tmp_path / "log.db") as db:  # r0 was predicted long ago
+        db.execute("UPDATE predictions SET ts = '2000-01-01T00:00:00+00:00' WHERE request_id='r0'")
+    assert log.accuracy_by_version(window=timedelta(days=7)) == {
+        "1": (2, pytest.approx(1 / 2)),
+        "2": (1, 1.0),
+    }
     with pytest.raises(UnknownRequestError, match="no prediction with request_id 'nope'"):
         log.record_feedback("nope", 1)
     with pytest.raises(ValueError, match="outcome must be 0 or 1"):

@@ -4,7 +4,12 @@ import math
 import pytest
 from pydantic import ValidationError
 
-from mlcycle.serving.request_schema import features_model, to_frame
+from mlcycle.serving.request_schema import (
+    features_model,
+    frame_to_records,
+    to_frame,
+    to_records,
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +36,21 @@ def errors(Model, payload):
 
 def test_a_valid_row_becomes_the_model_frame(Model, churn_config, tiny_data):
     payload = row(churn_config, tiny_data)
-    frame = to_frame([Model.model_validate(payload)], churn_config)
+    records = to_records([Model.model_validate(payload)], churn_config)
+    assert list(records[0]) == churn_config.feature_names
+    frame = to_frame(records, churn_config)
     assert list(frame.columns) == churn_config.feature_names
     assert frame["age"].dtype == float and frame.loc[0, "contract"] == payload["contract"]
+
+
+def test_online_store_rows_take_the_same_shape_as_request_rows(Model, churn_config, tiny_data):
+    import numpy as np
+    import pandas as pd
+
+    payload = row(churn_config, tiny_data) | {"age": None}
+    from_request = to_records([Model.model_validate(payload)], churn_config)
+    stored = pd.DataFrame([payload | {"age": np.nan, "extra": 1}])  # NaN, and a column to drop
+    assert frame_to_records(stored, churn_config) == from_request
 
 
 @pytest.mark.parametrize(
@@ -76,7 +93,7 @@ def test_nullable_and_required_follow_the_config(tmp_path):
     Model = features_model(cfg)
     assert errors(Model, {"age": 3}) == {("bill", "missing"), ("plan", "missing")}
     ok = Model.model_validate({"bill": 1, "plan": "x"})  # age may be missing: imputed
-    assert to_frame([ok], cfg).isna().to_dict("records") == [
+    assert to_frame(to_records([ok], cfg), cfg).isna().to_dict("records") == [
         {"bill": False, "age": True, "plan": False}
     ]
     schema = Model.model_json_schema()

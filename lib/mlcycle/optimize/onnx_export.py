@@ -76,8 +76,22 @@ def feeds(frame: pd.DataFrame, config: DatasetConfig) -> dict[str, np.ndarray]:
     return out
 
 
+def record_feeds(records: list[dict], config: DatasetConfig) -> dict[str, np.ndarray]:
+    """Feeds straight from request rows (dicts): no DataFrame on the service's hot path."""
+    out = {
+        n: np.array([[r[n]] for r in records], dtype=np.float32) for n in config.numeric_names
+    }  # None becomes NaN, which the ONNX imputer fills like scikit-learn's
+    for n in config.categorical_names:
+        out[n] = np.array([[MISSING if r[n] is None else str(r[n])] for r in records], dtype=object)
+    return out
+
+
 def onnx_positive_proba(sess, frame: pd.DataFrame, config: DatasetConfig) -> np.ndarray:
     return sess.run(["probabilities"], feeds(frame, config))[0][:, 1]
+
+
+def onnx_records_proba(sess, records: list[dict], config: DatasetConfig) -> np.ndarray:
+    return sess.run(["probabilities"], record_feeds(records, config))[0][:, 1]
 
 
 def check_parity(

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -35,7 +34,7 @@ from mlcycle.config import DatasetConfig, load_dataset_config
 from mlcycle.serving.ab import assign_arm, parse_arms
 from mlcycle.serving.models import ServedModel, alias_versions, load_alias
 from mlcycle.serving.prediction_log import Prediction, PredictionLog, UnknownRequestError
-from mlcycle.serving.request_schema import features_model, to_frame
+from mlcycle.serving.request_schema import features_model, frame_to_records, to_records
 
 LOCALHOST = {"127.0.0.1", "::1", "localhost", "testclient"}
 
@@ -230,24 +229,22 @@ def create_app(settings: Settings) -> FastAPI:
         detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         return JSONResponse({"detail": detail}, status_code=422)
 
-    def request_frame(items: list[Any]) -> pd.DataFrame:
-        """All rows as one model frame, in request order: rows given as features are framed
-        in one call; only customer ids need a lookup each (the online store)."""
-        direct = [i for i, item in enumerate(items) if item.customer_id is None]
-        if len(direct) == len(items):
-            return to_frame([item.features for item in items], config)
-        from mlcycle.features.store import UnknownEntityError
+    def request_records(items: list[Any]) -> list[dict[str, Any]]:
+        """Every item's feature row, in request order; customer ids are looked up in the
+        online store one at a time, rows given as features need no lookup."""
+        records = []
+        for item in items:
+            if item.customer_id is None:
+                records.extend(to_records([item.features], config))
+                continue
+            from mlcycle.features.store import UnknownEntityError
 
-        parts = []
-        if direct:
-            parts.append(to_frame([items[i].features for i in direct], config).set_axis(direct))
-        for i, item in enumerate(items):
-            if item.customer_id is not None:
-                try:
-                    parts.append(service.online_row(item.customer_id).set_axis([i]))
-                except UnknownEntityError as exc:
-                    raise HTTPException(404, str(exc.args[0])) from None
-        return pd.concat(parts).sort_index().reset_index(drop=True)
+            try:
+                row = service.online_row(item.customer_id)
+            except UnknownEntityError as exc:
+                raise HTTPException(404, str(exc.args[0])) from None
+            records.extend(frame_to_records(row, config))
+        return records
 
     def arm_of(item: Any, models: dict[str, ServedModel]) -> str:
         if item.user_id is None or len(service.arms) == 1:
@@ -260,18 +257,17 @@ def create_app(settings: Settings) -> FastAPI:
         models = service.models  # this request keeps these models even if a reload swaps them
         if "champion" not in models:
             raise HTTPException(503, f"no champion of '{service.name}' is loaded yet")
-        frame = request_frame(items)
+        rows = request_records(items)
         arms = [arm_of(item, models) for item in items]
         proba = np.empty(len(items))
         for arm in set(arms):
-            rows = [i for i, a in enumerate(arms) if a == arm]
-            part = frame.iloc[rows]
+            picked = [i for i, a in enumerate(arms) if a == arm]
+            part = rows if len(picked) == len(rows) else [rows[i] for i in picked]
             for feature, count in models[arm].unseen(part).items():
                 service.metrics.unseen.labels(feature=feature).inc(count)
-            proba[rows] = models[arm].positive_proba(part)
-        logged = frame.astype(object).where(frame.notna(), None).to_dict("records")
+            proba[picked] = models[arm].positive_proba(part)
         out, records = [], []
-        for item, arm, p, features in zip(items, arms, proba, logged, strict=True):
+        for item, arm, p, features in zip(items, arms, proba, rows, strict=True):
             model = models[arm]
             pred = PredictionOut(
                 prediction=int(p >= 0.5),

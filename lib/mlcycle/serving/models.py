@@ -6,9 +6,9 @@ Loaded only from the project's own MLflow registry, deserialised with skops (no 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -25,19 +25,20 @@ class ServedModel:
     def runtime(self) -> str:
         return "onnxruntime" if self.onnx_session is not None else "scikit-learn"
 
-    def positive_proba(self, frame: pd.DataFrame) -> np.ndarray:
+    def positive_proba(self, records: list[dict[str, Any]]) -> np.ndarray:
         if self.onnx_session is not None:
-            from mlcycle.optimize.onnx_export import onnx_positive_proba
+            from mlcycle.optimize.onnx_export import onnx_records_proba
 
-            return onnx_positive_proba(self.onnx_session, frame, self.config)
-        return self.pipeline.predict_proba(frame)[:, 1]
+            return onnx_records_proba(self.onnx_session, records, self.config)
+        from mlcycle.serving.request_schema import to_frame
 
-    def unseen(self, frame: pd.DataFrame) -> dict[str, int]:
+        return self.pipeline.predict_proba(to_frame(records, self.config))[:, 1]
+
+    def unseen(self, records: list[dict[str, Any]]) -> dict[str, int]:
         """How many values per categorical feature the model never saw in training."""
         out = {}
         for name, known in self.known_categories.items():
-            values = frame[name].dropna().astype(str)
-            count = int((~values.isin(known)).sum())
+            count = sum(1 for r in records if r[name] is not None and str(r[name]) not in known)
             if count:
                 out[name] = count
         return out

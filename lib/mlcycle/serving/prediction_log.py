@@ -2,13 +2,16 @@
 
 SQLite in WAL mode with a busy timeout, one short transaction per write: durable (committed
 before the response is sent) and safe with many threads or worker processes writing at once.
-The A/B analysis and monitoring read it back as a DataFrame.
+Writes go through one long-lived connection per process: opening and closing one per request
+would checkpoint the WAL each time (the last connection to close does), several fsyncs a
+request. The A/B analysis and monitoring read it back as a DataFrame.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,18 +64,47 @@ class PredictionLog:
         self.path = Path(path)
         self.timeout_s = timeout_s
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer: sqlite3.Connection | None = None
+        self._write_lock = threading.Lock()
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
 
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(
+            self.path, timeout=self.timeout_s, isolation_level=None, check_same_thread=False
+        )
+        db.execute("PRAGMA synchronous=FULL")  # committed means on disk
+        return db
+
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None)
+        db = self._open()
         try:
-            db.execute("PRAGMA synchronous=FULL")  # committed means on disk
             yield db
         finally:
             db.close()
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """The process's writer connection, one thread at a time, in a transaction."""
+        with self._write_lock:
+            if self._writer is None:
+                self._writer = self._open()
+            db = self._writer
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._write_lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
 
     def record(self, predictions: list[Prediction]) -> None:
         """Append predictions in one transaction (all or none)."""
@@ -90,24 +122,18 @@ class PredictionLog:
             )
             for p in predictions
         ]
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.executemany(
-                    "INSERT INTO predictions (request_id, ts, user_id, arm, model_name,"
-                    " model_version, features, prediction, probability)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        with self._writing() as db:
+            db.executemany(
+                "INSERT INTO predictions (request_id, ts, user_id, arm, model_name,"
+                " model_version, features, prediction, probability)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
 
     def record_feedback(self, request_id: str, outcome: int) -> None:
         if outcome not in (0, 1):
             raise ValueError(f"outcome must be 0 or 1, got {outcome!r}")
-        with self._connect() as db:
+        with self._writing() as db:
             cursor = db.execute(
                 "UPDATE predictions SET outcome = ?, outcome_ts = ? WHERE request_id = ?",
                 (int(outcome), _now(), request_id),
@@ -129,11 +155,13 @@ class PredictionLog:
         return df
 
     def accuracy_by_version(self, window: timedelta | None = None) -> dict[str, tuple[int, float]]:
-        """{model version: (labelled predictions, accuracy)} over the recent window."""
-        since = datetime.now(UTC) - window if window else None
-        df = self.frame(since)
-        labelled = df[df["outcome"].notna()]
-        out = {}
-        for version, part in labelled.groupby("model_version"):
-            out[str(version)] = (len(part), float((part["prediction"] == part["outcome"]).mean()))
-        return out
+        """{model version: (labelled predictions, accuracy)} over the recent window, counted
+        in SQL so the cost does not grow with the log's history."""
+        since = datetime.now(UTC) - window if window else datetime.min.replace(tzinfo=UTC)
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT model_version, COUNT(*), AVG(prediction = outcome) FROM predictions"
+                " WHERE outcome IS NOT NULL AND ts >= ? GROUP BY model_version",
+                (since.isoformat(timespec="microseconds"),),
+            ).fetchall()
+        return {str(version): (int(n), float(acc)) for version, n, acc in rows}

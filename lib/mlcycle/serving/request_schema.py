@@ -35,9 +35,22 @@ def features_model(config: DatasetConfig) -> type[BaseModel]:
     )
 
 
-def to_frame(rows: list[BaseModel], config: DatasetConfig) -> pd.DataFrame:
-    """Validated requests as the model's input frame: config order, model dtypes."""
-    frame = pd.DataFrame([r.model_dump() for r in rows], columns=config.feature_names)
+def to_records(rows: list[BaseModel], config: DatasetConfig) -> list[dict[str, Any]]:
+    """Validated requests as plain rows in config order: what the model, the unseen-category
+    count and the prediction log all read (None for a missing value)."""
+    names = config.feature_names
+    return [{n: r.__dict__[n] for n in names} for r in rows]
+
+
+def frame_to_records(frame: pd.DataFrame, config: DatasetConfig) -> list[dict[str, Any]]:
+    """Rows read elsewhere (the online store) in the same shape as `to_records`."""
+    frame = frame[config.feature_names].astype(object)
+    return frame.where(frame.notna(), None).to_dict("records")
+
+
+def to_frame(records: list[dict[str, Any]], config: DatasetConfig) -> pd.DataFrame:
+    """Rows as scikit-learn's input frame: config order, model dtypes."""
+    frame = pd.DataFrame(records, columns=config.feature_names)
     frame = frame.astype({n: float for n in config.numeric_names})
     for name in config.categorical_names:
         frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
