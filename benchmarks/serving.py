@@ -1,0 +1,265 @@
+"""This service against `mlflow models serve`, side by side on the same registered model.
+
+Both servers run as their own process on loopback with one uvicorn worker each, and get the
+same rows, one row per request, from the same client: requests/s and p50/p99 latency at each
+concurrency, plus the error count (which must be zero) and how far their probabilities differ.
+
+    .venv/bin/python benchmarks/serving.py            # after `make run` built the registry
+    .venv/bin/python benchmarks/serving.py --requests 2000 --concurrency 1 10 20
+
+The issue's target: at least 5x the throughput of `mlflow models serve`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import math
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Run:
+    server: str
+    concurrency: int
+    requests: int
+    errors: int
+    seconds: float
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+
+
+def sample_rows(config_path: Path, n: int, seed: int) -> list[dict]:
+    """Fresh customers from the generator (not the training seed), as model-input rows."""
+    from mlcycle.config import load_dataset_config
+    from mlcycle.data.generator import generate_customers
+    from mlcycle.features.table import build_model_table
+    from mlcycle.training.train import features_and_target
+
+    config = load_dataset_config(config_path)
+    data = generate_customers(n, snapshot_date="2026-06-30", seed=seed)
+    X = features_and_target(build_model_table(data.customers, data.events, config), config).X
+    return [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+        for row in json.loads(X.to_json(orient="records"))
+    ]
+
+
+def load(port: int, path: str, bodies: list[bytes], concurrency: int, total: int) -> Run:
+    """`total` POSTs over `concurrency` keep-alive connections; latency per request."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    counter = iter(range(total))
+
+    def worker() -> None:
+        nonlocal errors
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine, bad = [], 0
+        headers = {"Content-Type": "application/json"}
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                break
+            started = time.perf_counter()
+            try:
+                conn.request("POST", path, bodies[i % len(bodies)], headers)
+                r = conn.getresponse()
+                r.read()
+                ok = r.status == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            mine.append(time.perf_counter() - started)
+            bad += not ok
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            errors += bad
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - started
+    ms = np.array(latencies) * 1000
+    return Run(
+        server="",
+        concurrency=concurrency,
+        requests=total,
+        errors=errors,
+        seconds=round(seconds, 2),
+        requests_per_s=round(total / seconds, 1),
+        p50_ms=round(float(np.percentile(ms, 50)), 2),
+        p99_ms=round(float(np.percentile(ms, 99)), 2),
+    )
+
+
+def post(port: int, path: str, body: bytes) -> object:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("POST", path, body, {"Content-Type": "application/json"})
+    r = conn.getresponse()
+    payload = json.loads(r.read())
+    conn.close()
+    if r.status != 200:
+        raise SystemExit(f"{path} answered {r.status}: {payload}")
+    return payload
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tracking-uri", default=f"sqlite:///{PROJECT / 'products/mlflow.db'}")
+    parser.add_argument("--dataset", default=str(PROJECT / "config/datasets/churn.yaml"))
+    parser.add_argument("--model-name", default=None, help="default: the dataset's name")
+    parser.add_argument("--requests", type=int, default=1000, help="per concurrency level")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10])
+    parser.add_argument("--rows", type=int, default=500, help="distinct rows to cycle through")
+    parser.add_argument("--out", default=str(PROJECT / "products/benchmarks/serving.json"))
+    args = parser.parse_args(argv)
+
+    from mlcycle.config import load_dataset_config
+    from mlcycle.environment import apply_quiet_defaults
+    from mlcycle.serving.launch import free_port, running
+    from mlcycle.tracking import connect
+
+    apply_quiet_defaults()
+    config = load_dataset_config(args.dataset)
+    name = args.model_name or config.model_name
+    client = connect(args.tracking_uri)
+    try:
+        champion = client.get_model_version_by_alias(name, "champion")
+    except Exception as exc:  # noqa: BLE001 - any registry miss means the same thing here
+        raise SystemExit(
+            f"no champion of '{name}' in {args.tracking_uri}: run `make run` first ({exc})"
+        ) from None
+    onnx = champion.tags.get("onnx.parity", "not exported")
+    print(f"model {name} v{champion.version} (ONNX parity: {onnx})", flush=True)
+
+    rows = sample_rows(Path(args.dataset), args.rows, seed=2027)
+    ours = [json.dumps({"features": r, "user_id": f"u{i}"}).encode() for i, r in enumerate(rows)]
+    theirs = [json.dumps({"dataframe_records": [r]}).encode() for r in rows]
+
+    runs: list[Run] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        servers = {
+            "mlcycle (this service)": (
+                [sys.executable, "-m", "mlcycle.serving.app"],
+                {
+                    "MLFLOW_TRACKING_URI": args.tracking_uri,
+                    "MLCYCLE_DATASET": args.dataset,
+                    "MLCYCLE_MODEL_NAME": name,
+                    "MLCYCLE_PREDICTION_LOG": str(work / "predictions.db"),
+                    "MLCYCLE_RELOAD_SECONDS": "0",
+                    "MLCYCLE_PROJECT": str(PROJECT),
+                },
+                "/ready",
+                "/predict",
+                ours,
+            ),
+            "mlflow models serve": (
+                [
+                    sys.executable, "-m", "mlflow", "models", "serve",
+                    "-m", f"models:/{name}@champion", "--env-manager", "local",
+                    "-h", "127.0.0.1", "--workers", "1",
+                ],
+                {
+                    "MLFLOW_TRACKING_URI": args.tracking_uri,
+                    "MLFLOW_REGISTRY_URI": args.tracking_uri,
+                    # it runs `uvicorn` from PATH: this interpreter's
+                    "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+                },
+                "/ping",
+                "/invocations",
+                theirs,
+            ),
+        }  # fmt: skip
+        probabilities: dict[str, list[float]] = {}
+        for label, (command, env, ready, path, bodies) in servers.items():
+            port = free_port()
+            if "mlflow" in label:
+                command = [*command, "-p", str(port)]
+            env = {**env, "HOST": "127.0.0.1", "PORT": str(port)}
+            log = work / f"{label.split()[0]}.log"
+            with running(command, f"http://127.0.0.1:{port}{ready}", log, env=env, timeout=180):
+                probabilities[label] = [
+                    _probability(post(port, path, body)) for body in bodies[:50]
+                ]
+                load(port, path, bodies, 1, 50)  # warm up
+                for c in args.concurrency:
+                    run = load(port, path, bodies, c, args.requests)
+                    run.server = label
+                    runs.append(run)
+                    print(
+                        f"  {label:24} c={c:<3} {run.requests_per_s:8.1f} req/s  "
+                        f"p50 {run.p50_ms:7.2f} ms  p99 {run.p99_ms:7.2f} ms  "
+                        f"errors {run.errors}",
+                        flush=True,
+                    )
+
+    ours_p, theirs_p = probabilities.values()
+    report = _report(runs, max(abs(a - b) for a, b in zip(ours_p, theirs_p, strict=True)))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2))
+    print(report["table"])
+    print(f"figures written to {args.out}")
+    return 0 if report["errors"] == 0 else 1
+
+
+def _probability(answer: object) -> float:
+    if isinstance(answer, dict) and "probability" in answer:
+        return float(answer["probability"])
+    predictions = answer["predictions"] if isinstance(answer, dict) else answer
+    first = predictions[0]
+    return float(first[1] if isinstance(first, list) else first["1"])
+
+
+def _report(runs: list[Run], max_diff: float) -> dict:
+    lines = [
+        "| concurrency | server | requests/s | p50 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|",
+    ]
+    speedups = {}
+    for c in sorted({r.concurrency for r in runs}):
+        ours, theirs = (r for r in runs if r.concurrency == c)
+        speedups[c] = round(ours.requests_per_s / theirs.requests_per_s, 1)
+        for r in (ours, theirs):
+            lines.append(
+                f"| {c} | {r.server} | {r.requests_per_s:.0f} | {r.p50_ms:.1f} | "
+                f"{r.p99_ms:.1f} | {r.errors} |"
+            )
+    lines.append("")
+    lines.append(
+        "Throughput ratio (this service / mlflow models serve): "
+        + ", ".join(f"{s}x at concurrency {c}" for c, s in speedups.items())
+        + f". Largest probability difference between the two servers: {max_diff:.4f}."
+    )
+    return {
+        "runs": [asdict(r) for r in runs],
+        "speedup": speedups,
+        "errors": sum(r.errors for r in runs),
+        "max_probability_difference": max_diff,
+        "median_speedup": statistics.median(speedups.values()),
+        "table": "\n".join(lines),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

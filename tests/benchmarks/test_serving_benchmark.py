@@ -1,0 +1,48 @@
+"""The serving benchmark runs end to end (a few requests): both servers start on the same
+registered model, answer without errors and agree on the probabilities. Timings are not
+asserted here; the benchmark itself reports them."""
+
+import importlib.util
+import json
+import sys
+
+import pytest
+
+from tests.conftest import PROJECT
+
+pytestmark = pytest.mark.dag
+
+
+def load_benchmark(name: str):
+    spec = importlib.util.spec_from_file_location(
+        f"benchmark_{name}", PROJECT / "benchmarks" / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_serving_benchmark_compares_both_servers(built_project, tmp_path):
+    benchmark = load_benchmark("serving")
+    out = tmp_path / "serving.json"
+    code = benchmark.main(
+        [
+            "--tracking-uri", f"sqlite:///{built_project / 'products/mlflow.db'}",
+            "--requests", "30", "--concurrency", "1", "3", "--rows", "20",
+            "--out", str(out),
+        ]
+    )  # fmt: skip
+    report = json.loads(out.read_text())
+    assert code == 0 and report["errors"] == 0
+    assert {(r["server"].split()[0], r["concurrency"]) for r in report["runs"]} == {
+        ("mlcycle", 1), ("mlcycle", 3), ("mlflow", 1), ("mlflow", 3),
+    }  # fmt: skip
+    assert all(r["requests"] == 30 and r["requests_per_s"] > 0 for r in report["runs"])
+    assert report["max_probability_difference"] < 0.05  # the same model behind both
+
+
+def test_serving_benchmark_without_a_champion_says_what_to_do(tmp_path):
+    benchmark = load_benchmark("serving")
+    with pytest.raises(SystemExit, match="run `make run` first"):
+        benchmark.main(["--tracking-uri", f"sqlite:///{tmp_path / 'empty.db'}"])
