@@ -1,0 +1,1 @@
+"""Batch scoring: files of any size scored with a registered model, streamed batch by batch."""

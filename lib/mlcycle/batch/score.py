@@ -1,0 +1,264 @@
+"""Score a file with the model behind a registry alias, streaming: read a batch, check its
+rows, score the good ones, write them and the rejects, repeat. Memory stays flat with input
+size; the outputs appear only when complete.
+
+    python -m mlcycle.batch.score INPUT OUTPUT [--alias champion] [--engine local|spark]
+    make batch INPUT=customers.parquet OUTPUT=predictions.parquet
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from mlcycle.batch.output import atomic_parquet, write_text
+from mlcycle.batch.reader import open_input
+from mlcycle.batch.rows import check_rows
+from mlcycle.config import DatasetConfig, load_dataset_config
+
+
+@dataclass
+class Summary:
+    input: str
+    output: str
+    rejects: str
+    model_name: str
+    model_version: str
+    alias: str
+    engine: str
+    scored_at: str
+    rows_read: int = 0
+    rows_scored: int = 0
+    rows_rejected: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    rows_per_second: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    name: str
+    version: str
+    alias: str
+    uri: str  # models:/name/version: the exact version, even if the alias moves meanwhile
+    pipeline: Any
+
+
+def load_registered(tracking_uri: str, name: str, alias: str, n_jobs: int = -1) -> RegisteredModel:
+    """The version behind `alias`, from the project's own registry (skops, no pickle)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from mlcycle.tracking import connect
+
+    client = connect(tracking_uri)
+    try:
+        version = str(client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        raise LookupError(
+            f"no model '{name}' with alias '{alias}' in {tracking_uri}: run `make run` first, "
+            "or pass --tracking-uri / --model-name / --alias"
+        ) from None
+    uri = f"models:/{name}/{version}"
+    pipeline = mlflow.sklearn.load_model(uri)
+    classifier = pipeline.steps[-1][1]
+    if hasattr(classifier, "n_jobs"):
+        classifier.n_jobs = n_jobs  # batches are large: use the cores
+    return RegisteredModel(name, version, alias, uri, pipeline)
+
+
+def output_schema(id_column: str, id_type: pa.DataType) -> pa.Schema:
+    return pa.schema(
+        [
+            (id_column, id_type),
+            ("prediction", pa.int64()),
+            ("probability", pa.float64()),
+            ("model_name", pa.string()),
+            ("model_version", pa.string()),
+            ("scored_at", pa.timestamp("us", tz="UTC")),
+        ]
+    )
+
+
+def rejects_schema(columns: list[str]) -> pa.Schema:
+    return pa.schema(
+        [("row", pa.int64())] + [(c, pa.string()) for c in columns] + [("reason", pa.string())]
+    )
+
+
+def predictions_table(
+    frame: pd.DataFrame,
+    proba: np.ndarray,
+    model: RegisteredModel,
+    config: DatasetConfig,
+    scored_at: datetime,
+    id_type: pa.DataType,
+) -> pa.Table:
+    """Scored rows in the output layout. The label is scikit-learn's (argmax of the
+    probabilities), so it equals `predict` exactly, ties included."""
+    classes = np.asarray(model.pipeline.classes_)
+    n = len(frame)
+    return pa.table(
+        {
+            config.id: pa.array(frame[config.id].to_numpy(), type=id_type, from_pandas=True),
+            "prediction": pa.array(classes[proba.argmax(axis=1)].astype(np.int64)),
+            "probability": pa.array(proba[:, list(classes).index(1)], type=pa.float64()),
+            "model_name": pa.array([model.name] * n, type=pa.string()),
+            "model_version": pa.array([model.version] * n, type=pa.string()),
+            "scored_at": pa.array(np.full(n, np.datetime64(scored_at.replace(tzinfo=None), "us")),
+                                  type=pa.timestamp("us", tz="UTC")),
+        }
+    )  # fmt: skip
+
+
+def default_paths(output: str) -> tuple[str, str]:
+    stem = output[: -len(".parquet")] if output.endswith(".parquet") else output
+    return f"{stem}.rejects.parquet", f"{stem}.summary.json"
+
+
+def _progress(total: int | None):
+    disable = not sys.stderr.isatty() or bool(os.environ.get("CI"))
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="rows", unit_scale=True, disable=disable, desc="scoring")
+
+
+def score_file(
+    input_path: str,
+    output_path: str,
+    model: RegisteredModel,
+    config: DatasetConfig,
+    rejects_path: str | None = None,
+    summary_path: str | None = None,
+    batch_size: int = 65_536,
+    fmt: str | None = None,
+) -> Summary:
+    """Score `input_path` into `output_path` (Parquet) on this machine, batch by batch."""
+    default_rejects, default_summary = default_paths(output_path)
+    rejects_path = rejects_path or default_rejects
+    summary_path = summary_path or default_summary
+    columns = [config.id, *config.feature_names]
+    scored_at = datetime.now(UTC)
+    summary = Summary(
+        input_path, output_path, rejects_path, model.name, model.version, model.alias,
+        "local", scored_at.isoformat(),
+    )  # fmt: skip
+    started = time.perf_counter()
+    with open_input(input_path, columns, batch_size, fmt) as source:
+        id_type = source.schema.field(config.id).type
+        with (
+            atomic_parquet(output_path, output_schema(config.id, id_type)) as out,
+            atomic_parquet(rejects_path, rejects_schema(columns)) as bad,
+            _progress(source.total_rows) as bar,
+        ):
+            for batch in source.batches:
+                checked = check_rows(batch.to_pandas(), config, first_row=summary.rows_read)
+                summary.rows_read += batch.num_rows
+                if len(checked.frame):
+                    proba = model.pipeline.predict_proba(checked.frame[config.feature_names])
+                    out.write(
+                        predictions_table(checked.frame, proba, model, config, scored_at, id_type)
+                    )
+                if len(checked.rejects):
+                    bad.write(pa.Table.from_pandas(checked.rejects, preserve_index=False))
+                for reason, count in checked.reasons.items():
+                    summary.reasons[reason] = summary.reasons.get(reason, 0) + count
+                bar.update(batch.num_rows)
+        summary.rows_scored, summary.rows_rejected = out.rows, bad.rows
+    summary.seconds = round(time.perf_counter() - started, 3)
+    summary.rows_per_second = round(summary.rows_read / max(summary.seconds, 1e-9), 1)
+    write_text(summary_path, json.dumps(summary.to_dict(), indent=2) + "\n")
+    return summary
+
+
+def parse_args(argv: list[str] | None, project: Path) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m mlcycle.batch.score",
+        description="Score a Parquet or CSV file (local path or fsspec URI such as s3://) with "
+        "the registered model behind an alias; write Parquet with the id, prediction, "
+        "probability, model name and version and scoring time. Rows that cannot be scored go "
+        "to a rejects file with the reason; the outputs appear only when complete.",
+    )
+    parser.add_argument("input", help="Parquet or CSV file with the id and feature columns")
+    parser.add_argument("output", help="Parquet file to write (replaced only when complete)")
+    parser.add_argument("--alias", default="champion", help="registry alias (default: champion)")
+    parser.add_argument("--model-name", help="registered model (default: the dataset's name)")
+    parser.add_argument(
+        "--dataset",
+        default=os.environ.get("MLCYCLE_DATASET", str(project / "config/datasets/churn.yaml")),
+        help="dataset config naming the columns (default: $MLCYCLE_DATASET or the churn one)",
+    )
+    parser.add_argument(
+        "--tracking-uri",
+        default=os.environ.get("MLFLOW_TRACKING_URI")
+        or f"sqlite:///{project / 'products/mlflow.db'}",
+        help="MLflow tracking store and registry (default: $MLFLOW_TRACKING_URI or products/)",
+    )
+    parser.add_argument("--rejects", help="rejects file (default: OUTPUT's stem.rejects.parquet)")
+    parser.add_argument("--summary", help="summary JSON (default: OUTPUT's stem.summary.json)")
+    parser.add_argument("--format", choices=["parquet", "csv"], help="default: from the suffix")
+    parser.add_argument("--batch-size", type=int, default=65_536, help="rows per batch")
+    parser.add_argument("--jobs", type=int, default=-1, help="scikit-learn n_jobs (-1: all cores)")
+    parser.add_argument("--engine", choices=["local", "spark"], default="local")
+    parser.add_argument(
+        "--spark-master",
+        default=os.environ.get("SPARK_MASTER", "local[*]"),
+        help="Spark master URL for --engine spark (default: $SPARK_MASTER or local[*])",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from mlcycle.environment import apply_quiet_defaults
+    from mlcycle.orchestration.project import find_project
+
+    args = parse_args(argv, find_project())
+    apply_quiet_defaults()
+    config = load_dataset_config(args.dataset)
+    name = args.model_name or config.model_name
+    try:
+        if args.engine == "spark":
+            from mlcycle.batch.spark import score_file_spark
+
+            summary = score_file_spark(
+                args.input, args.output, args.tracking_uri, name, args.alias, config,
+                rejects_path=args.rejects, summary_path=args.summary, fmt=args.format,
+                master=args.spark_master,
+            )  # fmt: skip
+        else:
+            model = load_registered(args.tracking_uri, name, args.alias, args.jobs)
+            summary = score_file(
+                args.input, args.output, model, config, args.rejects, args.summary,
+                args.batch_size, args.format,
+            )  # fmt: skip
+    except (LookupError, ValueError, RuntimeError) as exc:
+        print(f"batch scoring failed: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"scored {summary.rows_scored:,} of {summary.rows_read:,} rows with {name} "
+        f"v{summary.model_version} ({summary.alias}) in {summary.seconds:.1f} s "
+        f"({summary.rows_per_second:,.0f} rows/s) -> {summary.output}"
+    )
+    if summary.rows_rejected:
+        print(f"rejected {summary.rows_rejected:,} rows -> {summary.rejects}")
+        for reason, count in sorted(summary.reasons.items(), key=lambda kv: -kv[1]):
+            print(f"  {count:>9,}  {reason}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

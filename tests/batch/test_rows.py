@@ -1,0 +1,65 @@
+import numpy as np
+import pandas as pd
+
+from mlcycle.batch.rows import check_rows
+from mlcycle.config import parse_dataset_config
+
+
+def shop_config():
+    return parse_dataset_config(
+        {
+            "name": "shop",
+            "source": {"path": "x.csv"},
+            "id": "cid",
+            "target": {"column": "y"},
+            "features": {
+                "numeric": {"age": {"min": 18, "max": 100}, "bill": {"nullable": False}},
+                "categorical": {"plan": {"values": ["a", "b"]}, "region": {}},
+            },
+        }
+    )
+
+
+def test_good_rows_pass_with_model_dtypes():
+    batch = pd.DataFrame(
+        {"cid": ["c1", "c2"], "age": ["30", " 41 "], "bill": [1.5, 2],
+         "plan": ["a", None], "region": ["north", "anywhere"]}
+    )  # fmt: skip
+    checked = check_rows(batch, shop_config())
+    assert checked.rejects.empty and checked.reasons == {}
+    assert checked.frame["age"].tolist() == [30.0, 41.0] and checked.frame["age"].dtype == float
+    assert checked.frame["plan"].tolist() == ["a", None]
+
+
+def test_each_bad_row_is_rejected_with_its_reason_and_file_row():
+    batch = pd.DataFrame(
+        {
+            "cid": ["c1", None, "c3", "c4", "c5", "c6", "c7"],
+            "age": ["30", "31", "abc", "12", "inf", "40", "50"],
+            "bill": [1.0, 1.0, 1.0, 1.0, 1.0, np.nan, 1.0],
+            "plan": ["a", "a", "a", "a", "a", "a", "zzz"],
+            "region": ["n"] * 7,
+        }
+    )
+    checked = check_rows(batch, shop_config(), first_row=100)
+    assert checked.frame["cid"].tolist() == ["c1"]
+    reasons = dict(zip(checked.rejects["row"], checked.rejects["reason"], strict=True))
+    assert reasons == {
+        101: "cid: missing",
+        102: "age: not a number ('abc')",
+        103: "age: below 18 ('12')",
+        104: "age: not finite ('inf')",
+        105: "bill: missing (not nullable)",
+        106: "plan: not an allowed value ('zzz')",
+    }
+    assert checked.reasons["age: not a number"] == 1 and sum(checked.reasons.values()) == 6
+    # the rejects keep the row's original values, as text
+    assert checked.rejects.loc[checked.rejects["row"] == 102, "age"].item() == "abc"
+
+
+def test_one_row_with_two_problems_lists_both():
+    batch = pd.DataFrame(
+        {"cid": ["c1"], "age": [200], "bill": [None], "plan": ["a"], "region": ["n"]}
+    )
+    checked = check_rows(batch, shop_config())
+    assert checked.rejects["reason"].item() == "age: above 100 (200); bill: missing (not nullable)"

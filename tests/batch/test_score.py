@@ -1,0 +1,134 @@
+"""Batch scoring end to end on a real registry (tiny data, temporary folders)."""
+
+import json
+
+import fsspec
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlcycle.batch.reader import InputSchemaError
+from mlcycle.batch.score import load_registered, main, score_file
+from tests.conftest import CHURN_CONFIG
+
+
+@pytest.fixture(scope="module")
+def scoring_set(registry):
+    _, _, rows = registry
+    return rows.assign(customer_id=[f"C{i:05d}" for i in range(len(rows))]).reset_index(drop=True)
+
+
+@pytest.fixture
+def champion(registry):
+    _, uri, _ = registry
+    return load_registered(uri, "customer_churn", "champion", n_jobs=1)
+
+
+def test_scores_a_file_exactly_as_predict_proba_in_memory(tmp_path, scoring_set, champion,
+                                                         churn_config):  # fmt: skip
+    scoring_set.to_parquet(tmp_path / "in.parquet")
+    summary = score_file(
+        str(tmp_path / "in.parquet"), str(tmp_path / "out.parquet"), champion, churn_config,
+        batch_size=64,
+    )  # fmt: skip
+    out = pd.read_parquet(tmp_path / "out.parquet")
+    X = scoring_set[churn_config.feature_names]
+    assert list(out.columns) == [
+        "customer_id", "prediction", "probability", "model_name", "model_version", "scored_at",
+    ]  # fmt: skip
+    assert out["customer_id"].tolist() == scoring_set["customer_id"].tolist()
+    np.testing.assert_array_equal(out["probability"], champion.pipeline.predict_proba(X)[:, 1])
+    np.testing.assert_array_equal(out["prediction"], champion.pipeline.predict(X))
+    assert set(out["model_version"]) == {"1"} and set(out["model_name"]) == {"customer_churn"}
+    assert summary.rows_read == summary.rows_scored == len(scoring_set) and not summary.reasons
+    assert json.loads((tmp_path / "out.summary.json").read_text())["rows_scored"] == len(out)
+    assert pd.read_parquet(tmp_path / "out.rejects.parquet").empty
+    assert not list(tmp_path.glob(".*.tmp")), "temporary files left behind"
+
+
+def test_bad_rows_go_to_rejects_with_reasons_and_the_rest_is_scored(
+    tmp_path, scoring_set, champion, churn_config
+):
+    data = scoring_set.head(50).astype({"age": object})
+    data.loc[3, "age"] = "abc"
+    data.loc[7, "age"] = 500
+    data.loc[9, "customer_id"] = None
+    data.to_csv(tmp_path / "in.csv", index=False)
+    summary = score_file(
+        str(tmp_path / "in.csv"), str(tmp_path / "out.parquet"), champion, churn_config,
+        rejects_path=str(tmp_path / "bad.parquet"),
+    )  # fmt: skip
+    rejects = pd.read_parquet(tmp_path / "bad.parquet")
+    assert dict(zip(rejects["row"], rejects["reason"], strict=True)) == {
+        3: "age: not a number ('abc')",
+        7: "age: above 100 ('500')",
+        9: "customer_id: missing",
+    }
+    assert summary.rows_scored == 47 and summary.rows_rejected == 3
+    assert summary.rows_read == summary.rows_scored + summary.rows_rejected  # nothing vanished
+    assert summary.reasons == {
+        "age: not a number": 1, "age: above 100": 1, "customer_id: missing": 1,
+    }  # fmt: skip
+    assert len(pd.read_parquet(tmp_path / "out.parquet")) == 47
+
+
+def test_a_missing_column_fails_fast_and_writes_nothing(tmp_path, scoring_set, champion,
+                                                        churn_config):  # fmt: skip
+    scoring_set.drop(columns=["income"]).to_parquet(tmp_path / "in.parquet")
+    with pytest.raises(InputSchemaError, match="lacks column\\(s\\) 'income'"):
+        score_file(str(tmp_path / "in.parquet"), str(tmp_path / "out.parquet"), champion,
+                   churn_config)  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet"]
+
+
+def test_a_failure_mid_run_leaves_no_partial_output(tmp_path, scoring_set, champion,
+                                                    churn_config, monkeypatch):  # fmt: skip
+    scoring_set.to_parquet(tmp_path / "in.parquet")
+    (tmp_path / "out.parquet").write_bytes(b"yesterday's complete predictions")
+    real = champion.pipeline.predict_proba
+    calls = []
+
+    def failing_on_third_batch(X):
+        calls.append(len(X))
+        if len(calls) == 3:
+            raise MemoryError("injected failure in batch 3")
+        return real(X)
+
+    monkeypatch.setattr(champion.pipeline, "predict_proba", failing_on_third_batch)
+    with pytest.raises(MemoryError, match="injected"):
+        score_file(str(tmp_path / "in.parquet"), str(tmp_path / "out.parquet"), champion,
+                   churn_config, batch_size=32)  # fmt: skip
+    assert len(calls) == 3
+    assert (tmp_path / "out.parquet").read_bytes() == b"yesterday's complete predictions"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet", "out.parquet"]
+
+
+def test_fsspec_input_and_output(scoring_set, champion, churn_config):
+    with fsspec.open("memory://batch/in.parquet", "wb") as f:
+        scoring_set.head(20).to_parquet(f)
+    score_file("memory://batch/in.parquet", "memory://batch/out/p.parquet", champion, churn_config)
+    with fsspec.open("memory://batch/out/p.parquet", "rb") as f:
+        assert len(pd.read_parquet(f)) == 20
+
+
+def test_command_line(tmp_path, registry, scoring_set, capsys):
+    _, uri, _ = registry
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0 and "--alias" in capsys.readouterr().out
+    scoring_set.head(30).to_parquet(tmp_path / "in.parquet")
+    args = [str(tmp_path / "in.parquet"), str(tmp_path / "out.parquet"),
+            "--tracking-uri", uri, "--dataset", str(CHURN_CONFIG)]  # fmt: skip
+    assert main([*args, "--alias", "challenger"]) == 0
+    assert "scored 30 of 30 rows with customer_churn v2 (challenger)" in capsys.readouterr().out
+    assert set(pd.read_parquet(tmp_path / "out.parquet")["model_version"]) == {"2"}
+    assert main([*args, "--alias", "nope"]) == 2
+    assert "no model 'customer_churn' with alias 'nope'" in capsys.readouterr().err
+
+
+def test_the_alias_resolves_to_an_exact_version(registry):
+    _, uri, _ = registry
+    mlflow.set_registry_uri("sqlite:///nowhere.db")  # the model comes from the given registry
+    model = load_registered(uri, "customer_churn", "challenger")
+    assert model.version == "2" and model.uri == "models:/customer_churn/2"
