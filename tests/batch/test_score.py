@@ -86,7 +86,8 @@ def test_a_failure_mid_run_leaves_no_partial_output(tmp_path, scoring_set, champ
                                                     churn_config, monkeypatch):  # fmt: skip
     scoring_set.to_parquet(tmp_path / "in.parquet")
     (tmp_path / "out.parquet").write_bytes(b"yesterday's complete predictions")
-    real = champion.pipeline.predict_proba
+    classifier = champion.pipeline.steps[-1][1]
+    real = classifier.predict_proba
     calls = []
 
     def failing_on_third_batch(X):
@@ -95,7 +96,7 @@ def test_a_failure_mid_run_leaves_no_partial_output(tmp_path, scoring_set, champ
             raise MemoryError("injected failure in batch 3")
         return real(X)
 
-    monkeypatch.setattr(champion.pipeline, "predict_proba", failing_on_third_batch)
+    monkeypatch.setattr(classifier, "predict_proba", failing_on_third_batch)
     with pytest.raises(MemoryError, match="injected"):
         score_file(str(tmp_path / "in.parquet"), str(tmp_path / "out.parquet"), champion,
                    churn_config, batch_size=32)  # fmt: skip

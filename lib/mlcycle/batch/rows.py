@@ -83,14 +83,16 @@ def check_rows(batch: pd.DataFrame, config: DatasetConfig, first_row: int = 0) -
 
     rejected = np.zeros(n, dtype=bool)
     reasons: dict[str, int] = {}
-    per_row = [[] for _ in range(n)]
+    per_row: dict[int, list[str]] = {}  # only rejected rows: most batches have none
     for mask, problem, raw in problems:
         if not mask.any():
             continue
         rejected |= mask
         reasons[problem] = int(mask.sum())
         for i in np.flatnonzero(mask):
-            per_row[i].append(problem if "missing" in problem else f"{problem} ({_shown(raw, i)})")
+            per_row.setdefault(int(i), []).append(
+                problem if "missing" in problem else f"{problem} ({_shown(raw, i)})"
+            )
 
     bad_rows = np.flatnonzero(rejected)
     rejects = (

@@ -13,6 +13,8 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -137,6 +139,40 @@ def _progress(total: int | None):
     return tqdm(total=total, unit="rows", unit_scale=True, disable=disable, desc="scoring")
 
 
+def _stages(pipeline: Any):
+    """(features -> model input, model input -> probabilities): a scikit-learn Pipeline splits
+    into its preprocessing and its final estimator, so the two can overlap across batches.
+    The result is exactly `pipeline.predict_proba`."""
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(pipeline, Pipeline) and len(pipeline.steps) > 1:
+        return pipeline[:-1].transform, pipeline.steps[-1][1].predict_proba
+    return (lambda X: X), pipeline.predict_proba
+
+
+def _prepared(batches: Iterator[pa.RecordBatch], config: DatasetConfig, prepare):
+    """(rows, checked batch, model input) triples. A helper thread reads, checks and
+    preprocesses the next batch while the caller scores the current one."""
+    position = 0
+
+    def next_batch():
+        nonlocal position
+        batch = next(it, None)
+        if batch is None:
+            return None
+        checked = check_rows(batch.to_pandas(), config, first_row=position)
+        position += batch.num_rows
+        features = prepare(checked.frame[config.feature_names]) if len(checked.frame) else None
+        return batch.num_rows, checked, features
+
+    it = iter(batches)
+    with ThreadPoolExecutor(1, thread_name_prefix="batch-prepare") as pool:
+        ahead = pool.submit(next_batch)
+        while (item := ahead.result()) is not None:
+            ahead = pool.submit(next_batch)
+            yield item
+
+
 def score_file(
     input_path: str,
     output_path: str,
@@ -165,19 +201,30 @@ def score_file(
             atomic_parquet(rejects_path, rejects_schema(columns)) as bad,
             _progress(source.total_rows) as bar,
         ):
-            for batch in source.batches:
-                checked = check_rows(batch.to_pandas(), config, first_row=summary.rows_read)
-                summary.rows_read += batch.num_rows
-                if len(checked.frame):
-                    proba = model.pipeline.predict_proba(checked.frame[config.feature_names])
+            prepare, predict_proba = _stages(model.pipeline)
+
+            def write(checked, proba):
+                if proba is not None:
                     out.write(
                         predictions_table(checked.frame, proba, model, config, scored_at, id_type)
                     )
                 if len(checked.rejects):
                     bad.write(pa.Table.from_pandas(checked.rejects, preserve_index=False))
-                for reason, count in checked.reasons.items():
-                    summary.reasons[reason] = summary.reasons.get(reason, 0) + count
-                bar.update(batch.num_rows)
+
+            # three stages overlap: prepare batch k+1, score batch k, write batch k-1
+            with ThreadPoolExecutor(1, thread_name_prefix="batch-write") as writer:
+                pending = None
+                for rows, checked, features in _prepared(source.batches, config, prepare):
+                    proba = predict_proba(features) if features is not None else None
+                    if pending is not None:
+                        pending.result()  # at most one batch waits: memory stays bounded
+                    pending = writer.submit(write, checked, proba)
+                    summary.rows_read += rows
+                    for reason, count in checked.reasons.items():
+                        summary.reasons[reason] = summary.reasons.get(reason, 0) + count
+                    bar.update(rows)
+                if pending is not None:
+                    pending.result()
         summary.rows_scored, summary.rows_rejected = out.rows, bad.rows
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.rows_per_second = round(summary.rows_read / max(summary.seconds, 1e-9), 1)

@@ -1,0 +1,148 @@
+"""Batch scoring end to end against raw in-memory `predict_proba`, at 1M and 10M rows.
+
+For each size, two fresh processes score the same Parquet file with the same registered model
+(the champion, scikit-learn with all cores):
+  - raw: the whole file loaded into memory first, then one `predict_proba` call, timed alone;
+  - end to end: `mlcycle.batch.score` Parquet -> Parquet (read, row checks, score, write
+    predictions and rejects, atomic rename), timed whole.
+Each reports rows/s and its peak memory (ru_maxrss). Targets from the issue: end to end at
+least 90% of raw throughput; end-to-end peak memory at 10M rows at most 1.5x that at 1M.
+
+    .venv/bin/python benchmarks/batch.py                 # after `make run`
+    .venv/bin/python benchmarks/batch.py --sizes 100000 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def make_input(path: Path, rows: int, dataset: str, seed: int = 2028) -> None:
+    """`rows` scoring rows: fresh generator customers (not the training seed), repeated with
+    new ids, written chunk by chunk so making 10M rows needs no 10M-row frame."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mlcycle.config import load_dataset_config
+    from mlcycle.data.generator import generate_customers
+    from mlcycle.features.table import build_model_table
+
+    config = load_dataset_config(dataset)
+    data = generate_customers(20_000, snapshot_date="2026-06-30", seed=seed)
+    base = build_model_table(data.customers, data.events, config)[
+        [config.id, *config.feature_names]
+    ].reset_index(drop=True)
+    chunk = pa.Table.from_pandas(base, preserve_index=False)
+    writer = pq.ParquetWriter(path, chunk.schema)
+    done = 0
+    while done < rows:
+        part = chunk.slice(0, min(len(base), rows - done))
+        ids = pa.array(np.char.add("S", np.arange(done, done + part.num_rows).astype(str)))
+        writer.write_table(part.set_column(0, config.id, ids), row_group_size=65_536)
+        done += part.num_rows
+    writer.close()
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def worker(mode: str, path: str, out: str, tracking_uri: str, dataset: str) -> dict:
+    from mlcycle.batch.score import load_registered, score_file
+    from mlcycle.config import load_dataset_config
+    from mlcycle.environment import apply_quiet_defaults
+
+    apply_quiet_defaults()
+    config = load_dataset_config(dataset)
+    model = load_registered(tracking_uri, config.model_name, "champion", n_jobs=-1)
+    if mode == "raw":
+        import pandas as pd
+
+        X = pd.read_parquet(path, columns=config.feature_names)
+        started = time.perf_counter()
+        model.pipeline.predict_proba(X)
+        seconds = time.perf_counter() - started
+        rows = len(X)
+    else:
+        started = time.perf_counter()
+        summary = score_file(path, out, model, config)
+        seconds = time.perf_counter() - started
+        rows = summary.rows_scored
+        assert summary.rows_rejected == 0, summary.reasons
+    return {"mode": mode, "rows": rows, "seconds": round(seconds, 2),
+            "rows_per_s": round(rows / seconds), "peak_mb": round(peak_mb())}  # fmt: skip
+
+
+def run_worker(mode: str, path: Path, out: Path, args) -> dict:
+    command = [sys.executable, __file__, "--worker", mode, str(path), str(out),
+               "--tracking-uri", args.tracking_uri, "--dataset", args.dataset]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{mode} worker failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tracking-uri", default=f"sqlite:///{PROJECT / 'products/mlflow.db'}")
+    parser.add_argument("--dataset", default=str(PROJECT / "config/datasets/churn.yaml"))
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--workdir", help="where the generated files go (default: a temp dir)")
+    parser.add_argument("--out", default=str(PROJECT / "products/benchmarks/batch.json"))
+    parser.add_argument(
+        "--worker", nargs=3, metavar=("MODE", "INPUT", "OUTPUT"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args(argv)
+    if args.worker:
+        mode, path, out = args.worker
+        print(json.dumps(worker(mode, path, out, args.tracking_uri, args.dataset)))
+        return 0
+
+    results = []
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        for size in args.sizes:
+            path, out = Path(tmp) / f"in-{size}.parquet", Path(tmp) / f"out-{size}.parquet"
+            started = time.perf_counter()
+            make_input(path, size, args.dataset)
+            print(f"{size:>11,} rows: input written in {time.perf_counter() - started:.0f} s "
+                  f"({path.stat().st_size / 1e6:.0f} MB)", flush=True)  # fmt: skip
+            for mode in ("raw", "end_to_end"):
+                r = run_worker(mode, path, out, args) | {"size": size}
+                results.append(r)
+                print(f"{'':>17}{mode:11} {r['rows_per_s']:>10,} rows/s  {r['seconds']:7.1f} s  "
+                      f"peak {r['peak_mb']:>7,} MB", flush=True)  # fmt: skip
+            path.unlink()
+            out.unlink()
+
+    by = {(r["size"], r["mode"]): r for r in results}
+    lines = ["| rows | raw predict_proba rows/s | end to end rows/s | end to end / raw "
+             "| raw peak MB | end-to-end peak MB |", "|---|---|---|---|---|---|"]  # fmt: skip
+    for size in args.sizes:
+        raw, e2e = by[(size, "raw")], by[(size, "end_to_end")]
+        lines.append(f"| {size:,} | {raw['rows_per_s']:,} | {e2e['rows_per_s']:,} | "
+                     f"{e2e['rows_per_s'] / raw['rows_per_s']:.0%} | {raw['peak_mb']:,} | "
+                     f"{e2e['peak_mb']:,} |")  # fmt: skip
+    small, large = min(args.sizes), max(args.sizes)
+    growth = by[(large, "end_to_end")]["peak_mb"] / by[(small, "end_to_end")]["peak_mb"]
+    lines.append("")
+    lines.append(f"End-to-end peak memory at {large:,} rows is {growth:.2f}x that at {small:,}.")
+    table = "\n".join(lines)
+    print(table)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps({"results": results, "memory_growth": growth,
+                                          "table": table}, indent=2))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
