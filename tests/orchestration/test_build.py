@@ -134,6 +134,7 @@ def test_editing_a_notebook_reruns_it_and_what_depends_on_it(built_project):
             "evaluate": True,
             "register": True,
             "optimize": True,
+            "batch_predict": True,
         }
     finally:
         nb.write_text(original)
@@ -159,6 +160,7 @@ def test_a_lib_change_reruns_the_tasks_that_import_it(built_project, monkeypatch
         "evaluate": True,
         "register": True,
         "optimize": True,
+        "batch_predict": True,
     }
     monkeypatch.undo()
     build(built_project)
@@ -225,3 +227,26 @@ def test_a_training_failure_marks_the_mlflow_run_failed(built_project):
     assert runs[0].info.status == "FAILED"
     assert runs[0].data.params["model.n_estimators"] == "-3"
     build(built_project)
+
+
+def test_build_scores_the_scoring_set_with_the_champion(built_project):
+    """The batch_predict stage: new customers (none trained on), every row scored by the
+    champion, predictions equal to the champion's own predict_proba."""
+    import pandas as pd
+
+    out = products(built_project)
+    scoring = pd.read_parquet(out / "data" / "scoring" / "scoring_set.parquet")
+    predictions = pd.read_parquet(out / "predictions" / "predictions.parquet")
+    summary = json.loads((out / "predictions" / "summary.json").read_text())
+    train = pd.read_parquet(out / "data" / "training" / "train.parquet")
+    assert len(scoring) == 400 and "churned" not in scoring.columns
+    assert not set(scoring["customer_id"]) & set(train["customer_id"])
+    assert predictions["customer_id"].tolist() == scoring["customer_id"].tolist()
+    assert summary["rows_scored"] == 400 and summary["rows_rejected"] == 0
+    client, uri = client_for(built_project)
+    champion = client.get_model_version_by_alias("customer_churn", "champion")
+    assert set(predictions["model_version"]) == {str(champion.version)}
+    mlflow.set_registry_uri(uri)
+    model = mlflow.sklearn.load_model(f"models:/customer_churn/{champion.version}")
+    expected = model.predict_proba(scoring.drop(columns="customer_id"))[:, 1]
+    assert predictions["probability"].to_numpy() == pytest.approx(expected)
