@@ -250,3 +250,24 @@ def test_build_scores_the_scoring_set_with_the_champion(built_project):
     model = mlflow.sklearn.load_model(f"models:/customer_churn/{champion.version}")
     expected = model.predict_proba(scoring.drop(columns="customer_id"))[:, 1]
     assert predictions["probability"].to_numpy() == pytest.approx(expected)
+
+
+def test_optimize_reports_size_latency_and_the_quantization_study(built_project):
+    out = products(built_project)
+    summary = json.loads((out / "model" / "onnx.json").read_text())
+    runtimes = {r["runtime"]: r for r in summary["runtimes"]}
+    assert set(runtimes) == {"scikit-learn", "ONNX Runtime"}
+    assert all(r["single_row_ms"] > 0 and r["model_bytes"] > 0 for r in runtimes.values())
+    variants = {r["variant"]: r for r in summary["quantization"]}
+    assert variants["ONNX int8 (dynamic)"]["model_bytes"] < variants["ONNX float32"]["model_bytes"]
+    client, _ = client_for(built_project)
+    runs = client.search_runs(
+        [e.experiment_id for e in client.search_experiments()],
+        "attributes.run_name = 'mlp-int8-quantization'",
+    )
+    assert (
+        runs
+        and runs[0].data.metrics["int8_bytes"] == variants["ONNX int8 (dynamic)"]["model_bytes"]
+    )
+    html = (out / "reports" / "optimize.html").read_text()
+    assert "does not quantize tree" in html and "ONNX Runtime" in html

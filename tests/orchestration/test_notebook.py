@@ -48,3 +48,13 @@ def test_resolve_stage_names_unknown_tasks(monkeypatch):
         resolve_stage("trian", {"product": None})
     with pytest.raises(KeyError, match=r"upstream \['nope'\]"):
         resolve_stage("train", {"product": None, "upstream": ["nope"]})
+
+
+def test_flag_reads_yaml_and_command_line_values():
+    from mlcycle.orchestration.notebook import flag
+
+    assert [flag(v) for v in (True, False, "true", "False", " yes ", "0", None)] == [
+        True, False, True, False, True, False, False,
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match="expected a yes/no value, got 'maybe'"):
+        flag("maybe")

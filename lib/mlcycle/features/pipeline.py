@@ -12,6 +12,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -29,6 +30,16 @@ FAMILIES: dict[str, tuple[type, dict[str, Any]]] = {
         {"max_iter": 200, "learning_rate": 0.1, "random_state": 42},
     ),
     "logistic_regression": (LogisticRegression, {"max_iter": 1000, "C": 1.0}),
+    # a small neural network: what ONNX Runtime's dynamic quantization applies to (optimize)
+    "mlp": (
+        MLPClassifier,
+        {
+            "hidden_layer_sizes": (64, 32),
+            "early_stopping": True,
+            "max_iter": 300,
+            "random_state": 42,
+        },
+    ),  # fmt: skip
 }
 
 

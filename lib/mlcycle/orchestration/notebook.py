@@ -76,6 +76,18 @@ def pipeline_tasks(project: Path | None = None) -> dict[str, dict[str, Any]]:
     return out
 
 
+def flag(value: Any) -> bool:
+    """A yes/no parameter as a bool, whether it came from YAML (true) or a command line
+    override (`--env--key false` arrives as the text 'false')."""
+    if isinstance(value, str):
+        if value.strip().lower() in {"true", "yes", "1", "on"}:
+            return True
+        if value.strip().lower() in {"false", "no", "0", "off", "", "none"}:
+            return False
+        raise ValueError(f"expected a yes/no value, got {value!r}")
+    return bool(value)
+
+
 def resolve_stage(name: str, namespace: dict[str, Any]) -> None:
     """Fill `upstream`, `product` and unset params in a notebook's namespace (its globals()).
 
