@@ -39,10 +39,10 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP) ## create .venv and install the project (done by every target that needs it)
 
 # Debian packages the tests run for real (command:package), installed only when missing
-SYSTEM_DEPS := prometheus:prometheus
+SYSTEM_DEPS := prometheus:prometheus java:openjdk-17-jre-headless
 APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-system-deps: ## install the Debian packages the tests need (Prometheus), if missing
+system-deps: ## install the Debian packages the tests need (Prometheus, Java for Spark), if missing
 	@for dep in $(SYSTEM_DEPS); do \
 	  cmd=$${dep%%:*}; pkg=$${dep##*:}; \
 	  command -v $$cmd >/dev/null && continue; \
