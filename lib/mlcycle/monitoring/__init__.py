@@ -1,0 +1,1 @@
+"""Monitoring in production: drift, performance, the retraining decision and A/B analysis."""

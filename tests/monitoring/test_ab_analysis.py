@@ -1,0 +1,75 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlcycle.monitoring.ab_analysis import analyse, two_proportion_z
+
+
+def synthetic_log(n, weights, accuracy, seed, labelled_share=1.0):
+    """A prediction log: arms drawn with `weights`, each prediction right with its arm's
+    accuracy; outcomes for `labelled_share` of rows."""
+    rng = np.random.default_rng(seed)
+    arms = rng.choice(list(weights), n, p=np.array(list(weights.values())) / sum(weights.values()))
+    prediction = rng.integers(0, 2, n)
+    right = rng.random(n) < np.array([accuracy[a] for a in arms])
+    outcome = np.where(right, prediction, 1 - prediction).astype(float)
+    outcome[rng.random(n) >= labelled_share] = np.nan
+    return pd.DataFrame({"arm": arms, "prediction": prediction, "outcome": outcome})
+
+
+WEIGHTS = {"champion": 50, "challenger": 50}
+
+
+def test_a_planted_improvement_is_found():
+    log = synthetic_log(6000, WEIGHTS, {"champion": 0.80, "challenger": 0.85}, seed=1)
+    result = analyse(log, WEIGHTS)
+    assert result.recommendation == "promote the challenger" and result.p_value < 0.05
+    assert result.ci_low < 0.05 < result.ci_high and result.ci_low > 0
+    assert not result.srm
+
+
+def test_a_planted_regression_keeps_the_champion():
+    log = synthetic_log(6000, WEIGHTS, {"champion": 0.85, "challenger": 0.80}, seed=2)
+    assert analyse(log, WEIGHTS).recommendation == "keep the champion"
+
+
+def test_no_effect_is_found_at_the_configured_rate():
+    """With equal arms, the z-test rejects in about alpha of repeated experiments."""
+    rejections = 0
+    for seed in range(400):
+        log = synthetic_log(2000, WEIGHTS, {"champion": 0.8, "challenger": 0.8}, seed=seed)
+        a = log[log["arm"] == "champion"]
+        b = log[log["arm"] == "challenger"]
+        _, p = two_proportion_z(
+            int((a.prediction == a.outcome).sum()), len(a),
+            int((b.prediction == b.outcome).sum()), len(b),
+        )  # fmt: skip
+        rejections += p < 0.05
+    assert 0.02 < rejections / 400 < 0.09
+    no_effect = synthetic_log(3000, WEIGHTS, {"champion": 0.8, "challenger": 0.8}, seed=11)
+    result = analyse(no_effect, WEIGHTS)
+    assert result.recommendation == "keep collecting" and result.p_value >= 0.05
+
+
+def test_sample_ratio_mismatch_is_flagged_before_anything_else():
+    skewed = synthetic_log(5000, {"champion": 60, "challenger": 40},
+                           {"champion": 0.8, "challenger": 0.9}, seed=3)  # fmt: skip
+    result = analyse(skewed, {"champion": 90, "challenger": 10})
+    assert result.srm and result.srm_p_value < 0.001
+    assert result.recommendation == "investigate the split"
+    fine = synthetic_log(5000, {"champion": 90, "challenger": 10},
+                         {"champion": 0.8, "challenger": 0.8}, seed=4)  # fmt: skip
+    assert not analyse(fine, {"champion": 90, "challenger": 10}).srm
+
+
+def test_too_few_labels_means_keep_collecting():
+    log = synthetic_log(3000, WEIGHTS, {"champion": 0.7, "challenger": 0.9}, seed=5,
+                        labelled_share=0.05)  # fmt: skip
+    result = analyse(log, WEIGHTS, min_labelled=200)
+    assert result.recommendation == "keep collecting" and "too few labelled" in result.why
+    assert result.arms.loc["champion", "labelled"] < 200
+
+
+def test_a_log_without_outcomes_is_named():
+    with pytest.raises(ValueError, match=r"lacks column\(s\) \['outcome'\]"):
+        analyse(pd.DataFrame({"arm": [], "prediction": []}), WEIGHTS)
