@@ -102,7 +102,7 @@ def test_build_tracks_evaluates_registers_and_reports(built_project):
     __import__("pandas").testing.assert_frame_equal(row, expected)  # serving sees training's row
 
     # the registered version carries its ONNX export's parity verdict for the service
-    onnx = json.loads((out / "model" / "onnx.json").read_text())
+    onnx = json.loads((out / "model" / "onnx.json").read_text())["exports"][registry["version"]]
     assert onnx["version"] == registry["version"]
     verdict = client.get_model_version("customer_churn", registry["version"]).tags["onnx.parity"]
     assert verdict == ("passed" if onnx["served_with_onnx"] else "failed")

@@ -25,6 +25,18 @@ class RetrainPolicy:
             )
         return cls(**raw)
 
+    def describe(self) -> str:
+        """The triggers in words, for reports."""
+        triggers = ["dataset drift"] if self.on_dataset_drift else []
+        if self.min_metric is not None:
+            triggers.append(
+                f"{self.metric} below {self.min_metric:g} "
+                f"(on at least {self.min_labelled} labelled predictions)"
+            )
+        if self.max_age_days is not None:
+            triggers.append(f"a champion older than {self.max_age_days:g} days")
+        return "retrain on " + (", or ".join(triggers) if triggers else "nothing (all off)")
+
 
 @dataclass(frozen=True)
 class Decision:
