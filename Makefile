@@ -22,7 +22,7 @@ BUILD := $(BIN)/python -m mlcycle.orchestration.dag build \
 	$(if $(DATASET),--env--dataset $(abspath $(DATASET))) $(ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps run batch simulate rebuild status test lint format lab serve ui example-data diagram lock clean
+.PHONY: help setup system-deps run batch simulate weekly rebuild status test lint format lab serve ui example-data diagram lock clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -84,6 +84,10 @@ batch: $(STAMP) ## score a file: make batch INPUT=in.parquet OUTPUT=out.parquet 
 	@test -n "$(INPUT)" -a -n "$(OUTPUT)" || { echo "usage: make batch INPUT=file OUTPUT=file.parquet [ALIAS=champion] [ENGINE=spark]"; exit 2; }
 	$(BIN)/python -m mlcycle.batch.score $(INPUT) $(OUTPUT) --alias $(or $(ALIAS),champion) \
 		$(if $(ENGINE),--engine $(ENGINE)) $(if $(DATASET),--dataset $(abspath $(DATASET)))
+
+weekly: $(STAMP) ## what a scheduler runs weekly: monitor WINDOW=file, retrain if the policy says so
+	$(BIN)/python -m mlcycle.monitoring.weekly $(if $(WINDOW),--window $(WINDOW)) \
+		$(if $(ENV_FILE),--env-file $(ENV_FILE)) $(ARGS)
 
 simulate: $(STAMP) ## the monitoring loop on weekly traffic with drift: make simulate WEEKS=8
 	$(BIN)/python -m mlcycle.monitoring.simulate --weeks $(or $(WEEKS),8) \

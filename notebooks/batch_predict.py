@@ -29,6 +29,7 @@ snapshot_date = None  # as-of date of the scoring set
 seed = None  # the scoring set's seed is seed + 1: other customers than training's
 batch_alias = None  # registry alias to score with
 batch_size = None  # rows per streamed batch
+scoring_drift = None  # [shift, new_category, relationship] of the built-in scoring set
 
 # %%
 from mlcycle.orchestration.notebook import provenance, resolve_stage
@@ -53,6 +54,7 @@ rows = scoring_set(
     snapshot_date,
     int(seed) + 1,
     fallback=pd.read_parquet(upstream["train"]["test"]),
+    drift=tuple(float(x) for x in scoring_drift),
 )
 write_parquet(rows, product["scoring_set"])
 model = load_registered(run["tracking_uri"], config.model_name, batch_alias)

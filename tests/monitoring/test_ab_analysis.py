@@ -73,3 +73,13 @@ def test_too_few_labels_means_keep_collecting():
 def test_a_log_without_outcomes_is_named():
     with pytest.raises(ValueError, match=r"lacks column\(s\) \['outcome'\]"):
         analyse(pd.DataFrame({"arm": [], "prediction": []}), WEIGHTS)
+
+
+def test_an_empty_log_recommends_collecting_and_serialises_as_json():
+    import json
+
+    empty = pd.DataFrame(columns=["arm", "prediction", "outcome"])
+    result = analyse(empty, WEIGHTS)
+    assert result.recommendation == "keep collecting"
+    text = json.dumps(result.to_dict(), allow_nan=False)  # no NaN in the JSON
+    assert json.loads(text)["difference"] is None

@@ -135,6 +135,8 @@ def test_editing_a_notebook_reruns_it_and_what_depends_on_it(built_project):
             "register": True,
             "optimize": True,
             "batch_predict": True,
+            "monitor": True,
+            "ab_analysis": True,
         }
     finally:
         nb.write_text(original)
@@ -161,6 +163,8 @@ def test_a_lib_change_reruns_the_tasks_that_import_it(built_project, monkeypatch
         "register": True,
         "optimize": True,
         "batch_predict": True,
+        "monitor": True,
+        "ab_analysis": True,
     }
     monkeypatch.undo()
     build(built_project)
@@ -271,3 +275,64 @@ def test_optimize_reports_size_latency_and_the_quantization_study(built_project)
     )
     html = (out / "reports" / "optimize.html").read_text()
     assert "does not quantize tree" in html and "ONNX Runtime" in html
+
+
+def test_monitor_catches_a_drifted_window_and_decides_to_retrain(built_project):
+    out = products(built_project)
+    build(built_project)
+    stable = json.loads((out / "monitoring" / "decision.json").read_text())
+    assert stable["figures"]["dataset_drift"] is False and not stable["retrain"]
+    try:
+        ran = build(built_project, scoring_drift="[0.6, 0.1, 1.0]")
+        assert ran["batch_predict"] and ran["monitor"] and not ran["train"]
+        drifted = json.loads((out / "monitoring" / "decision.json").read_text())
+        assert drifted["retrain"] and drifted["reasons"][0].startswith("retrain: dataset drift")
+        assert (out / "monitoring" / "drift.html").stat().st_size > 10_000
+        client, _ = client_for(built_project)
+        runs = client.search_runs(
+            [client.get_experiment_by_name("customer_churn-monitoring").experiment_id],
+            "tags.`decision.retrain` = 'true'",
+        )
+        assert runs and "dataset drift" in runs[0].data.tags["decision.reasons"]
+    finally:
+        build(built_project)
+
+
+def test_ab_analysis_reads_the_prediction_log_and_recommends(built_project, tmp_path):
+    """A log with a planted improvement on the challenger arm, as the service writes it."""
+    import numpy as np
+
+    from mlcycle.serving.prediction_log import Prediction, PredictionLog
+
+    rng = np.random.default_rng(0)
+    log = PredictionLog(tmp_path / "predictions.db")
+    arms = rng.choice(["champion", "challenger"], 4000)
+    records, outcomes = [], []
+    for i, arm in enumerate(arms):
+        prediction = int(rng.integers(0, 2))
+        right = rng.random() < (0.92 if arm == "challenger" else 0.80)
+        version = "2" if arm == "challenger" else "1"
+        records.append(Prediction(f"r{i}", f"u{i}", arm, "customer_churn", version,
+                                  {"age": 30}, prediction, 0.9 if prediction else 0.1))  # fmt: skip
+        outcomes.append(prediction if right else 1 - prediction)
+    log.record(records)
+    for i, outcome in enumerate(outcomes):
+        log.record_feedback(f"r{i}", outcome)
+    log.close()
+    out = products(built_project)
+    try:
+        ran = build(built_project, prediction_log=str(tmp_path / "predictions.db"),
+                    ab_arms="champion=50,challenger=50")  # fmt: skip
+        assert ran["ab_analysis"] and ran["monitor"]
+        analysis = json.loads((out / "monitoring" / "ab_analysis.json").read_text())
+        assert analysis["recommendation"] == "promote the challenger" and not analysis["srm"]
+        assert {a["arm"]: a["labelled"] for a in analysis["arms"]} == {
+            "champion": int((arms == "champion").sum()),
+            "challenger": int((arms == "challenger").sum()),
+        }
+        performance = json.loads((out / "monitoring" / "performance.json").read_text())
+        assert {row["model_version"] for row in performance} == {"1", "2"}
+        html = (out / "reports" / "ab_analysis.html").read_text()
+        assert "promote the challenger" in html
+    finally:
+        build(built_project)

@@ -31,9 +31,20 @@ class ABResult:
     why: str
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON: NaN (no data yet) becomes None."""
         out = asdict(self)
-        out["arms"] = self.arms.reset_index().to_dict("records")
-        return out
+        out["arms"] = self.arms.reset_index().astype(object).to_dict("records")
+
+        def clean(value: Any) -> Any:
+            if isinstance(value, dict):
+                return {k: clean(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [clean(v) for v in value]
+            if isinstance(value, float | np.floating) and np.isnan(value):
+                return None
+            return value.item() if isinstance(value, np.generic) else value
+
+        return clean(out)
 
 
 def two_proportion_z(s1: int, n1: int, s2: int, n2: int) -> tuple[float, float]:

@@ -71,6 +71,8 @@ def task_files(params: dict[str, Any]) -> list[str]:
     names a local file (the dataset config, feature_store.yaml, ...) and, for a dataset config
     with a local file source, the data file itself."""
     files = [v for v in params.values() if isinstance(v, str) and v and Path(v).is_file()]
+    # a SQLite file in WAL mode (the prediction log) holds its newest writes beside it
+    files += [f"{f}-wal" for f in files if Path(f"{f}-wal").is_file()]
     dataset = params.get("dataset")
     if dataset and Path(str(dataset)).is_file():
         try:

@@ -1,0 +1,54 @@
+"""Monitoring decisions in MLflow: one run per monitoring pass, in its own experiment."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from mlcycle.monitoring.policy import Decision
+
+
+def champion_age_days(client: Any, name: str) -> float | None:
+    """Days since the champion version was registered (None without a champion)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        mv = client.get_model_version_by_alias(name, "champion")
+    except MlflowException:
+        return None
+    return (time.time() * 1000 - mv.creation_timestamp) / 86_400_000
+
+
+def record_decision(
+    client: Any,
+    experiment: str,
+    window: str,
+    drift: dict[str, Any],
+    decision: Decision,
+    champion: str | None,
+    artifacts: dict[str, Any] | None = None,
+) -> str:
+    """A run with the decision, its reasons and figures; returns the run id."""
+    found = client.get_experiment_by_name(experiment)
+    experiment_id = found.experiment_id if found else client.create_experiment(experiment)
+    run = client.create_run(experiment_id, run_name=f"monitor {window}"[:250])
+    run_id = run.info.run_id
+    tags = {
+        "kind": "monitoring",
+        "window": window[:4000],
+        "champion_version": champion or "",
+        "decision.retrain": str(decision.retrain).lower(),
+        "decision.reasons": "; ".join(decision.reasons)[:4000],
+    }
+    for key, value in tags.items():
+        client.set_tag(run_id, key, value)
+    for key, value in decision.figures.items():
+        if isinstance(value, bool):
+            value = float(value)
+        if isinstance(value, int | float):
+            client.log_metric(run_id, key, float(value))
+    for name, content in (artifacts or {}).items():
+        client.log_dict(run_id, content, name)
+    client.log_dict(run_id, drift, "drift.json")
+    client.set_terminated(run_id)
+    return run_id

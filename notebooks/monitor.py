@@ -1,0 +1,124 @@
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 11. Monitor
+# Is production still like training? The current window (this week's rows; by default the
+# scoring set just scored) is compared with the training data column by column (Evidently's
+# data drift preset), and the champion's accuracy is read from the prediction log joined with
+# the outcomes that came back. The retraining policy then decides, and says why; the decision
+# is recorded in MLflow. To act on it: `make weekly` (see the README's Monitoring section).
+
+# %% tags=["parameters"]
+upstream = ["batch_predict", "train"]
+product = None
+inputs_digest = None  # set by the build: reruns this stage when the lib/ code it imports changes
+dataset = None  # dataset config YAML
+monitor_window = None  # Parquet/CSV of the current production window; '' = the scoring set
+prediction_log = None  # the service's prediction log (SQLite); a missing file = no outcomes yet
+drift_share_threshold = None  # dataset drift when this share of feature columns drifted
+max_drift_rows = None  # larger windows are sampled
+retrain_policy = None  # triggers: dataset drift, metric below a threshold, champion age
+seed = None  # for sampling
+
+# %%
+from mlcycle.orchestration.notebook import provenance, resolve_stage
+
+resolve_stage("monitor", globals())
+
+# %%
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import Markdown, display
+
+from mlcycle.batch.reader import open_input
+from mlcycle.config import load_dataset_config
+from mlcycle.io import read_json, write_json
+from mlcycle.monitoring.drift import detect_drift
+from mlcycle.monitoring.performance import latest, weekly_performance
+from mlcycle.monitoring.policy import RetrainPolicy, decide
+from mlcycle.monitoring.record import champion_age_days, record_decision
+from mlcycle.tracking import connect
+
+config = load_dataset_config(dataset)
+window = monitor_window or str(upstream["batch_predict"]["scoring_set"])
+with open_input(window, config.feature_names) as source:
+    current = pd.concat(batch.to_pandas() for batch in source.batches)
+reference = pd.read_parquet(upstream["train"]["train"])
+drift = detect_drift(
+    reference, current, config, max_rows=int(max_drift_rows),
+    drift_share=float(drift_share_threshold), seed=int(seed),
+)  # fmt: skip
+drift.save(product["drift_report"], product["drift"])
+
+# %%
+verdict = "**dataset drift**" if drift.dataset_drift else "no dataset drift"
+sampled = f" Sampled: {drift.sampled}." if drift.sampled else ""
+display(
+    Markdown(f"""
+### {verdict}: {drift.drifted_columns} of {len(drift.columns)} columns ({drift.drift_share:.0%})
+
+Current window: `{window}` ({len(current):,} rows) against the training data ({len(reference):,}
+rows); dataset drift at {float(drift_share_threshold):.0%} of columns.{sampled} The full
+Evidently report: `{product["drift_report"]}`.
+""")
+)
+drift.columns.sort_values("drifted", ascending=False).round(4)
+
+# %% [markdown]
+# ## Performance in production
+# Accuracy and ROC AUC per week and model version, from predictions whose outcome arrived
+# (`POST /feedback` on the service).
+
+# %%
+run = read_json(upstream["train"]["run"])
+client = connect(run["tracking_uri"])
+try:
+    champion = str(client.get_model_version_by_alias(config.model_name, "champion").version)
+except Exception:  # noqa: BLE001 - no champion: nothing served yet
+    champion = None
+log_path = Path(prediction_log) if prediction_log else None
+if log_path is not None and log_path.is_file():
+    from mlcycle.serving.prediction_log import PredictionLog
+
+    performance = weekly_performance(PredictionLog(log_path).frame())
+else:
+    performance = weekly_performance(pd.DataFrame(
+        columns=["ts", "model_version", "prediction", "probability", "outcome"]))  # fmt: skip
+write_json(performance.to_dict("records"), product["performance"])
+accuracy, labelled = latest(performance, champion)
+if performance.empty:
+    display(Markdown(f"No labelled predictions in `{log_path}` yet: accuracy is not judged."))
+else:
+    display(performance.round(4))
+
+# %% [markdown]
+# ## The retraining decision
+
+# %%
+policy = RetrainPolicy.from_dict(dict(retrain_policy))
+decision = decide(policy, drift.dataset_drift, drift.drift_share, accuracy, labelled,
+                  champion_age_days(client, config.model_name))  # fmt: skip
+write_json(decision.to_dict() | {"window": window, "champion": champion}, product["decision"])
+run_id = record_decision(client, f"{config.model_name}-monitoring", window, drift.summary,
+                         decision, champion)  # fmt: skip
+display(Markdown(
+    f"### {'Retrain' if decision.retrain else 'No retraining needed'}\n\n"
+    + "\n".join(f"- {r}" for r in decision.reasons)
+    + f"\n\nPolicy: {policy.describe()}. Recorded as MLflow run `{run_id}`."
+))  # fmt: skip
+
+# %%
+provenance("monitor", inputs_digest)
