@@ -42,11 +42,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from mlcycle.io import write_json
+from mlcycle.io import read_json, write_json
 from mlcycle.monitoring.ab_analysis import analyse
 from mlcycle.serving.ab import parse_arms
 
 weights = {arm.name: arm.weight for arm in parse_arms(ab_arms)}
+monitoring = read_json(upstream["monitor"]["decision"])
 log_path = Path(prediction_log) if prediction_log else None
 if log_path is not None and log_path.is_file():
     from mlcycle.serving.prediction_log import PredictionLog
@@ -65,7 +66,8 @@ display(
 
 {result.why[0].upper() + result.why[1:]}.
 
-Log: `{log_path}` ({len(log):,} predictions). Configured split: {ab_arms}.
+Log: `{log_path}` ({len(log):,} predictions). Configured split: {ab_arms}. This week's
+monitoring: {"retrain" if monitoring["retrain"] else "no retraining"} ({monitoring["reasons"][0]}).
 """)
 )
 result.arms.round(4)

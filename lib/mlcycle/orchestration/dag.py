@@ -9,6 +9,7 @@ summary that names the task and the reason instead of a wall of traceback. Plain
 from __future__ import annotations
 
 import argparse
+import warnings
 import re
 import sys
 from pathlib import Path
@@ -98,7 +99,10 @@ def make_dag(
     apply_quiet_defaults()
     project = find_project(project)
     env = load_env(project, env_file, overrides)
-    dag = DAGSpec(str(project / PIPELINE), env=env).to_dag()
+    with warnings.catch_warnings():
+        # env.yaml also configures commands outside the DAG (make simulate): not a mistake
+        warnings.filterwarnings("ignore", message="The following placeholders are declared")
+        dag = DAGSpec(str(project / PIPELINE), env=env).to_dag()
     if executor is not None:
         dag.executor = executor
     for task in dag.values():
