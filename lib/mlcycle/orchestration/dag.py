@@ -9,9 +9,9 @@ summary that names the task and the reason instead of a wall of traceback. Plain
 from __future__ import annotations
 
 import argparse
-import warnings
 import re
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
