@@ -38,8 +38,7 @@ from mlcycle.orchestration.notebook import provenance, resolve_stage
 resolve_stage("monitor", globals())
 
 # %%
-from pathlib import Path
-
+import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -47,7 +46,13 @@ from mlcycle.batch.reader import open_input
 from mlcycle.config import load_dataset_config
 from mlcycle.io import read_json, write_json
 from mlcycle.monitoring.drift import detect_drift
-from mlcycle.monitoring.performance import latest, weekly_performance
+from mlcycle.monitoring.performance import (
+    classification_report,
+    last_two_weeks,
+    latest,
+    read_log,
+    weekly_performance,
+)
 from mlcycle.monitoring.policy import RetrainPolicy, decide
 from mlcycle.monitoring.record import champion_age_days, record_decision
 from mlcycle.tracking import connect
@@ -89,20 +94,23 @@ try:
     champion = str(client.get_model_version_by_alias(config.model_name, "champion").version)
 except Exception:  # noqa: BLE001 - no champion: nothing served yet
     champion = None
-log_path = Path(prediction_log) if prediction_log else None
-if log_path is not None and log_path.is_file():
-    from mlcycle.serving.prediction_log import PredictionLog
-
-    performance = weekly_performance(PredictionLog(log_path).frame())
-else:
-    performance = weekly_performance(pd.DataFrame(
-        columns=["ts", "model_version", "prediction", "probability", "outcome"]))  # fmt: skip
+log = read_log(prediction_log)
+performance = weekly_performance(log)
 write_json(performance.to_dict("records"), product["performance"])
 accuracy, labelled = latest(performance, champion)
+current_week, previous_week = last_two_weeks(log, champion)
+classification_report(current_week, previous_week, product["performance_report"])
 if performance.empty:
-    display(Markdown(f"No labelled predictions in `{log_path}` yet: accuracy is not judged."))
+    display(Markdown(f"No labelled predictions in `{prediction_log}` yet: accuracy not judged."))
 else:
+    fig, ax = plt.subplots(figsize=(7, 2.8))
+    for version, part in performance.groupby("model_version"):
+        ax.plot(part["week"], part["accuracy"], "-o", label=f"version {version}")
+    ax.set_ylabel("accuracy")
+    ax.legend()
+    plt.show()
     display(performance.round(4))
+    display(Markdown(f"Evidently's classification report: `{product['performance_report']}`."))
 
 # %% [markdown]
 # ## The retraining decision

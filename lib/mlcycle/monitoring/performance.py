@@ -45,3 +45,82 @@ def latest(performance: pd.DataFrame, version: str | None) -> tuple[float | None
         return None, 0
     newest = rows.sort_values("week").iloc[-1]
     return float(newest["accuracy"]), int(newest["labelled"])
+
+
+def classification_report(current: pd.DataFrame, reference: pd.DataFrame | None, path: str) -> bool:
+    """Evidently's classification preset on labelled predictions (this window against the one
+    before, when there is one), saved as HTML. With no labelled rows, a page that says so;
+    returns whether there was anything to report."""
+    from pathlib import Path
+
+    def both_classes(frame: pd.DataFrame | None) -> bool:
+        return frame is not None and frame["outcome"].nunique() == 2
+
+    if not both_classes(current):
+        why = (
+            "No labelled predictions yet: outcomes arrive through the service's "
+            "<code>POST /feedback</code>."
+            if current.empty
+            else f"Only one outcome class among {len(current)} labelled predictions: "
+            "classification metrics need both."
+        )
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(
+            f"<!doctype html><meta charset='utf-8'><title>performance</title><p>{why}</p>"
+        )
+        return False
+    reference = reference if both_classes(reference) else None
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # evidently's imports warn about their own deprecations
+        from evidently import BinaryClassification, DataDefinition, Dataset, Report
+        from evidently.presets import ClassificationPreset
+
+    definition = DataDefinition(
+        classification=[
+            BinaryClassification(target="outcome", prediction_labels="prediction",
+                                 prediction_probas="probability", pos_label=1)
+        ]
+    )  # fmt: skip
+    columns = ["outcome", "prediction", "probability"]
+
+    def dataset(frame: pd.DataFrame):
+        return Dataset.from_pandas(frame[columns].astype({"outcome": int, "prediction": int}),
+                                   data_definition=definition)  # fmt: skip
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        snapshot = Report([ClassificationPreset()]).run(
+            dataset(current),
+            dataset(reference) if reference is not None and len(reference) else None,
+        )
+    snapshot.save_html(str(path))
+    return True
+
+
+LOG_COLUMNS = ["ts", "arm", "model_version", "prediction", "probability", "outcome"]
+
+
+def read_log(path: str | None) -> pd.DataFrame:
+    """The service's prediction log, or an empty one when nothing was served yet."""
+    from pathlib import Path
+
+    if not path or not Path(path).is_file():
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in LOG_COLUMNS}).astype(
+            {"ts": "datetime64[ns, UTC]"}
+        )
+    from mlcycle.serving.prediction_log import PredictionLog
+
+    return PredictionLog(path).frame()
+
+
+def last_two_weeks(log: pd.DataFrame, version: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The version's labelled predictions in its newest labelled week, and the week before."""
+    labelled = labelled_predictions(log)
+    labelled = labelled[labelled["model_version"].astype(str) == str(version)]
+    if labelled.empty:
+        return labelled, labelled
+    week = labelled["ts"].dt.tz_localize(None).dt.to_period("W-SUN")
+    newest = week.max()
+    return labelled[week == newest], labelled[week == newest - 1]
