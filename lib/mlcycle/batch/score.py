@@ -60,21 +60,27 @@ class RegisteredModel:
     pipeline: Any
 
 
-def load_registered(tracking_uri: str, name: str, alias: str, n_jobs: int = -1) -> RegisteredModel:
-    """The version behind `alias`, from the project's own registry (skops, no pickle)."""
-    import mlflow
+def resolve_alias(tracking_uri: str, name: str, alias: str) -> str:
+    """The version behind `alias` now, so a run scores with one version even if the alias
+    moves meanwhile; this process then uses that registry (local and Spark engines alike)."""
     from mlflow.exceptions import MlflowException
 
     from mlcycle.tracking import connect
 
-    client = connect(tracking_uri)
     try:
-        version = str(client.get_model_version_by_alias(name, alias).version)
+        return str(connect(tracking_uri).get_model_version_by_alias(name, alias).version)
     except MlflowException:
         raise LookupError(
             f"no model '{name}' with alias '{alias}' in {tracking_uri}: run `make run` first, "
             "or pass --tracking-uri / --model-name / --alias"
         ) from None
+
+
+def load_registered(tracking_uri: str, name: str, alias: str, n_jobs: int = -1) -> RegisteredModel:
+    """The version behind `alias`, from the project's own registry (skops, no pickle)."""
+    import mlflow
+
+    version = resolve_alias(tracking_uri, name, alias)
     uri = f"models:/{name}/{version}"
     pipeline = mlflow.sklearn.load_model(uri)
     classifier = pipeline.steps[-1][1]

@@ -103,21 +103,12 @@ def score_file_spark(
 ):
     """Score `input_path` into the Parquet directory `output_path` with Spark."""
     import mlflow
-    from mlflow.exceptions import MlflowException
     from pyspark.sql import functions as F
     from pyspark.sql.types import ArrayType, DoubleType, StringType
 
-    from mlcycle.batch.score import Summary, default_paths
-    from mlcycle.tracking import connect
+    from mlcycle.batch.score import Summary, default_paths, resolve_alias
 
-    client = connect(tracking_uri)
-    try:
-        version = str(client.get_model_version_by_alias(model_name, alias).version)
-    except MlflowException:
-        raise LookupError(
-            f"no model '{model_name}' with alias '{alias}' in {tracking_uri}: run `make run` "
-            "first, or pass --tracking-uri / --model-name / --alias"
-        ) from None
+    version = resolve_alias(tracking_uri, model_name, alias)
     default_rejects, default_summary = default_paths(output_path)
     rejects_path, summary_path = rejects_path or default_rejects, summary_path or default_summary
     spark = spark or spark_session(master)
