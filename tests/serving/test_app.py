@@ -202,8 +202,13 @@ def test_prediction_log_receives_every_prediction(registry):
             ]
             for i in range(3)
         ]
+    from pathlib import Path
+
     from mlcycle.serving.prediction_log import PredictionLog
 
+    # shutdown closed the writer: SQLite folded the WAL into the database file
+    wal = Path(f"{s.prediction_log}-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
     df = PredictionLog(s.prediction_log).frame()
     assert list(df["request_id"]) == ids and list(df["user_id"]) == ["u0", "u1", "u2"]
     assert df.loc[0, "features"]["age"] == payload(registry, 0)["age"]

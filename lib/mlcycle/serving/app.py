@@ -201,6 +201,7 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         if poller:
             poller.cancel()
+        service.log.close()  # the long-lived writer connection: its WAL is checkpointed
 
     app = FastAPI(
         title=f"{service.name} predictions",
