@@ -28,16 +28,22 @@ class ParquetSink:
         self._writer.close()
 
 
-@contextmanager
-def atomic_parquet(path: str, schema: pa.Schema) -> Iterator[ParquetSink]:
-    """A ParquetSink on `path`; the file appears under that name only when the block ends
-    without an error (a rename; on object stores a copy then delete of the temporary)."""
+def temporary_beside(path: str) -> tuple[object, str, str]:
+    """(filesystem, the target's path, a fresh temporary path beside it): writing there and
+    renaming is what makes every batch output appear only when complete."""
     import fsspec
 
     fs, real = fsspec.core.url_to_fs(path)
     parent = str(PurePosixPath(real).parent)
     fs.makedirs(parent, exist_ok=True)
-    tmp = f"{parent}/.{PurePosixPath(real).name}.{uuid.uuid4().hex[:8]}.tmp"
+    return fs, real, f"{parent}/.{PurePosixPath(real).name}.{uuid.uuid4().hex[:8]}.tmp"
+
+
+@contextmanager
+def atomic_parquet(path: str, schema: pa.Schema) -> Iterator[ParquetSink]:
+    """A ParquetSink on `path`; the file appears under that name only when the block ends
+    without an error (a rename; on object stores a copy then delete of the temporary)."""
+    fs, real, tmp = temporary_beside(path)
     handle = fs.open(tmp, "wb")
     sink = ParquetSink(handle, schema)
     try:
@@ -57,12 +63,7 @@ def atomic_parquet(path: str, schema: pa.Schema) -> Iterator[ParquetSink]:
 
 def write_text(path: str, text: str) -> None:
     """A small text file (the summary), atomically, on any fsspec filesystem."""
-    import fsspec
-
-    fs, real = fsspec.core.url_to_fs(path)
-    parent = str(PurePosixPath(real).parent)
-    fs.makedirs(parent, exist_ok=True)
-    tmp = f"{parent}/.{PurePosixPath(real).name}.{uuid.uuid4().hex[:8]}.tmp"
+    fs, real, tmp = temporary_beside(path)
     try:
         with fs.open(tmp, "w") as f:
             f.write(text)

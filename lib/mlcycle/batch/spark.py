@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from datetime import UTC, datetime
-from pathlib import PurePosixPath
 from typing import Any
 
 import pandas as pd
 
-from mlcycle.batch.output import write_text
+from mlcycle.batch.output import temporary_beside, write_text
 from mlcycle.batch.reader import InputSchemaError, input_format
 from mlcycle.batch.rows import check_rows
 from mlcycle.config import DatasetConfig
@@ -188,12 +186,7 @@ def score_file_spark(
 
 def _write_atomic(frame, path: str) -> None:
     """Spark writes a directory; write it beside the target, then rename it into place."""
-    import fsspec
-
-    fs, real = fsspec.core.url_to_fs(path)
-    parent = str(PurePosixPath(real).parent)
-    fs.makedirs(parent, exist_ok=True)
-    tmp = f"{parent}/.{PurePosixPath(real).name}.{uuid.uuid4().hex[:8]}.tmp"
+    fs, real, tmp = temporary_beside(path)
     tmp_uri = tmp if "://" not in path else f"{path.split('://')[0]}://{tmp}"
     try:
         frame.write.mode("error").parquet(tmp_uri)
