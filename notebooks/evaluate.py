@@ -45,6 +45,8 @@ from mlcycle.training.metrics import (
     classification_metrics,
     confusion,
     confusion_figure,
+    group_metrics,
+    largest_gaps,
     roc_figure,
 )
 from mlcycle.training.train import features_and_target
@@ -60,6 +62,8 @@ proba = model.predict_proba(xy.X)[:, 1]
 metrics = classification_metrics(xy.y, proba)
 counts = confusion(xy.y, proba)
 gate = evaluate_gate(metrics, gate_metric, gate_threshold)
+# per group of each sensitive feature the dataset config names: the model card shows these
+groups = group_metrics(xy.X, xy.y, proba, config.card.sensitive_features)
 figures = {
     "roc": roc_figure(xy.y, proba),
     "calibration": calibration_figure(xy.y, proba),
@@ -70,6 +74,7 @@ with mlflow.start_run(run_id=run["run_id"]):
     mlflow.log_metrics({f"test_{k}": v for k, v in metrics.items()})
     for name, fig in figures.items():
         mlflow.log_figure(fig, f"plots/{name}.png")
+    mlflow.log_dict({"groups": groups}, "evaluation/groups.json")
     mlflow.set_tags(
         {
             "gate.metric": gate_metric,
@@ -83,6 +88,7 @@ write_json(
         "test_rows": len(test),
         "metrics": metrics,
         "confusion": counts,
+        "groups": groups,
         "gate": {
             "metric": gate.metric,
             "value": gate.value,
@@ -96,6 +102,18 @@ write_json(
 # %%
 display(Markdown(f"### {gate.describe()}\n\nTest set: {len(test):,} rows"))
 pd.Series(metrics, name="test").round(4).to_frame()
+
+# %% [markdown]
+# Metrics per group of the sensitive features named in the dataset config (`card:`): a large
+# gap between groups is for a fairness review before the scores are used.
+
+# %%
+if groups:
+    gaps = [f"largest accuracy gap in `{k}`: {v:.3f}" for k, v in largest_gaps(groups).items()]
+    display(Markdown("; ".join(gaps)))
+    display(pd.DataFrame(groups).set_index(["feature", "group"]).round(3))
+else:
+    display(Markdown("No sensitive features named in the dataset config."))
 
 # %%
 figures["roc"]

@@ -43,6 +43,9 @@ def test_uri_source_is_kept_as_is(tmp_path):
         ({"event_features": ["nope"]}, "must also be numeric features"),
         ({"features": {}}, "lists no numeric or categorical feature"),
         ({"source": {"path": "x", "format": "xlsx"}}, "must be csv or parquet"),
+        ({"card": {"sensitive_features": ["race"]}}, r"card.sensitive_features \['race'\] are"),
+        ({"card": {"intended": "x"}}, r"unknown card field\(s\) \['intended'\]"),
+        ({"card": {"limitations": {"a": 1}}}, "'card.limitations' must be a list"),
     ],
 )
 def test_bad_config_names_the_field(tmp_path, change, message):
@@ -60,3 +63,13 @@ def test_missing_and_invalid_files(tmp_path):
     bad.write_text("name: [unclosed")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_dataset_config(bad)
+
+
+def test_the_card_section_is_optional_and_normalised(tmp_path):
+    assert parse_dataset_config(BASE, tmp_path / "shop.yaml").card.sensitive_features == ()
+    card = {"intended_use": "rank\n   customers", "limitations": "one sentence",
+            "sensitive_features": ["age"]}  # fmt: skip
+    cfg = parse_dataset_config({**BASE, "card": card}, tmp_path / "shop.yaml")
+    assert cfg.card.intended_use == "rank customers"  # folded YAML text, one line
+    assert cfg.card.limitations == ("one sentence",)
+    assert cfg.card.sensitive_features == ("age",)

@@ -55,6 +55,20 @@ class Source:
 
 
 @dataclass(frozen=True)
+class CardText:
+    """What the model card says that no metric can: written by the people who own the model."""
+
+    intended_use: str | None = None
+    out_of_scope: str | None = None
+    limitations: tuple[str, ...] = ()
+    ethical_considerations: tuple[str, ...] = ()
+    sensitive_features: tuple[str, ...] = ()  # evaluated group by group in the model card
+
+
+CARD_FIELDS = tuple(CardText.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
 class DatasetConfig:
     name: str
     source: Source
@@ -65,6 +79,7 @@ class DatasetConfig:
     timestamp: str | None = None
     event_features: tuple[str, ...] = ()  # numeric features derived from the event log
     path: Path | None = None  # the YAML file this came from
+    card: CardText = CardText()
 
     @property
     def feature_names(self) -> list[str]:
@@ -163,6 +178,7 @@ def parse_dataset_config(raw: dict[str, Any], path: Path | str = "<dict>") -> Da
         raise _fail(path, "'features' lists no numeric or categorical feature")
 
     cfg = DatasetConfig(
+        card=_card(raw.get("card"), path),
         name=str(raw["name"]),
         source=source,
         id=str(raw["id"]),
@@ -184,7 +200,40 @@ def parse_dataset_config(raw: dict[str, Any], path: Path | str = "<dict>") -> Da
     unknown_events = sorted(set(cfg.event_features) - set(cfg.numeric_names))
     if unknown_events:
         raise _fail(path, f"event_features {unknown_events} must also be numeric features")
+    unknown_sensitive = sorted(set(cfg.card.sensitive_features) - set(names))
+    if unknown_sensitive:
+        raise _fail(path, f"card.sensitive_features {unknown_sensitive} are not features")
     return cfg
+
+
+def _card(raw: Any, path: Path) -> CardText:
+    if raw is None:
+        return CardText()
+    if not isinstance(raw, dict):
+        raise _fail(path, "'card' must be a mapping (intended_use, limitations, ...)")
+    unknown = sorted(set(raw) - set(CARD_FIELDS))
+    if unknown:
+        raise _fail(path, f"unknown card field(s) {unknown}; known: {list(CARD_FIELDS)}")
+
+    def text(key: str) -> str | None:
+        value = raw.get(key)
+        return None if value is None else " ".join(str(value).split())
+
+    def items(key: str) -> tuple[str, ...]:
+        value = raw.get(key) or []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            raise _fail(path, f"'card.{key}' must be a list of sentences or names")
+        return tuple(" ".join(str(v).split()) for v in value)
+
+    return CardText(
+        intended_use=text("intended_use"),
+        out_of_scope=text("out_of_scope"),
+        limitations=items("limitations"),
+        ethical_considerations=items("ethical_considerations"),
+        sensitive_features=items("sensitive_features"),
+    )
 
 
 def load_dataset_config(path: str | Path) -> DatasetConfig:

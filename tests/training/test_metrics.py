@@ -46,3 +46,33 @@ def test_figures_are_drawn():
         ax = fig.axes[0]
         assert ax.get_title()
         assert ax.lines or ax.images
+
+
+def test_group_metrics_find_a_planted_gap_between_groups():
+    import pandas as pd
+
+    from mlcycle.training.metrics import MISSING_GROUP, group_metrics, largest_gaps
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    frame = pd.DataFrame(
+        {"gender": rng.choice(["F", "M"], n), "age": rng.integers(18, 90, n).astype(float)}
+    )
+    frame.loc[:9, "gender"] = None
+    y = rng.integers(0, 2, n)
+    # right for everyone except one man in four: a gap of about 0.25 on gender only
+    wrong = (frame["gender"] == "M").to_numpy() & (rng.random(n) < 0.25)
+    proba = np.where(wrong, 1 - y, y).astype(float)
+    groups = group_metrics(frame, y, proba, ["gender", "age"], bins=3)
+    by = {(g["feature"], g["group"]): g for g in groups}
+    assert by[("gender", "F")]["accuracy"] == 1.0
+    assert by[("gender", "M")]["accuracy"] == pytest.approx(0.75, abs=0.04)
+    assert by[("gender", MISSING_GROUP)]["rows"] == 10
+    assert sum(g["rows"] for g in groups if g["feature"] == "gender") == n  # nobody dropped
+    ages = [g for g in groups if g["feature"] == "age"]
+    assert len(ages) == 3 and sum(g["rows"] for g in ages) == n
+    assert ages[0]["group"].startswith("18 to ")
+    gaps = largest_gaps(groups)
+    assert gaps["gender"] > 0.2 and gaps["age"] < 0.1
+    with pytest.raises(KeyError, match=r"sensitive feature\(s\) \['race'\]"):
+        group_metrics(frame, y, proba, ["race"])

@@ -94,3 +94,67 @@ def calibration_figure(y_true: np.ndarray | pd.Series, proba: np.ndarray, bins: 
     ax.legend(loc="upper left")
     fig.tight_layout()
     return fig
+
+
+MISSING_GROUP = "(missing)"
+
+
+def _groups(values: pd.Series, bins: int) -> pd.Series:
+    """Group labels: categories as they are, numbers cut into quantile bins."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        edges = np.unique(np.nanquantile(values.to_numpy(dtype=float), np.linspace(0, 1, bins + 1)))
+        if len(edges) < 2:  # one distinct value: one group
+            return values.map(lambda v: f"{v:g}").where(values.notna(), MISSING_GROUP)
+        names = [f"{lo:g} to {hi:g}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+        labels = pd.cut(values, edges, labels=names, include_lowest=True).astype(str)
+    else:
+        labels = values.astype(str)
+    return labels.where(values.notna(), MISSING_GROUP)
+
+
+def group_metrics(
+    features: pd.DataFrame,
+    y_true: np.ndarray | pd.Series,
+    proba: np.ndarray,
+    columns: list[str] | tuple[str, ...],
+    bins: int = 4,
+    threshold: float = 0.5,
+) -> list[dict]:
+    """Metrics per group of each sensitive feature: a fairness review looks for the gaps.
+
+    The selection rate (share scored positive) beside accuracy and recall shows whether one group
+    is flagged more often, and whether the flags are as right for it as for the others.
+    """
+    missing = [c for c in columns if c not in features.columns]
+    if missing:
+        raise KeyError(f"sensitive feature(s) {missing} are not in the evaluated frame")
+    y = np.asarray(y_true).astype(int)
+    p = np.asarray(proba, dtype=float)
+    pred = (p >= threshold).astype(int)
+    rows = []
+    for column in columns:
+        labels = _groups(features[column].reset_index(drop=True), bins).to_numpy()
+        for group in sorted(set(labels)):
+            mask = labels == group
+            yg, pg = y[mask], pred[mask]
+            rows.append(
+                {
+                    "feature": column,
+                    "group": str(group),
+                    "rows": int(mask.sum()),
+                    "positives": int(yg.sum()),
+                    "accuracy": float(accuracy_score(yg, pg)),
+                    "recall": float(recall_score(yg, pg, zero_division=0)) if yg.any() else None,
+                    "selection_rate": float(pg.mean()),
+                }
+            )
+    return rows
+
+
+def largest_gaps(groups: list[dict], metric: str = "accuracy") -> dict[str, float]:
+    """Per feature, the spread of `metric` between its best and worst group."""
+    spread: dict[str, list[float]] = {}
+    for row in groups:
+        if row.get(metric) is not None:
+            spread.setdefault(row["feature"], []).append(row[metric])
+    return {feature: max(v) - min(v) for feature, v in spread.items()}
