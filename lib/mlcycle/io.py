@@ -35,5 +35,9 @@ def write_json(data: Any, path: str | Path) -> None:
     _atomic(path, lambda tmp: tmp.write_text(text + "\n"))
 
 
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    return _atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
 def read_json(path: str | Path) -> Any:
     return json.loads(Path(path).read_text())

@@ -108,9 +108,25 @@ def test_build_tracks_evaluates_registers_and_reports(built_project):
     assert verdict == ("passed" if onnx["served_with_onnx"] else "failed")
     assert onnx["parity_rows"] == len(test) and 0 <= onnx["parity_max_abs_diff"] < 1
 
+    # the report hub and the model card: every stage built, the champion's card with its lineage
+    hub = json.loads((out / "reports" / "hub.json").read_text())
+    assert [s["name"] for s in hub["stages"]] == [t for t in TASKS if t != "publish"]
+    assert {s["state"] for s in hub["stages"]} == {"built"}
+    assert hub["champion"]["version"] == registry["version"]
+    assert hub["champion"]["lineage"]["git_commit"] == tags["lineage.git_commit"]
+    index = (out / "reports" / "index.html").read_text()
+    assert "Every stage passed." in index and tags["lineage.data_fingerprint"] in index
+    card = (out / "reports" / "model_card.html").read_text()
+    assert f"customer_churn v{registry['version']}" in card
+    assert "<b>gender</b>: accuracy varies by" in card  # per-group metrics of the champion
+    assert {g["feature"] for g in metrics["groups"]} == {"gender", "age"}
+
     for task in TASKS:  # every stage: executed notebook and an HTML report with code hidden
         assert (out / "notebooks" / f"{task}.ipynb").is_file()
+        if task == "publish":  # its report is the hub
+            continue
         html = (out / "reports" / f"{task}.html").read_text()
+        assert 'src="http' not in html  # no CDN scripts: opens offline, publishes as is
         assert "resolve_stage(" not in html  # inputs excluded
         assert "jp-OutputArea" in html
         # no warnings or logs leak into what stakeholders read
@@ -137,6 +153,7 @@ def test_editing_a_notebook_reruns_it_and_what_depends_on_it(built_project):
             "batch_predict": True,
             "monitor": True,
             "ab_analysis": True,
+            "publish": True,
         }
     finally:
         nb.write_text(original)
@@ -163,6 +180,7 @@ def test_a_lib_change_reruns_the_tasks_that_import_it(built_project, monkeypatch
         "batch_predict": True,
         "monitor": True,
         "ab_analysis": True,
+        "publish": True,
     }
     monkeypatch.undo()
     build(built_project)
@@ -201,8 +219,17 @@ def test_a_failed_gate_stops_the_build_before_registering(built_project):
     metrics = json.loads((out / "model" / "metrics.json").read_text())
     assert metrics["gate"]["passed"] is False and metrics["gate"]["threshold"] == 0.99
     assert (out / "model" / "registry.json").read_text() == registry_before  # register never ran
-    # the failure is readable in the report
+    # the failure is readable in the report, and the hub says it first
     assert "QualityGateFailed" in (out / "reports" / "evaluate.html").read_text()
+    index = (out / "reports" / "index.html").read_text()
+    assert "Stage Evaluate failed:</b> QualityGateFailed: Quality gate failed" in index
+    states = {
+        s["name"]: s for s in json.loads((out / "reports" / "hub.json").read_text())["stages"]
+    }
+    assert states["evaluate"]["state"] == "failed"
+    assert states["register"]["state"] == "out of date"
+    assert states["register"]["why"] == "not run: stage 'evaluate' failed"
+    assert states["train"]["state"] == "built"
     # the failed stage is not taken as up to date: the next build runs it again
     ran = build(built_project)
     assert ran["evaluate"] and not ran["train"]
@@ -285,7 +312,7 @@ def test_monitor_catches_a_drifted_window_and_decides_to_retrain(built_project):
         assert ran["batch_predict"] and ran["monitor"] and not ran["train"]
         drifted = json.loads((out / "monitoring" / "decision.json").read_text())
         assert drifted["retrain"] and drifted["reasons"][0].startswith("retrain: dataset drift")
-        assert (out / "monitoring" / "drift.html").stat().st_size > 10_000
+        assert (out / "reports" / "monitoring" / "drift.html").stat().st_size > 10_000
         client, _ = client_for(built_project)
         runs = client.search_runs(
             [client.get_experiment_by_name("customer_churn-monitoring").experiment_id],
@@ -334,3 +361,33 @@ def test_ab_analysis_reads_the_prediction_log_and_recommends(built_project, tmp_
         assert "promote the challenger" in html
     finally:
         build(built_project)
+
+
+def test_make_report_rerenders_reports_and_the_hub_without_rerunning_a_stage(
+    built_project, monkeypatch, capsys
+):
+    from mlcycle.reporting.publish import main
+
+    build(built_project)
+    out = products(built_project)
+    for name in ("evaluate.html", "index.html", "model_card.html"):
+        (out / "reports" / name).unlink()
+    monkeypatch.chdir(built_project)
+    assert main([]) == 0
+    printed = capsys.readouterr().out
+    assert f"Re-rendered {len(TASKS) - 1} stage reports." in printed
+    assert "<img" in (out / "reports" / "evaluate.html").read_text()
+    assert (out / "reports" / "index.html").is_file() and (
+        out / "reports" / "model_card.html"
+    ).is_file()
+    assert not any(build(built_project).values())  # the stages are still up to date
+    # a stage the DAG would rerun shows as out of date, with Ploomber's reason
+    assert main(["--env--gate_threshold", "0.5"]) == 0
+    states = {
+        s["name"]: s for s in json.loads((out / "reports" / "hub.json").read_text())["stages"]
+    }
+    assert (
+        states["evaluate"]["state"] == "out of date" and "Source code" in states["evaluate"]["why"]
+    )
+    assert states["train"]["state"] == "built"
+    main([])

@@ -40,9 +40,9 @@ class DriftResult:
 
     def save(self, html: str | Path, summary: str | Path) -> None:
         from mlcycle.io import write_json
+        from mlcycle.reporting.page import save_snapshot
 
-        Path(html).parent.mkdir(parents=True, exist_ok=True)
-        self.snapshot.save_html(str(html))
+        save_snapshot(self.snapshot, html, "Data drift (Evidently)")
         write_json(self.summary, summary)
 
 

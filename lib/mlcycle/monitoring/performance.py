@@ -51,7 +51,6 @@ def classification_report(current: pd.DataFrame, reference: pd.DataFrame | None,
     """Evidently's classification preset on labelled predictions (this window against the one
     before, when there is one), saved as HTML. With no labelled rows, a page that says so;
     returns whether there was anything to report."""
-    from pathlib import Path
 
     def both_classes(frame: pd.DataFrame | None) -> bool:
         return frame is not None and frame["outcome"].nunique() == 2
@@ -64,10 +63,10 @@ def classification_report(current: pd.DataFrame, reference: pd.DataFrame | None,
             else f"Only one outcome class among {len(current)} labelled predictions: "
             "classification metrics need both."
         )
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(
-            f"<!doctype html><meta charset='utf-8'><title>performance</title><p>{why}</p>"
-        )
+        from mlcycle.reporting.page import write_page
+
+        title = "Classification performance"
+        write_page(path, title, f"<h1>{title}</h1><p>{why}</p>")
         return False
     reference = reference if both_classes(reference) else None
     import warnings
@@ -95,7 +94,9 @@ def classification_report(current: pd.DataFrame, reference: pd.DataFrame | None,
             dataset(current),
             dataset(reference) if reference is not None and len(reference) else None,
         )
-    snapshot.save_html(str(path))
+    from mlcycle.reporting.page import save_snapshot
+
+    save_snapshot(snapshot, path, "Classification performance (Evidently)")
     return True
 
 

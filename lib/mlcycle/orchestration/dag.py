@@ -216,6 +216,9 @@ def summary(dag) -> str:
             f"  Model '{registry['model_name']}' version {registry['version']}: {verdict} "
             f"({registry['reason']}). Champion: version {registry['champion_after']}."
         )
+    hub = dag["publish"].product.to_json_serializable().get("hub") if "publish" in dag else None
+    if hub and Path(hub).is_file():
+        lines.append(f"  Report hub (open in a browser): {hub}")
     lines.append("  MLflow UI: make ui  (then open http://127.0.0.1:5000)")
     return "\n".join(lines)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from mlcycle.orchestration.project import PIPELINE, find_project
+from mlcycle.orchestration.project import PIPELINE, find_project, task_name
 
 _PLACEHOLDER = re.compile(r"{{\s*([\w.]+)\s*}}")
 
@@ -55,10 +55,6 @@ def _load_env(project: Path) -> dict[str, Any]:
     for key, value in raw.items():
         env[key] = _expand(value, builtins)
     return env
-
-
-def task_name(entry: dict) -> str:
-    return entry.get("name") or Path(entry["source"]).stem
 
 
 def pipeline_tasks(project: Path | None = None) -> dict[str, dict[str, Any]]:

@@ -27,3 +27,20 @@ def find_project(start: str | Path | None = None) -> Path:
     raise ProjectNotFound(
         f"no {PIPELINE} in {here} or above; run from the project or set ${PROJECT_ENV_VAR}"
     )
+
+
+def stage_names(start: str | Path | None = None) -> list[str]:
+    """The stages in pipeline.yaml's order (a valid execution order); [] outside a project."""
+    import yaml
+
+    try:
+        project = find_project(start)
+    except ProjectNotFound:
+        return []
+    spec = yaml.safe_load((project / PIPELINE).read_text())
+    return [task_name(entry) for entry in spec.get("tasks", [])]
+
+
+def task_name(entry: dict) -> str:
+    """A pipeline.yaml task's name: its `name`, else its notebook's file name."""
+    return entry.get("name") or Path(entry["source"]).stem

@@ -1,0 +1,1 @@
+"""Reports for people who never read code: the report hub, the model card, lineage."""

@@ -1,0 +1,119 @@
+"""The report hub: one static page linking every stage's report, with the key figures first.
+
+Static files only (no scripts, no requests outside the folder), so the reports folder can be
+published as it is, to GitHub Pages or any file server.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from mlcycle.reporting.figures import Card, stage_figures
+from mlcycle.reporting.page import esc, table, verdict, write_page
+from mlcycle.reporting.stages import BUILT, FAILED, OUT_OF_DATE, Stage
+
+REPORT_KEY = "report"
+STATE_CLASS = {BUILT: "ok", FAILED: "bad", OUT_OF_DATE: "warn"}
+PAGE_LABELS = {"drift_report": "Evidently drift", "performance_report": "Evidently performance"}
+
+
+class PublishError(ValueError):
+    """A report cannot be published as linked (it lies outside the reports folder)."""
+
+
+def relative_link(page: Path, hub_dir: Path, stage: str, key: str) -> str:
+    """The link from the hub to a page; a page outside the hub's folder would break once the
+    folder is published, so it is an error that names the stage and product."""
+    page, hub_dir = page.resolve(), hub_dir.resolve()
+    if not page.is_relative_to(hub_dir):
+        raise PublishError(
+            f"stage '{stage}', product '{key}': {page} is outside the reports folder {hub_dir}; "
+            "put it under that folder in pipeline.yaml so the published hub can link to it"
+        )
+    return Path(os.path.relpath(page, hub_dir)).as_posix()
+
+
+def _card_html(card: Card) -> str:
+    cls = {True: "ok", False: "bad", None: ""}[card.ok]
+    return (
+        f'<div class="card"><div class="k">{esc(card.key)}</div>'
+        f'<div class="v {cls}">{esc(card.value)}</div><div class="d">{esc(card.detail)}</div></div>'
+    )
+
+
+def _stage_row(i: int, stage: Stage, hub_dir: Path) -> tuple[str, ...]:
+    report = stage.pages.get(REPORT_KEY)
+    name = esc(stage.title)
+    if report is not None:
+        name = f'<a href="{esc(relative_link(report, hub_dir, stage.name, REPORT_KEY))}">{name}</a>'
+    extra = [
+        f'<a href="{esc(relative_link(p, hub_dir, stage.name, k))}">'
+        f"{esc(PAGE_LABELS.get(k, k.replace('_', ' ')))}</a>"
+        for k, p in stage.pages.items()
+        if k != REPORT_KEY
+    ]
+    state = f'<span class="{STATE_CLASS.get(stage.state, "muted")}">{esc(stage.state)}</span>'
+    detail = esc(stage.error or stage.why or stage_figures(stage))
+    when = stage.built_at.strftime("%Y-%m-%d %H:%M UTC") if stage.built_at else ""
+    return (str(i), name, state, detail, " &middot; ".join(extra), when)
+
+
+def _lineage_rows(lineage: dict | None, stages: dict[str, Stage]) -> list[tuple[str, str]]:
+    if not lineage:
+        return [("MLflow", "no training run yet")]
+    newest = lineage.get("newest_run") or {}
+    tags = newest.get("lineage", {})
+    registry = stages["register"].read_json("registry") if "register" in stages else None
+    aliases = ", ".join(f"{a} = v{v}" for a, v in sorted(lineage.get("aliases", {}).items()))
+    return [
+        ("git commit", tags.get("git_commit", "")),
+        ("data fingerprint", tags.get("data_fingerprint", "")),
+        ("feature service", tags.get("feature_service", "")),
+        (
+            "MLflow run",
+            f"{newest.get('run_id', '')} (experiment {newest.get('experiment_id', '')})",
+        ),
+        ("model version", f"{lineage['model_name']} v{registry['version']}" if registry else "-"),
+        ("aliases now", aliases or "none"),
+        ("tracking store", lineage.get("tracking_uri", "")),
+    ]
+
+
+def render_hub(
+    path: str | Path,
+    title: str,
+    stages: list[Stage],
+    cards: list[Card],
+    lineage: dict | None,
+    model_card: Path | None,
+) -> Path:
+    path = Path(path)
+    by_name = {s.name: s for s in stages}
+    failed = [s for s in stages if s.state == FAILED]
+    banner = "".join(
+        f'<p class="note"><b>Stage {esc(s.title)} failed:</b> {esc(s.error)}. '
+        "The stages after it show the previous build's results.</p>"
+        for s in failed
+    )
+    rows = [_stage_row(i, s, path.parent) for i, s in enumerate(stages, 1)]
+    card_link = (
+        f'<a href="{esc(relative_link(model_card, path.parent, "publish", "model_card"))}">'
+        "Model card of the champion</a>: intended use, data, metrics per group, limitations."
+        if model_card
+        else ""
+    )
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    body = f"""
+<h1>{esc(title)}</h1>
+<p class="sub">Built {now}. {verdict(not failed, "Every stage passed.", "A stage failed.")}</p>
+{banner}
+<div class="cards">{"".join(_card_html(c) for c in cards)}</div>
+<p>{card_link}</p>
+<h2>Stages</h2>
+{table(("#", "stage (report)", "state", "key figures", "more", "built"), rows, raw=True)}
+<h2>Lineage of the newest build</h2>
+{table(("", ""), _lineage_rows(lineage, by_name))}
+"""
+    return write_page(path, title, body, footer="Static pages written by mlcycle's publish stage.")
