@@ -22,7 +22,7 @@ BUILD := $(BIN)/python -m mlcycle.orchestration.dag build \
 	$(if $(DATASET),--env--dataset $(abspath $(DATASET))) $(ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps run batch simulate weekly rebuild status test lint format lab serve ui example-data diagram lock clean
+.PHONY: help setup system-deps run report gate deploy-staging promote check-workflows server migrate batch simulate weekly rebuild status test lint format lab serve ui example-data diagram lock clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -39,13 +39,15 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP) ## create .venv and install the project (done by every target that needs it)
 
 # Debian packages the tests run for real (command:package), installed only when missing
-SYSTEM_DEPS := prometheus:prometheus java:openjdk-17-jre-headless
+SYSTEM_DEPS := prometheus:prometheus java:openjdk-17-jre-headless chromium:chromium \
+	initdb:postgresql
 APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-system-deps: ## install the Debian packages the tests need (Prometheus, Java for Spark), if missing
+system-deps: ## install the Debian packages the tests need (Prometheus, Java, Chromium, PostgreSQL)
 	@for dep in $(SYSTEM_DEPS); do \
 	  cmd=$${dep%%:*}; pkg=$${dep##*:}; \
 	  command -v $$cmd >/dev/null && continue; \
+	  ls /usr/lib/postgresql/*/bin/$$cmd >/dev/null 2>&1 && continue; \
 	  command -v apt-get >/dev/null || { echo "install $$pkg (needs $$cmd on PATH) and retry"; exit 1; }; \
 	  echo "installing Debian package $$pkg"; \
 	  $(APT_GET) install -y -q --no-install-recommends $$pkg >/dev/null \
@@ -56,6 +58,33 @@ system-deps: ## install the Debian packages the tests need (Prometheus, Java for
 
 run: $(STAMP) ## run the whole lifecycle (only what changed since the last run)
 	$(BUILD)
+
+ENV_ARGS = $(if $(ENV_FILE),--env-file $(ENV_FILE)) $(if $(DATASET),--env--dataset $(abspath $(DATASET))) $(ARGS)
+
+report: $(STAMP) ## re-render every report and the report hub (index.html); retrains nothing
+	$(BIN)/python -m mlcycle.reporting.publish $(ENV_ARGS)
+
+gate: $(STAMP) ## check the quality gate from metrics.json (CI); stricter: make gate THRESHOLD=0.9
+	$(BIN)/python -m mlcycle.training.check_gate $(if $(THRESHOLD),--threshold $(THRESHOLD)) $(ENV_ARGS)
+
+deploy-staging: $(STAMP) ## point the staging alias at the version the newest build registered
+	$(BIN)/python -m mlcycle.registry.deploy staging $(ENV_ARGS)
+
+promote: $(STAMP) ## production: make promote VERSION=N (must be on staging; a reviewed step)
+	@test -n "$(VERSION)" || { echo "usage: make promote VERSION=N [REASON='...']"; exit 2; }
+	$(BIN)/python -m mlcycle.registry.deploy production --version $(VERSION) \
+		--reason "$(REASON)" $(ENV_ARGS)
+
+server: $(STAMP) ## team mode: MLflow server on PostgreSQL (PGHOST, PGUSER, PGPASSWORD...; README)
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m mlcycle.team.server \
+		$(if $(ARTIFACTS),--artifacts-destination $(ARTIFACTS))
+
+migrate: $(STAMP) ## copy products/mlflow.db (runs, models, aliases) to $$MLFLOW_TRACKING_URI
+	$(BIN)/python -m mlcycle.team.migrate --from sqlite:///$(CURDIR)/products/mlflow.db \
+		$(if $(TO),--to $(TO))
+
+check-workflows: $(STAMP) ## validate .github/workflows against GitHub's schema (offline)
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 rebuild: $(STAMP) ## run every stage again, changed or not
 	$(BUILD) --force

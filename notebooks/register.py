@@ -25,9 +25,10 @@ inputs_digest = None  # set by the build: reruns this stage when the lib/ code i
 dataset = None  # dataset config YAML
 promotion_metric = None  # metric the challenger must beat the champion on
 min_improvement = None  # margin the challenger must win by
+auto_promote = None  # false: a winning challenger waits for a reviewed `make promote`
 
 # %%
-from mlcycle.orchestration.notebook import provenance, resolve_stage
+from mlcycle.orchestration.notebook import flag, provenance, resolve_stage
 
 resolve_stage("register", globals())
 
@@ -61,6 +62,7 @@ result = register_and_promote(
     metric=promotion_metric,
     gate_passed=evaluation["gate"]["passed"],
     min_improvement=min_improvement,
+    auto_promote=flag(auto_promote),
     tags={
         "run_id": run["run_id"],
         "model_family": run["model_family"],

@@ -20,7 +20,7 @@ def logged(config, train, params):
     return info.model_uri, run.info.run_id
 
 
-def register(client, config, uri, run_id, test, gate_passed=True):
+def register(client, config, uri, run_id, test, gate_passed=True, auto_promote=True):
     return register_and_promote(
         client,
         uri,
@@ -32,6 +32,7 @@ def register(client, config, uri, run_id, test, gate_passed=True):
         metric="roc_auc",
         gate_passed=gate_passed,
         tags={"lineage.x": "1"},
+        auto_promote=auto_promote,
     )
 
 
@@ -67,3 +68,20 @@ def test_gate_failure_registers_but_never_promotes(churn_config, data, mlflow_st
     uri, run = logged(churn_config, train, {"n_estimators": 5})
     result = register(client, churn_config, uri, run, test, gate_passed=False)
     assert not result.promoted and alias_version(client, "churn", CHAMPION) is None
+
+
+def test_without_auto_promotion_only_the_first_model_becomes_champion(
+    churn_config, data, mlflow_store
+):
+    train, test = data
+    client = mlflow.MlflowClient()
+    weak_uri, weak_run = logged(churn_config, train, {"n_estimators": 1, "max_depth": 1})
+    first = register(client, churn_config, weak_uri, weak_run, test, auto_promote=False)
+    assert first.promoted  # nothing in production to protect yet
+    good_uri, good_run = logged(churn_config, train, {"n_estimators": 30})
+    better = register(client, churn_config, good_uri, good_run, test, auto_promote=False)
+    assert better.challenger_score > better.champion_score  # it would win...
+    assert not better.promoted  # ...but waits for a reviewed promotion
+    assert "automatic promotion is off" in better.reason and "VERSION=2" in better.reason
+    assert alias_version(client, "churn", CHAMPION) == "1"
+    assert alias_version(client, "churn", CHALLENGER) == "2"

@@ -72,10 +72,13 @@ def register_and_promote(
     gate_passed: bool,
     min_improvement: float = 0.0,
     tags: dict[str, str] | None = None,
+    auto_promote: bool = True,
 ) -> RegistrationResult:
     """Register `model_uri` as the challenger; promote it to champion if the rule says so.
 
-    Both models are scored on the same test rows, so the comparison is like for like.
+    Both models are scored on the same test rows, so the comparison is like for like. With
+    `auto_promote` off, a winning challenger waits for a reviewed `deploy production`; only the
+    very first model becomes champion by itself (there is no production model to protect).
     """
     try:
         client.get_registered_model(name)
@@ -111,6 +114,12 @@ def register_and_promote(
             decision = decide_promotion(
                 metric, challenger_score, champion_score, gate_passed, min_improvement
             )
+    if decision.promote and champion_before not in (None, str(version)) and not auto_promote:
+        decision = PromotionDecision(
+            False,
+            f"{decision.reason}, but automatic promotion is off: promote it after review "
+            f"(make promote VERSION={version})",
+        )
     if decision.promote:
         client.set_registered_model_alias(name, CHAMPION, version)
     for key, value in {

@@ -1,0 +1,99 @@
+"""The GitHub workflow: valid against GitHub's schema (offline), and every `make` target it runs
+exists, so CI runs what a person runs."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import PROJECT
+
+WORKFLOWS = sorted((PROJECT / ".github" / "workflows").glob("*.yml"))
+MAKE_CALL = re.compile(r"(?:^|[;&|]\s*|\n\s*)make\s+([a-z][a-z-]*)")
+
+
+def check_jsonschema() -> str:
+    found = Path(sys.executable).with_name("check-jsonschema")
+    return str(found) if found.exists() else shutil.which("check-jsonschema")
+
+
+def makefile_targets() -> set[str]:
+    text = (PROJECT / "Makefile").read_text()
+    return set(re.findall(r"^([a-z][a-z-]*):", text, re.M))
+
+
+def run_steps(workflow: Path) -> list[tuple[str, str]]:
+    spec = yaml.safe_load(workflow.read_text())
+    return [
+        (f"{job}: {step.get('name', step.get('uses', '?'))}", step["run"])
+        for job, body in spec["jobs"].items()
+        for step in body["steps"]
+        if "run" in step
+    ]
+
+
+def test_the_pipeline_workflow_exists():
+    assert [w.name for w in WORKFLOWS] == ["ml-pipeline.yml"]
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_workflow_matches_githubs_schema(workflow):
+    done = subprocess.run(
+        [check_jsonschema(), "--builtin-schema", "vendor.github-workflows", str(workflow)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_schema_check_can_fail(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz: []\n")
+    done = subprocess.run(
+        [check_jsonschema(), "--builtin-schema", "vendor.github-workflows", str(bad)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0 and "jobs.a" in done.stdout
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_every_make_target_the_workflow_runs_exists(workflow):
+    targets = makefile_targets()
+    called = {
+        (where, target) for where, script in run_steps(workflow) for target in
+        MAKE_CALL.findall(script)
+    }  # fmt: skip
+    assert called, "the workflow runs no make target"
+    missing = sorted((where, t) for where, t in called if t not in targets)
+    assert not missing, f"make targets the workflow runs but the Makefile lacks: {missing}"
+    # and each is a real recipe: make can plan it (dry run, nothing executed)
+    for target in sorted({t for _, t in called}):
+        done = subprocess.run(
+            ["make", "-n", target, "VERSION=1", "WINDOW="],
+            cwd=PROJECT,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, f"make -n {target}: {done.stderr}"
+
+
+def test_the_workflow_covers_what_the_issue_asks():
+    spec = yaml.safe_load(WORKFLOWS[0].read_text())
+    triggers = spec[True] if True in spec else spec["on"]  # YAML 1.1 reads `on` as true
+    assert {"push", "pull_request", "schedule", "workflow_dispatch"} <= set(triggers)
+    steps = "\n".join(script for _, script in run_steps(WORKFLOWS[0]))
+    for target in ("lint", "test", "run", "gate", "report", "deploy-staging", "promote",
+                   "weekly"):  # fmt: skip
+        assert re.search(rf"make {target}\b", steps), target
+    jobs = spec["jobs"]
+    assert jobs["promote"]["environment"] == "production"  # the reviewed, manual step
+    assert "workflow_dispatch" in jobs["promote"]["if"]
+    assert "schedule" in jobs["monitor"]["if"]
+    uploads = [s for job in jobs.values() for s in job["steps"]
+               if s.get("uses", "").startswith("actions/upload-artifact")]  # fmt: skip
+    assert uploads and all(s.get("if") == "always()" for s in uploads)
