@@ -1,0 +1,99 @@
+"""Team mode for real: `mlflow server` on PostgreSQL with proxied artifacts, and the lifecycle
+pointed at it with nothing but MLFLOW_TRACKING_URI. Tracking, the promotion rule, batch
+scoring and the service behave as with the embedded store."""
+
+import json
+
+import mlflow
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from mlflow import MlflowClient
+
+from mlcycle.batch.score import load_registered, score_file
+from mlcycle.config import load_dataset_config
+from mlcycle.serving.app import Settings, create_app
+from mlcycle.team.database import Postgres
+from tests.conftest import build, copy_project
+
+pytestmark = pytest.mark.dag
+NAME = "customer_churn"
+
+
+def test_the_lifecycle_runs_unchanged_against_the_tracking_server(
+    tracking_server, tmp_path, monkeypatch
+):
+    project = copy_project(tmp_path / "project")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_server)
+    ran = build(project)
+    assert all(ran.values()), ran
+    out = project / "products"
+    assert not (out / "mlflow.db").exists()  # nothing went to the embedded store
+
+    client = MlflowClient(tracking_server, registry_uri=tracking_server)
+    run_info = json.loads((out / "model" / "run.json").read_text())
+    assert run_info["tracking_uri"] == tracking_server
+    run = client.get_run(run_info["run_id"])
+    assert run.info.status == "FINISHED" and run.data.tags["gate.passed"] == "true"
+    assert {"valid_roc_auc", "test_accuracy", "test_roc_auc"} <= set(run.data.metrics)
+    assert run.info.artifact_uri.startswith("mlflow-artifacts:")  # proxied by the server
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
+    assert "plots/roc.png" in artifacts
+    registry = json.loads((out / "model" / "registry.json").read_text())
+    assert registry["promoted"] and registry["version"] == "1"
+    assert client.get_model_version_by_alias(NAME, "champion").version == "1"
+    hub = json.loads((out / "reports" / "hub.json").read_text())
+    assert hub["champion"]["version"] == "1" and hub["aliases"]["champion"] == "1"
+
+    # the promotion rule, through the server: a worse challenger is registered, not promoted
+    build(project, model_params={"n_estimators": 1, "max_depth": 1}, gate_threshold=0.5)
+    registry = json.loads((out / "model" / "registry.json").read_text())
+    assert registry["version"] == "2" and not registry["promoted"]
+    assert client.get_model_version_by_alias(NAME, "champion").version == "1"
+    assert client.get_model_version_by_alias(NAME, "challenger").version == "2"
+
+    # batch scoring from the server's registry equals the champion's own probabilities
+    config = load_dataset_config(project / "config" / "datasets" / "churn.yaml")
+    test = out / "data" / "training" / "test.parquet"
+    model = load_registered(tracking_server, NAME, "champion", n_jobs=1)
+    summary = score_file(str(test), str(tmp_path / "scored.parquet"), model, config)
+    assert summary.rows_scored == len(pd.read_parquet(test)) and summary.rows_rejected == 0
+    scored = pd.read_parquet(tmp_path / "scored.parquet")
+    assert set(scored["model_version"]) == {"1"}
+    mlflow.set_registry_uri(tracking_server)
+    mlflow.set_tracking_uri(tracking_server)
+    expected = mlflow.pyfunc.load_model(f"models:/{NAME}@champion").predict(pd.read_parquet(test))[
+        :, 1
+    ]
+    assert abs(scored["probability"].to_numpy() - expected).max() < 1e-9
+
+    # the service loads the champion from the server and answers
+    settings = Settings(
+        dataset=str(project / "config" / "datasets" / "churn.yaml"),
+        tracking_uri=tracking_server,
+        reload_seconds=0,
+        prediction_log=str(tmp_path / "predictions.db"),
+        feature_store=None,
+        products=str(out),
+    )
+    row = pd.read_parquet(test)[config.feature_names].iloc[0].to_dict()
+    with TestClient(create_app(settings)) as service:
+        answer = service.post("/predict", json={"features": row})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["model_version"] == "1"
+
+
+def test_connection_settings_come_from_the_environment_and_stay_out_of_logs():
+    pg = Postgres.from_env({"PGHOST": "db.internal", "PGPORT": "6543", "PGUSER": "ml",
+                            "PGPASSWORD": "s3cr:t@", "MLCYCLE_DB": "tracking"})  # fmt: skip
+    assert pg.uri() == "postgresql+psycopg://ml:s3cr%3At%40@db.internal:6543/tracking"
+    assert "s3cr" not in pg.redacted() and pg.redacted().startswith("postgresql+psycopg://ml:***@")
+    assert Postgres.from_env({}).uri() == "postgresql+psycopg://mlflow@127.0.0.1:5432/mlflow"
+
+
+def test_an_unreachable_database_is_a_clear_error(postgres):
+    from mlcycle.team.database import DatabaseUnavailable, ensure_database
+
+    wrong = Postgres(postgres.host, postgres.port, postgres.user, "not-the-password", "x")
+    with pytest.raises(DatabaseUnavailable, match=r"cannot connect to PostgreSQL at 127\.0\.0\.1"):
+        ensure_database(wrong)
