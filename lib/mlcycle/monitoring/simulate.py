@@ -115,6 +115,7 @@ class Loop:
     def train_and_register(self, table: pd.DataFrame, week: int) -> str:
         import mlflow
 
+        from mlcycle.registry.register import logged_model_id
         from mlcycle.training.train import features_and_target, fit, log_probability_model
 
         model = fit(table, self.config, self.s.model_family, self.s.model_params)
@@ -127,7 +128,9 @@ class Loop:
             self.client.get_registered_model(self.name)
         except Exception:  # noqa: BLE001 - first registration
             self.client.create_registered_model(self.name)
-        version = self.client.create_model_version(self.name, info.model_uri, run_id).version
+        version = self.client.create_model_version(
+            self.name, info.model_uri, run_id, model_id=logged_model_id(info.model_uri)
+        ).version
         self.client.set_model_version_tag(self.name, version, "trained_week", str(week))
         return str(version)
 

@@ -35,6 +35,12 @@ class RegistrationResult:
         return asdict(self)
 
 
+def logged_model_id(model_uri: str) -> str | None:
+    """The logged model (MLflow 3) a `models:/m-…` URI names: a tracking server insists on it
+    beside such a source when a version is created (the SQLite store does not)."""
+    return model_uri.removeprefix("models:/") if model_uri.startswith("models:/m-") else None
+
+
 def alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
     try:
         return str(client.get_model_version_by_alias(name, alias).version)
@@ -88,7 +94,9 @@ def register_and_promote(
         )
     version = existing_version(client, name, model_uri)
     if version is None:
-        version = client.create_model_version(name, model_uri, run_id=run_id, tags=tags or {})
+        version = client.create_model_version(
+            name, model_uri, run_id=run_id, tags=tags or {}, model_id=logged_model_id(model_uri)
+        )
         version = version.version
     client.set_registered_model_alias(name, CHALLENGER, version)
 

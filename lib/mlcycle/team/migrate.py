@@ -20,6 +20,8 @@ from pathlib import Path
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag, ViewType
 
+from mlcycle.registry.register import logged_model_id
+
 ORIGIN = "mlcycle.migrated_from"  # tag on every copy: the source's id
 BATCH = 500  # metrics per log_batch call (the API allows 1000 items in all)
 
@@ -155,14 +157,13 @@ def _registered_model(src: MlflowClient, dst: MlflowClient, rm, m: Migration) ->
             m.skipped += 1
             continue
         source = _source(mv.source, m)
-        model_id = source.removeprefix("models:/") if source.startswith("models:/m-") else None
         new = dst.create_model_version(
             rm.name,
             source,
             run_id=m.runs.get(mv.run_id) if mv.run_id else None,
             tags=dict(mv.tags) | {ORIGIN: version},
             description=mv.description,
-            model_id=model_id,
+            model_id=logged_model_id(source),
         )
         m.versions[(rm.name, version)] = str(new.version)
     for alias, version in src.get_registered_model(rm.name).aliases.items():
