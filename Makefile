@@ -17,7 +17,7 @@ export PLOOMBER_STATS_ENABLED ?= false
 export FEAST_USAGE ?= False
 export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR ?= false
 
-BUILD := $(BIN)/python -m mlcycle.orchestration.dag build \
+BUILD := $(BIN)/python -m mlcycle.orchestration.dag build $(if $(JOBS),--jobs $(JOBS)) \
 	$(if $(ENV_FILE),--env-file $(ENV_FILE)) \
 	$(if $(DATASET),--env--dataset $(abspath $(DATASET))) $(ARGS)
 
@@ -26,7 +26,7 @@ BUILD := $(BIN)/python -m mlcycle.orchestration.dag build \
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
-	@echo "  Options: DATASET=path/to/dataset.yaml  ENV_FILE=env.test.yaml  ARGS='--env--KEY VALUE'"
+	@echo "  Options: DATASET=path/to/dataset.yaml  ENV_FILE=env.test.yaml  ARGS='--env--KEY VALUE'  JOBS=4"
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else \

@@ -26,6 +26,7 @@ upstream = [
     "features",
     "feature_store",
     "materialize",
+    "candidate-*",
     "train",
     "evaluate",
     "register",
@@ -47,9 +48,10 @@ resolve_stage("publish", globals())
 import pandas as pd
 from IPython.display import Markdown, display
 
-from mlcycle.reporting.publish import publish
+from mlcycle.reporting.publish import flatten_upstream, publish
 
-summary = publish(upstream, dataset, product["hub"], product["model_card"], product["summary"])
+stages = flatten_upstream(upstream)  # a grid's tasks (candidate-*) as stages of their own
+summary = publish(stages, dataset, product["hub"], product["model_card"], product["summary"])
 
 # %%
 display(Markdown(f"Report hub: `{summary['hub']}`  \nModel card: `{summary['model_card']}`"))

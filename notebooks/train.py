@@ -13,24 +13,16 @@
 # ---
 
 # %% [markdown]
-# # 6. Train
-# Build the training sets from the feature store (point in time, ttl-bounded: each label sees
-# only features known at its timestamp), fit the scikit-learn pipeline built from the dataset
-# config and track everything in MLflow:
-# params, validation metrics, dataset inputs, the model (probabilities out, skops, explicit
-# signature), a feature-importance plot and lineage tags.
+# # 7. Train: keep the best candidate
+# Each point of the model grid trained one candidate (its own MLflow run) on the same training
+# split. The candidate with the best `selection_metric` on the validation split goes on to
+# evaluation, the quality gate and the registry; every candidate's run is tagged with its rank.
 
 # %% tags=["parameters"]
-upstream = ["features", "feature_store"]
+upstream = ["candidate-*"]
 product = None
 inputs_digest = None  # set by the build: reruns this stage when the lib/ code it imports changes
-dataset = None  # dataset config YAML
-products = None  # products folder (holds the default SQLite tracking store)
-experiment = None  # MLflow experiment name ("" = the dataset's name)
-tracking_uri = None  # '' = $MLFLOW_TRACKING_URI, else SQLite under products
-feature_store = None  # feature_store.yaml
-model_family = None  # random_forest | hist_gradient_boosting | logistic_regression
-model_params = None  # overrides of the family's defaults
+selection_metric = None  # validation metric that picks the candidate (roc_auc, accuracy, ...)
 
 # %%
 from mlcycle.orchestration.notebook import provenance, resolve_stage
@@ -38,99 +30,53 @@ from mlcycle.orchestration.notebook import provenance, resolve_stage
 resolve_stage("train", globals())
 
 # %%
-# %matplotlib inline
-import mlflow
+import shutil
+
 import pandas as pd
 from IPython.display import Markdown, display
 
-from mlcycle.config import load_dataset_config
-from mlcycle.features.store import open_store, training_frame
-from mlcycle.io import read_json, write_json, write_parquet
-from mlcycle.tracking import configure_tracking
-from mlcycle.training.metrics import classification_metrics
-from mlcycle.training.run import lineage_tags, log_dataset_inputs
-from mlcycle.training.train import (
-    features_and_target,
-    fit,
-    importance_figure,
-    log_probability_model,
-    permutation_importances,
-    positive_proba,
-)
+from mlcycle.io import read_json, write_json
+from mlcycle.tracking import connect
+from mlcycle.training.selection import grid_order, rank_candidates, tag_ranks
 
-config = load_dataset_config(dataset)
-store = open_store(products, feature_store)
-definitions = read_json(upstream["feature_store"]["definitions"])
-labels = pd.read_parquet(upstream["features"]["labels"])
-frame = training_frame(store, labels, config)
-splits = {name: part.drop(columns="split") for name, part in frame.groupby("split")}
-for name, part in splits.items():
-    write_parquet(part, product[name])
-train, valid = splits["train"], splits["valid"]
-experiment_name = experiment or config.name
-experiment_id = configure_tracking(products, experiment_name, tracking_uri)
-
-# %%
-# a failure inside this block marks the MLflow run FAILED
-with mlflow.start_run(experiment_id=experiment_id, run_name=f"{model_family}") as run:
-    mlflow.set_tags(
-        {
-            **lineage_tags(config, train),
-            "lineage.inputs_digest": str(inputs_digest),
-            "lineage.feature_service": definitions["feature_service"],
-            "lineage.feature_definitions": definitions["fingerprint"],
-        }
-    )
-    mlflow.log_params(
-        {
-            "model_family": model_family,
-            "dataset": config.name,
-            "target": config.target.column,
-            "n_features": len(config.feature_names),
-            "train_rows": len(train),
-            "valid_rows": len(valid),
-            **{f"model.{k}": v for k, v in (model_params or {}).items()},
-        }
-    )
-    log_dataset_inputs(
-        config,
-        {
-            "train": (train, product["train"]),
-            "valid": (valid, product["valid"]),
-        },
-    )
-    model = fit(train, config, model_family, model_params)
-    xy = features_and_target(valid, config)
-    valid_metrics = classification_metrics(xy.y, positive_proba(model, xy.X))
-    mlflow.log_metrics({f"valid_{k}": v for k, v in valid_metrics.items()})
-    importances = permutation_importances(model, xy.X, xy.y)
-    fig = importance_figure(importances)
-    mlflow.log_figure(fig, "plots/feature_importance.png")
-    info = log_probability_model(model, xy.X)
-
+grid = upstream["candidate-*"]
+candidates = {name: read_json(grid[name]["run"]) for name in sorted(grid, key=grid_order)}
+ranked = rank_candidates(candidates, selection_metric)
+best_name, best = ranked[0]
+tag_ranks(connect(best["tracking_uri"]), ranked, selection_metric)
+# the chosen candidate's splits and run are this stage's products: what follows reads them
+for split in ("train", "valid", "test"):
+    shutil.copyfile(grid[best_name][split], product[split])
 write_json(
     {
-        "run_id": run.info.run_id,
-        "experiment_id": experiment_id,
-        "tracking_uri": mlflow.get_tracking_uri(),
-        "model_uri": info.model_uri,
-        "model_name": config.model_name,
-        "model_family": model_family,
+        **best,
+        "selected_from": best_name,
+        "selection_metric": selection_metric,
+        "candidates": [
+            {"task": name, "run_id": run["run_id"], "model_family": run["model_family"],
+             "model_params": run.get("model_params", {}),
+             selection_metric: run["valid_metrics"][selection_metric]}
+            for name, run in ranked
+        ],
     },
     product["run"],
-)
+)  # fmt: skip
 
 # %%
 display(
     Markdown(
-        f"**MLflow run** `{run.info.run_id}` in experiment `{experiment_name}`; "
-        f"model `{info.model_uri}`"
+        f"### {best_name} ({best['model_family']}) is kept: best validation "
+        f"`{selection_metric}` of {len(ranked)} candidate(s)\n\nMLflow run `{best['run_id']}`"
     )
 )
-pd.Series(valid_metrics, name="validation").round(4).to_frame()
-
-# %%
-fig
+table = pd.DataFrame(
+    [
+        {"candidate": name, "family": run["model_family"], "params": run.get("model_params", {}),
+         **{f"valid {k}": v for k, v in run["valid_metrics"].items()}, "run": run["run_id"]}
+        for name, run in ranked
+    ]
+).set_index("candidate")  # fmt: skip
+table.round(4)
 
 # %%
 provenance("train", inputs_digest)

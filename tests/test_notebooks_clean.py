@@ -2,6 +2,7 @@
 
 import ast
 import re
+from pathlib import Path
 
 import jupytext
 import pytest
@@ -11,7 +12,8 @@ from mlcycle.orchestration.notebook import pipeline_tasks
 from tests.conftest import PROJECT
 
 NOTEBOOKS = sorted((PROJECT / "notebooks").glob("*.py"))
-TASKS = pipeline_tasks(PROJECT)
+# by notebook: a grid's tasks (candidate-0, candidate-1, ...) share one notebook
+TASKS = {Path(t["source"]).stem: t for t in reversed(pipeline_tasks(PROJECT).values())}
 JUPYTEXT = load_jupytext_configuration_file(str(PROJECT / "jupytext.toml"))
 
 

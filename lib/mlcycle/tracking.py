@@ -48,7 +48,14 @@ def configure_tracking(
     artifact_location = None
     if uri.startswith("sqlite:"):  # local store: keep artifacts under products/, not the cwd
         artifact_location = (Path(products).resolve() / "mlartifacts").as_uri()
-    return client.create_experiment(experiment, artifact_location=artifact_location)
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.create_experiment(experiment, artifact_location=artifact_location)
+    except MlflowException as exc:  # a parallel task created it first (the model grid)
+        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
+        return client.get_experiment_by_name(experiment).experiment_id
 
 
 def connect(tracking_uri: str) -> MlflowClient:

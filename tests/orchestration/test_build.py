@@ -17,6 +17,11 @@ pytestmark = pytest.mark.dag
 TASKS = pipeline_order()
 
 
+def grid(params: dict) -> list[dict]:
+    """A one-candidate model grid: a random forest with these parameters."""
+    return [{"model_family": ["random_forest"], "model_params": [params]}]
+
+
 def products(project):
     return project / "products"
 
@@ -191,7 +196,9 @@ def test_a_worse_challenger_is_registered_but_not_promoted(built_project):
     client, _ = client_for(built_project)
     champion = str(client.get_model_version_by_alias("customer_churn", "champion").version)
     try:
-        build(built_project, model_params={"n_estimators": 1, "max_depth": 1}, gate_threshold=0.5)
+        build(
+            built_project, model_grid=grid({"n_estimators": 1, "max_depth": 1}), gate_threshold=0.5
+        )
         registry = json.loads((products(built_project) / "model" / "registry.json").read_text())
         assert not registry["promoted"]
         assert "does not beat champion" in registry["reason"]
@@ -246,7 +253,7 @@ def test_a_training_failure_marks_the_mlflow_run_failed(built_project):
     build(built_project)
     client, _ = client_for(built_project)
     with pytest.raises(DAGBuildError) as err:
-        build(built_project, model_params={"n_estimators": -3})
+        build(built_project, model_grid=grid({"n_estimators": -3}))
     assert "n_estimators" in "".join(str(e) for e in _chain(err.value))
     runs = client.search_runs(
         [client.get_experiment_by_name("customer_churn").experiment_id],

@@ -83,9 +83,9 @@ def test_real_notebooks_depend_on_what_they_import():
     from pathlib import Path
 
     nb = Path(__file__).parents[2] / "notebooks"
-    train = module_closure((nb / "train.py").read_text())
+    train = module_closure((nb / "candidate.py").read_text())
     collect = module_closure((nb / "collect.py").read_text())
     assert "mlcycle.training.train" in train and "mlcycle.training.train" not in collect
     assert "mlcycle.data.generator" in collect and "mlcycle.data.generator" not in train
     assert "mlcycle.orchestration.dag" not in train  # build tooling edits rerun nothing
-    assert inputs_digest(nb / "train.py") != inputs_digest(nb / "collect.py")
+    assert inputs_digest(nb / "candidate.py") != inputs_digest(nb / "collect.py")

@@ -27,13 +27,23 @@ def test_resolve_stage_fills_paths_and_unset_params(monkeypatch):
         "model_family": "logistic_regression",
         "experiment": None,
     }
-    resolve_stage("train", ns)
+    resolve_stage("candidate", ns)  # a grid runs its first point interactively
     tasks = pipeline_tasks(PROJECT)
     assert ns["upstream"] == {"features": tasks["features"]["product"]}
-    assert ns["product"]["run"].endswith("products/model/run.json")
+    assert ns["product"]["run"].endswith("products/model/candidates/run-0.json")
     assert ns["model_family"] == "logistic_regression"  # set in the notebook: kept
-    assert ns["experiment"] == tasks["train"]["params"]["experiment"]  # None: from env.yaml
+    assert ns["model_params"] == {}  # None: the grid's first point, from env.yaml
+    assert ns["experiment"] == tasks["candidate-0"]["params"]["experiment"]  # from env.yaml
     assert ns["dataset"].endswith("config/datasets/churn.yaml")
+
+
+def test_a_wildcard_upstream_gets_every_grid_task_by_name(monkeypatch):
+    monkeypatch.chdir(PROJECT / "notebooks")
+    ns = {"upstream": ["candidate-*"], "product": None}
+    resolve_stage("train", ns)
+    tasks = pipeline_tasks(PROJECT)
+    grid = [n for n in tasks if n.startswith("candidate-")]
+    assert grid and ns["upstream"] == {"candidate-*": {n: tasks[n]["product"] for n in grid}}
 
 
 def test_resolve_stage_leaves_a_build_alone():
@@ -48,6 +58,8 @@ def test_resolve_stage_names_unknown_tasks(monkeypatch):
         resolve_stage("trian", {"product": None})
     with pytest.raises(KeyError, match=r"upstream \['nope'\]"):
         resolve_stage("train", {"product": None, "upstream": ["nope"]})
+    with pytest.raises(KeyError, match=r"upstream \['nope-\*'\]"):
+        resolve_stage("train", {"product": None, "upstream": ["nope-*"]})
 
 
 def test_flag_reads_yaml_and_command_line_values():

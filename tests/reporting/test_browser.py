@@ -28,7 +28,7 @@ CHROMIUM_ARGS = [
 # pages with plots, and what draws them: matplotlib PNGs in the stage reports, SVG in Evidently's
 PLOTS = {
     "evaluate.html": ("img", 3),  # ROC, calibration, confusion matrix
-    "train.html": ("img", 1),  # permutation importance
+    "candidate-0.html": ("img", 1),  # permutation importance
     "monitoring/drift.html": ("svg", 1),
 }  # monitoring/performance.html has plots only once outcomes arrive; the tiny build has none
 

@@ -12,25 +12,59 @@ from mlflow import MlflowClient
 
 from mlcycle.batch.score import load_registered, score_file
 from mlcycle.config import load_dataset_config
+from mlcycle.registry.register import register_and_promote
 from mlcycle.serving.app import Settings, create_app
 from mlcycle.team.database import Postgres
-from tests.conftest import build, copy_project
+from mlcycle.tracking import connect
+from mlcycle.training.metrics import classification_metrics
+from mlcycle.training.train import features_and_target, fit, log_probability_model
+from tests.conftest import copy_project
 
 pytestmark = pytest.mark.dag
 NAME = "customer_churn"
+GRID = [
+    {"model_family": ["random_forest"],
+     "model_params": [{"n_estimators": 5, "max_depth": 2}, {"n_estimators": 40}]},
+    {"model_family": ["logistic_regression"], "model_params": [{}]},
+    {"model_family": ["hist_gradient_boosting"], "model_params": [{"max_iter": 30}]},
+]  # fmt: skip
 
 
 def test_the_lifecycle_runs_unchanged_against_the_tracking_server(
     tracking_server, tmp_path, monkeypatch
 ):
+    """The first build trains a grid of four candidates in parallel processes, all writing to
+    the server at once; then the usual checks of tracking, registry, batch and service."""
+    from ploomber.executors import Parallel
+
+    from mlcycle.orchestration.dag import make_dag
+
     project = copy_project(tmp_path / "project")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_server)
-    ran = build(project)
-    assert all(ran.values()), ran
+    dag = make_dag(project, overrides={"model_grid": str(GRID)}, executor=Parallel(processes=4))
+    candidates = [name for name in dag if name.startswith("candidate-")]
+    assert candidates == ["candidate-0", "candidate-1", "candidate-2", "candidate-3"]
+    report = dag.build(show_progress=False).to_dict()
+    assert all(report["Ran?"]), report  # no task failed: no lost write, no locked database
     out = project / "products"
     assert not (out / "mlflow.db").exists()  # nothing went to the embedded store
 
     client = MlflowClient(tracking_server, registry_uri=tracking_server)
+    runs = {}
+    for name in candidates:
+        info = json.loads((out / "model" / "candidates" / f"run-{name[-1]}.json").read_text())
+        run = client.get_run(info["run_id"])
+        assert run.info.status == "FINISHED" and "valid_roc_auc" in run.data.metrics
+        runs[name] = run
+    families = sorted(r.data.params["model_family"] for r in runs.values())
+    assert families == ["hist_gradient_boosting", "logistic_regression", "random_forest",
+                        "random_forest"]  # fmt: skip
+    best = max(runs, key=lambda n: runs[n].data.metrics["valid_roc_auc"])
+    assert sorted(int(r.data.tags["selection.rank"]) for r in runs.values()) == [1, 2, 3, 4]
+    assert runs[best].data.tags["selection.chosen"] == "true"
+    chosen = json.loads((out / "model" / "run.json").read_text())
+    assert chosen["selected_from"] == best and chosen["run_id"] == runs[best].info.run_id
+    assert [c["task"] for c in chosen["candidates"]][0] == best
     run_info = json.loads((out / "model" / "run.json").read_text())
     assert run_info["tracking_uri"] == tracking_server
     run = client.get_run(run_info["run_id"])
@@ -41,20 +75,31 @@ def test_the_lifecycle_runs_unchanged_against_the_tracking_server(
     assert "plots/roc.png" in artifacts
     registry = json.loads((out / "model" / "registry.json").read_text())
     assert registry["promoted"] and registry["version"] == "1"
-    assert client.get_model_version_by_alias(NAME, "champion").version == "1"
+    champion = client.get_model_version_by_alias(NAME, "champion")
+    assert champion.version == "1" and champion.run_id == runs[best].info.run_id  # the best
     hub = json.loads((out / "reports" / "hub.json").read_text())
     assert hub["champion"]["version"] == "1" and hub["aliases"]["champion"] == "1"
+    assert {s["name"] for s in hub["stages"]} >= set(candidates)
 
     # the promotion rule, through the server: a worse challenger is registered, not promoted
-    build(project, model_params={"n_estimators": 1, "max_depth": 1}, gate_threshold=0.5)
-    registry = json.loads((out / "model" / "registry.json").read_text())
-    assert registry["version"] == "2" and not registry["promoted"]
+    config = load_dataset_config(project / "config" / "datasets" / "churn.yaml")
+    test = out / "data" / "training" / "test.parquet"
+    xy = features_and_target(pd.read_parquet(test), config)
+    connect(tracking_server)
+    weak = fit(pd.read_parquet(out / "data" / "training" / "train.parquet"), config,
+               "random_forest", {"n_estimators": 1, "max_depth": 1})  # fmt: skip
+    with mlflow.start_run(experiment_id=run.info.experiment_id) as weak_run:
+        info = log_probability_model(weak, xy.X)
+    result = register_and_promote(
+        client, info.model_uri, NAME, weak_run.info.run_id, xy.X, xy.y,
+        metric_fn=lambda y, p: classification_metrics(y, p)["roc_auc"], metric="roc_auc",
+        gate_passed=True,
+    )  # fmt: skip
+    assert result.version == "2" and not result.promoted
     assert client.get_model_version_by_alias(NAME, "champion").version == "1"
     assert client.get_model_version_by_alias(NAME, "challenger").version == "2"
 
     # batch scoring from the server's registry equals the champion's own probabilities
-    config = load_dataset_config(project / "config" / "datasets" / "churn.yaml")
-    test = out / "data" / "training" / "test.parquet"
     model = load_registered(tracking_server, NAME, "champion", n_jobs=1)
     summary = score_file(str(test), str(tmp_path / "scored.parquet"), model, config)
     assert summary.rows_scored == len(pd.read_parquet(test)) and summary.rows_rejected == 0

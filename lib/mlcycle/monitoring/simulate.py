@@ -358,10 +358,13 @@ def save_timeline(weeks: list[Week], path: Path) -> None:
 
 
 def settings_from_env(env: Any, **override: Any) -> SimulationSettings:
-    """Simulation settings from env.yaml's keys (model, policy, ramp, drift threshold)."""
+    """Simulation settings from env.yaml's keys (model, policy, ramp, drift threshold).
+
+    Retraining each simulated week trains one model, the model grid's first candidate."""
+    first = dict(env["model_grid"][0])  # the simulation retrains the grid's first candidate
     values = {
-        "model_family": env["model_family"],
-        "model_params": dict(env["model_params"] or {}),
+        "model_family": str(first["model_family"][0]),
+        "model_params": dict(first.get("model_params", [{}])[0] or {}),
         "promotion_metric": env["promotion_metric"],
         "policy": RetrainPolicy.from_dict(dict(env["retrain_policy"] or {})),
         "ramp": Ramp.parse(env["ab_ramp"]),

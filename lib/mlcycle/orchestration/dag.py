@@ -152,11 +152,23 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", help="run what changed (everything with --force)")
     b.add_argument("--env-file", help="env YAML (default: env.yaml beside pipeline.yaml)")
     b.add_argument("--force", action="store_true", help="rerun every task")
+    b.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="tasks built at once, in separate processes (e.g. the model grid; needs a tracking "
+        "server, since the SQLite store takes one writer at a time)",
+    )
     s = sub.add_parser("status", help="which tasks are outdated")
     s.add_argument("--env-file")
     args, rest = parser.parse_known_args(argv)
     overrides = parse_overrides(rest)
-    dag = make_dag(None, args.env_file, overrides)
+    executor = None
+    if getattr(args, "jobs", 1) > 1:
+        from ploomber.executors import Parallel
+
+        executor = Parallel(processes=args.jobs)
+    dag = make_dag(None, args.env_file, overrides, executor=executor)
     if args.command == "status":
         print(status_text(dag.status().to_dict()))
         return 0

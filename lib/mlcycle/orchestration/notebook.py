@@ -9,6 +9,7 @@ injected cell ever needs to be committed. A test checks this resolver against Pl
 from __future__ import annotations
 
 import ast
+import fnmatch
 import re
 from pathlib import Path
 from typing import Any
@@ -57,19 +58,48 @@ def _load_env(project: Path) -> dict[str, Any]:
     return env
 
 
+def _indexed(path: str, index: int) -> str:
+    """A grid task's product path, as Ploomber names it: `run.json` -> `run-3.json`."""
+    p = Path(path)
+    suffix = "".join(p.suffixes)
+    return str(p.parent / f"{p.name.replace(suffix, '')}-{index}{suffix}")
+
+
 def pipeline_tasks(project: Path | None = None) -> dict[str, dict[str, Any]]:
-    """Each task's source, product and params as a build with env.yaml would render them."""
+    """Each task's source, product and params as a build with env.yaml would render them.
+
+    A task with a `grid` becomes one task per grid point, named and numbered as Ploomber does
+    (`candidate-0`, `candidate-1`, ...), each with its grid values among its params.
+    """
     project = find_project(project)
     env = _load_env(project)
     spec = yaml.safe_load((project / PIPELINE).read_text())
     out = {}
     for entry in spec["tasks"]:
-        out[task_name(entry)] = {
-            "source": str(project / entry["source"]),
-            "product": _expand(entry.get("product"), env),
-            "params": _expand(entry.get("params") or {}, env),
-        }
+        source = str(project / entry["source"])
+        product = _expand(entry.get("product"), env)
+        params = _expand(entry.get("params") or {}, env)
+        if "grid" not in entry:
+            out[task_name(entry)] = {"source": source, "product": product, "params": params}
+            continue
+        from ploomber.util.param_grid import ParamGrid
+
+        grid = _expand(entry["grid"], env)
+        for i, point in enumerate(ParamGrid(grid, params=params).product()):
+            out[f"{entry['name']}{i}"] = {
+                "source": source,
+                "product": {k: _indexed(v, i) for k, v in product.items()},
+                "params": dict(point),
+            }
     return out
+
+
+def _upstream(pattern: str, tasks: dict[str, dict[str, Any]]) -> Any:
+    """What a build injects for one upstream entry: a task's products, or for a wildcard
+    (`candidate-*`) the products of every matching task, by name."""
+    if "*" in pattern:
+        return {n: t["product"] for n, t in tasks.items() if fnmatch.fnmatch(n, pattern)}
+    return tasks[pattern]["product"]
 
 
 def flag(value: Any) -> bool:
@@ -94,12 +124,17 @@ def resolve_stage(name: str, namespace: dict[str, Any]) -> None:
         return
     tasks = pipeline_tasks()
     if name not in tasks:
-        raise KeyError(f"no task named {name!r} in {PIPELINE}; tasks: {sorted(tasks)}")
+        points = [n for n, t in tasks.items() if Path(t["source"]).stem == name]
+        if not points:
+            raise KeyError(f"no task named {name!r} in {PIPELINE}; tasks: {sorted(tasks)}")
+        print(f"'{name}' is a grid of {len(points)} tasks: running the first, {points[0]}")
+        name = points[0]
     upstream = namespace.get("upstream") or []
-    missing = [u for u in upstream if u not in tasks]
+    missing = [u for u in upstream if ("*" in u and not _upstream(u, tasks)) or
+               ("*" not in u and u not in tasks)]  # fmt: skip
     if missing:
         raise KeyError(f"upstream {missing} of {name!r} are not tasks in {PIPELINE}")
-    namespace["upstream"] = {u: tasks[u]["product"] for u in upstream}
+    namespace["upstream"] = {u: _upstream(u, tasks) for u in upstream}
     namespace["product"] = tasks[name]["product"]
     filled = []
     for key, value in tasks[name]["params"].items():

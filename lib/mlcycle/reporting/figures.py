@@ -67,7 +67,20 @@ def _materialize(s: Stage) -> str:
 
 def _train(s: Stage) -> str:
     r = s.read_json("run")
-    return f"{r['model_family']} trained, MLflow run {r['run_id'][:12]}" if r else ""
+    if not r:
+        return ""
+    picked = f" (best of {len(r['candidates'])} by validation {r['selection_metric']})" if (
+        "candidates" in r) else ""  # fmt: skip
+    return f"{r['model_family']} kept{picked}, MLflow run {r['run_id'][:12]}"
+
+
+def _candidate(s: Stage) -> str:
+    r = s.read_json("run")
+    if not r:
+        return ""
+    scores = ", ".join(f"{k} {v:.3f}" for k, v in r.get("valid_metrics", {}).items()
+                       if k in ("accuracy", "roc_auc"))  # fmt: skip
+    return f"{r['model_family']} {r.get('model_params') or ''}: validation {scores}".strip()
 
 
 def _evaluate(s: Stage) -> str:
@@ -151,6 +164,8 @@ STAGE_FIGURES: dict[str, Callable[[Stage], str]] = {
 def stage_figures(stage: Stage) -> str:
     """One sentence of key figures; empty for a stage with no products (or unknown to us)."""
     figures = STAGE_FIGURES.get(stage.name)
+    if figures is None and stage.name.startswith("candidate-"):  # a point of the model grid
+        figures = _candidate
     if figures is None or stage.state == "not built":
         return ""
     try:

@@ -20,6 +20,7 @@ from mlcycle.reporting.figures import glance, stage_figures
 from mlcycle.reporting.hub import render_hub
 from mlcycle.reporting.model_card import render_model_card
 from mlcycle.reporting.stages import read_stages
+from mlcycle.training.selection import grid_order
 
 PUBLISH_STAGE = "publish"
 
@@ -40,7 +41,12 @@ def publish(
     config = load_dataset_config(dataset)
     order = stage_names()  # a build hands the upstream products over in no particular order
     rank = {name: i for i, name in enumerate(order)}
-    stage_products = dict(sorted(stage_products.items(), key=lambda kv: rank.get(kv[0], len(rank))))
+
+    def position(name: str) -> tuple[int, tuple[str, int]]:
+        stem = grid_order(name)  # a grid task sits where its grid is: candidate-3 at candidate-
+        return rank.get(name, rank.get(f"{stem[0]}-", len(rank))), stem
+
+    stage_products = dict(sorted(stage_products.items(), key=lambda kv: position(kv[0])))
     stages = read_stages(stage_products, outdated)
     by_name = {s.name: s for s in stages}
     if lineage is None:
@@ -82,6 +88,17 @@ def publish(
     }
     write_json(result, summary)
     return result
+
+
+def flatten_upstream(upstream: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """A build's upstream with wildcard entries (`candidate-*`: {task: products}) opened up."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, value in upstream.items():
+        if "*" in name:
+            out.update({task: dict(products) for task, products in value.items()})
+        else:
+            out[name] = dict(value)
+    return out
 
 
 def _products(dag) -> dict[str, dict[str, str]]:

@@ -47,4 +47,26 @@ def log_dataset_inputs(config: DatasetConfig, splits: dict[str, tuple[pd.DataFra
                 name=f"{config.name}-{context}",
                 targets=config.target.column,
             )
-            mlflow.log_input(dataset, context=context)  # the schema is inferred here
+            _log_input_retrying(dataset, context)  # the schema is inferred here
+
+
+def _log_input_retrying(dataset, context: str, attempts: int = 5) -> None:
+    """mlflow.log_input, again when a parallel run registered the same dataset first.
+
+    A tracking server creates a dataset row on first use; candidates of a grid log identical
+    training data at the same moment, and all but one insert then hit the unique key. The row
+    exists by then, so the retry links to it.
+    """
+    import time
+
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    for attempt in range(attempts):
+        try:
+            mlflow.log_input(dataset, context=context)
+            return
+        except MlflowException as exc:
+            if "duplicate key" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
