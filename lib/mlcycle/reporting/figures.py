@@ -80,7 +80,8 @@ def _candidate(s: Stage) -> str:
         return ""
     scores = ", ".join(f"{k} {v:.3f}" for k, v in r.get("valid_metrics", {}).items()
                        if k in ("accuracy", "roc_auc"))  # fmt: skip
-    return f"{r['model_family']} {r.get('model_params') or ''}: validation {scores}".strip()
+    params = f" {r['model_params']}" if r.get("model_params") else ""
+    return f"{r['model_family']}{params}: validation {scores}"
 
 
 def _evaluate(s: Stage) -> str:
