@@ -36,8 +36,9 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from mlcycle.io import read_json, write_json
+from mlcycle.orchestration.project import grid_order
 from mlcycle.tracking import connect
-from mlcycle.training.selection import grid_order, rank_candidates, tag_ranks
+from mlcycle.training.selection import rank_candidates, tag_ranks
 
 grid = upstream["candidate-*"]
 candidates = {name: read_json(grid[name]["run"]) for name in sorted(grid, key=grid_order)}

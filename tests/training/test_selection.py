@@ -1,6 +1,6 @@
 import pytest
 
-from mlcycle.training.selection import SelectionError, grid_order, rank_candidates
+from mlcycle.training.selection import SelectionError, rank_candidates
 
 
 def run(**metrics):
@@ -24,8 +24,3 @@ def test_a_missing_metric_or_an_empty_grid_is_named():
         rank_candidates({"candidate-0": run(roc_auc=0.8)}, "mcc")
     with pytest.raises(SelectionError, match="trained no candidate"):
         rank_candidates({}, "roc_auc")
-
-
-def test_grid_tasks_sort_by_number():
-    names = ["candidate-10", "candidate-2", "candidate-0"]
-    assert sorted(names, key=grid_order) == ["candidate-0", "candidate-2", "candidate-10"]

@@ -44,3 +44,10 @@ def stage_names(start: str | Path | None = None) -> list[str]:
 def task_name(entry: dict) -> str:
     """A pipeline.yaml task's name: its `name`, else its notebook's file name."""
     return entry.get("name") or Path(entry["source"]).stem
+
+
+def grid_order(name: str) -> tuple[str, int]:
+    """Sort key for task names of a grid (Ploomber numbers them): candidate-2 before
+    candidate-10; a name outside a grid sorts as itself."""
+    stem, _, index = name.rpartition("-")
+    return (stem, int(index)) if index.isdigit() else (name, -1)

@@ -15,12 +15,11 @@ from typing import Any
 
 from mlcycle.config import load_dataset_config
 from mlcycle.io import write_json
-from mlcycle.orchestration.project import stage_names
+from mlcycle.orchestration.project import grid_order, stage_names
 from mlcycle.reporting.figures import glance, stage_figures
 from mlcycle.reporting.hub import render_hub
 from mlcycle.reporting.model_card import render_model_card
 from mlcycle.reporting.stages import read_stages
-from mlcycle.training.selection import grid_order
 
 PUBLISH_STAGE = "publish"
 

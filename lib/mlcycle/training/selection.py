@@ -38,12 +38,6 @@ def rank_candidates(
     return [(name, dict(candidates[name])) for *_, name in scored]
 
 
-def grid_order(name: str) -> tuple[str, int]:
-    """Sort key for grid task names: candidate-2 before candidate-10."""
-    stem, _, index = name.rpartition("-")
-    return (stem, int(index)) if index.isdigit() else (name, -1)
-
-
 def tag_ranks(client, ranked: list[tuple[str, dict]], metric: str) -> None:
     """Tag each candidate's MLflow run with its rank, so the grid reads in the UI as well."""
     for rank, (name, run) in enumerate(ranked, 1):
