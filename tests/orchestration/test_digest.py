@@ -1,3 +1,4 @@
+import os
 import sys
 import textwrap
 
@@ -54,6 +55,31 @@ def test_comments_and_formatting_do_not_count(package):
     """)
     )
     assert code_digest("from pkgx import c", "pkgx") == before
+
+
+def test_modules_are_found_without_importing_them(tmp_path, monkeypatch):
+    """Resolving `pkgy.heavy.leaf` must not run pkgy/heavy/__init__.py (in the project, that
+    is scikit-learn or mlflow being imported by the build just to compute a digest)."""
+    root = tmp_path / "pkgy"
+    (root / "heavy").mkdir(parents=True)
+    (root / "__init__.py").write_text("")
+    (root / "heavy" / "__init__.py").write_text("raise RuntimeError('imported')\n")
+    (root / "heavy" / "leaf.py").write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    closure = module_closure("from pkgy.heavy.leaf import X", "pkgy")
+    assert sorted(closure) == ["pkgy", "pkgy.heavy", "pkgy.heavy.leaf"]
+    assert closure["pkgy.heavy.leaf"] == root / "heavy" / "leaf.py"
+    assert "pkgy.heavy" not in sys.modules
+
+
+def test_a_same_size_edit_right_after_a_digest_counts(package):
+    """Parses are cached by size and mtime; a file changed a moment ago is never served from
+    the cache, so an edit that keeps both (within one clock tick) is still seen."""
+    before = code_digest("from pkgx import c", "pkgx")
+    stat = (package / "c.py").stat()
+    (package / "c.py").write_text((package / "c.py").read_text().replace("2", "3"))
+    os.utime(package / "c.py", ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size and mtime
+    assert code_digest("from pkgx import c", "pkgx") != before
 
 
 def test_file_contents_count(tmp_path):

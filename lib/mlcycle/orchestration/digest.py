@@ -12,7 +12,10 @@ from __future__ import annotations
 import ast
 import hashlib
 import importlib.util
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib.machinery import PathFinder
 from pathlib import Path
 
 PACKAGE = "mlcycle"
@@ -41,13 +44,58 @@ def _imported_modules(
 
 
 def _module_file(name: str) -> Path | None:
-    try:
-        spec = importlib.util.find_spec(name)
-    except (ImportError, ValueError):
-        return None
+    """The source file of module `name`, found without importing anything.
+
+    `importlib.util.find_spec("a.b.c")` imports `a.b` to look inside it, and with it whatever
+    that package imports (scikit-learn, mlflow): seconds per build. The path finders look at
+    the file system only, one package level at a time.
+    """
+    parts = name.split(".")
+    spec = PathFinder.find_spec(parts[0])
+    if spec is None:  # not on sys.path (an import hook, e.g. some editable installs)
+        try:
+            spec = importlib.util.find_spec(parts[0])
+        except (ImportError, ValueError):
+            return None
+    for i in range(1, len(parts)):
+        if spec is None or spec.submodule_search_locations is None:
+            return None  # a module, not a package: the rest of the name is an attribute
+        spec = PathFinder.find_spec(".".join(parts[: i + 1]), spec.submodule_search_locations)
     if spec is None or not spec.origin or not spec.origin.endswith(".py"):
         return None
     return Path(spec.origin)
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    tree_digest: str  # of the syntax tree: comment and formatting edits do not count
+    imports: frozenset[str]  # the package's modules it imports
+
+
+_parsed_cache: dict[tuple[str, str, int, int], _Parsed] = {}
+
+
+_RACY_NS = 2 * 10**9  # a file changed this recently may change again within the same mtime
+
+
+def _parse(path: Path, name: str, package: str) -> _Parsed:
+    """A module's imports and syntax-tree digest, parsed once per file version and process.
+
+    A version is (size, mtime); as git does for "racy" files, one modified in the last two
+    seconds is parsed every time, since a same-size edit could keep its mtime.
+    """
+    stat = path.stat()
+    key = (str(path), name, stat.st_size, stat.st_mtime_ns)
+    if key in _parsed_cache:
+        return _parsed_cache[key]
+    tree = ast.parse(path.read_bytes())
+    parsed = _Parsed(
+        hashlib.sha256(ast.dump(tree).encode()).hexdigest(),
+        frozenset(_imported_modules(tree, current=name, package=package)),
+    )
+    if time.time_ns() - stat.st_mtime_ns > _RACY_NS:
+        _parsed_cache[key] = parsed
+    return parsed
 
 
 def module_closure(source: str, package: str = PACKAGE) -> dict[str, Path]:
@@ -66,8 +114,7 @@ def module_closure(source: str, package: str = PACKAGE) -> dict[str, Path]:
         if path is None:  # an attribute imported with `from x import attr`, not a module
             continue
         seen[name] = path
-        tree = ast.parse(path.read_text())
-        todo |= _imported_modules(tree, current=name, package=package) - seen.keys()
+        todo |= _parse(path, name, package).imports - seen.keys()
     return seen
 
 
@@ -75,7 +122,7 @@ def code_digest(source: str, package: str = PACKAGE) -> str:
     h = hashlib.sha256()
     for name, path in sorted(module_closure(source, package).items()):
         h.update(name.encode())
-        h.update(ast.dump(ast.parse(path.read_text())).encode())
+        h.update(_parse(path, name, package).tree_digest.encode())
     return h.hexdigest()[:16]
 
 
