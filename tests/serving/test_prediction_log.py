@@ -62,3 +62,66 @@ def test_concurrent_writers_lose_nothing(tmp_path):
         list(pool.map(write, range(400)))
     df = PredictionLog(path).frame()
     assert len(df) == 400 and df["request_id"].is_unique
+
+
+def test_callers_that_arrive_during_a_commit_share_the_next_one(tmp_path):
+    """Group commit: while the first write is on disk, five callers queue; the next writer
+    commits their rows in one transaction, and each returns only once its rows are in."""
+    import threading
+    import time
+
+    log = PredictionLog(tmp_path / "log.db")
+    real_insert, on_disk = log._insert, threading.Event()
+
+    def slow_first_insert(rows):
+        if log.commits == 0:
+            on_disk.wait(10)  # the first commit is "on disk" until released
+        real_insert(rows)
+
+    log._insert = slow_first_insert
+    seen_after_return = {}
+
+    def call(i):
+        log.record([pred(i)])
+        with sqlite3.connect(tmp_path / "log.db") as db:  # another connection sees it committed
+            seen_after_return[i] = db.execute(
+                "SELECT count(*) FROM predictions WHERE request_id = ?", (f"r{i}",)
+            ).fetchone()[0]
+
+    first = threading.Thread(target=call, args=(0,))
+    first.start()
+    while not log._committing:
+        time.sleep(0.001)
+    others = [threading.Thread(target=call, args=(i,)) for i in range(1, 6)]
+    for t in others:
+        t.start()
+    while len(log._pending) < 5:
+        time.sleep(0.001)
+    on_disk.set()
+    for t in [first, *others]:
+        t.join(10)
+    assert log.commits == 2  # one for the first caller, one for the five that queued
+    assert seen_after_return == dict.fromkeys(range(6), 1)
+    assert sorted(log.frame()["request_id"]) == [f"r{i}" for i in range(6)]
+
+
+def test_a_bad_caller_in_a_group_fails_alone(tmp_path):
+    """A duplicate request id fails its own caller; the rows of the others batched with it
+    are still committed."""
+    log = PredictionLog(tmp_path / "log.db")
+    log.record([pred(1)])
+    tickets = [[pred(2)], [pred(1)], [pred(3)]]  # the middle one repeats r1
+    from mlcycle.serving.prediction_log import _Ticket
+
+    batch = [_Ticket(log._rows(t)) for t in tickets]
+    log._commit(batch)
+    assert [t.error is None for t in batch] == [True, False, True]
+    assert isinstance(batch[1].error, sqlite3.IntegrityError)
+    assert sorted(log.frame()["request_id"]) == ["r1", "r2", "r3"]
+
+
+def test_many_threads_lose_nothing(tmp_path):
+    log = PredictionLog(tmp_path / "log.db")
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: log.record([pred(i), pred(i + 1000)]), range(200)))
+    assert len(log.frame()) == 400 and log.commits <= 200

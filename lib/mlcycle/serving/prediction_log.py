@@ -1,10 +1,14 @@
 """The prediction log: every prediction served, and the outcome when feedback arrives.
 
-SQLite in WAL mode with a busy timeout, one short transaction per write: durable (committed
-before the response is sent) and safe with many threads or worker processes writing at once.
-Writes go through one long-lived connection per process: opening and closing one per request
-would checkpoint the WAL each time (the last connection to close does), several fsyncs a
-request. The A/B analysis and monitoring read it back as a DataFrame.
+SQLite in WAL mode with a busy timeout: durable (committed before the response is sent) and
+safe with many threads or worker processes writing at once. Writes go through one long-lived
+connection per process: opening and closing one per request would checkpoint the WAL each time
+(the last connection to close does), several fsyncs a request.
+
+Predictions are group-committed: requests that arrive while a commit is on disk queue up, and
+the next writer commits all of them in one transaction, one fsync. Every caller still returns
+only once its own rows are committed. The A/B analysis and monitoring read the log back as a
+DataFrame.
 """
 
 from __future__ import annotations
@@ -59,6 +63,15 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
+@dataclass
+class _Ticket:
+    """One caller's rows waiting for a group commit, and how that commit ended."""
+
+    rows: list[tuple]
+    done: bool = False
+    error: BaseException | None = None
+
+
 class PredictionLog:
     def __init__(self, path: str | Path, timeout_s: float = 30.0) -> None:
         self.path = Path(path)
@@ -66,6 +79,10 @@ class PredictionLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer: sqlite3.Connection | None = None
         self._write_lock = threading.Lock()
+        self._queue = threading.Condition()  # guards _pending and _committing
+        self._pending: list[_Ticket] = []
+        self._committing = False
+        self.commits = 0  # prediction transactions committed (group commits, for tests)
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
@@ -107,8 +124,63 @@ class PredictionLog:
                 self._writer = None
 
     def record(self, predictions: list[Prediction]) -> None:
-        """Append predictions in one transaction (all or none)."""
-        rows = [
+        """Append predictions; returns once they are committed (all of a call or none).
+
+        Leader and followers: a caller that finds no commit under way becomes the writer for
+        everything queued so far; the others wait for the commit that carries their rows.
+        """
+        ticket = _Ticket(self._rows(predictions))
+        if not ticket.rows:
+            return
+        with self._queue:
+            self._pending.append(ticket)
+            while not ticket.done:
+                if self._committing:
+                    self._queue.wait()
+                    continue
+                self._committing = True
+                batch, self._pending = self._pending, []
+                self._queue.release()
+                try:
+                    self._commit(batch)
+                finally:
+                    self._queue.acquire()
+                    self._committing = False
+                    for t in batch:
+                        t.done = True
+                    self._queue.notify_all()
+        if ticket.error is not None:
+            raise ticket.error
+
+    def _commit(self, batch: list[_Ticket]) -> None:
+        """One transaction for the whole batch; if it fails, each caller's rows alone, so one
+        caller's bad rows (a duplicate request id) fail that caller only."""
+        try:
+            self._insert([row for t in batch for row in t.rows])
+            return
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0].error = exc
+                return
+        for t in batch:
+            try:
+                self._insert(t.rows)
+            except Exception as exc:
+                t.error = exc
+
+    def _insert(self, rows: list[tuple]) -> None:
+        with self._writing() as db:
+            db.executemany(
+                "INSERT INTO predictions (request_id, ts, user_id, arm, model_name,"
+                " model_version, features, prediction, probability)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        self.commits += 1
+
+    @staticmethod
+    def _rows(predictions: list[Prediction]) -> list[tuple]:
+        return [
             (
                 p.request_id,
                 _now(),
@@ -122,13 +194,6 @@ class PredictionLog:
             )
             for p in predictions
         ]
-        with self._writing() as db:
-            db.executemany(
-                "INSERT INTO predictions (request_id, ts, user_id, arm, model_name,"
-                " model_version, features, prediction, probability)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
 
     def record_feedback(self, request_id: str, outcome: int) -> None:
         if outcome not in (0, 1):
