@@ -98,6 +98,30 @@ def test_oversized_body_and_batch(registry):
         assert r.status_code in (413,) and ("limit" in r.text)
 
 
+def test_a_chunked_body_is_limited_as_it_streams(registry):
+    """No Content-Length (Transfer-Encoding: chunked): the bytes are counted as they come."""
+    import json
+
+    with TestClient(create_app(settings(registry, max_body_bytes=2000))) as c:
+        body = json.dumps({"features": payload(registry), "user_id": "u" * 5000}).encode()
+        r = c.post("/predict", content=iter([body[:1000], body[1000:]]),
+                   headers={"content-type": "application/json"})  # fmt: skip
+        assert r.status_code == 413 and "over the limit of 2000 bytes" in r.text
+        assert metric(c, "validation_errors_total") == 1
+        small = json.dumps({"features": payload(registry)}).encode()
+        r = c.post("/predict", content=iter([small[:10], small[10:]]),
+                   headers={"content-type": "application/json"})  # fmt: skip
+        assert r.status_code == 200
+
+
+def test_loaded_models_are_frozen_out_of_the_collector(client):
+    """gc.freeze() after a load: the models' objects are not rescanned by every full
+    collection (the p99 spikes of a loaded forest)."""
+    import gc
+
+    assert gc.get_freeze_count() > 10_000
+
+
 def test_unseen_category_is_served_and_counted(client, registry):
     r = client.post("/predict", json={"features": payload(registry, payment_method="barter")})
     assert r.status_code == 200

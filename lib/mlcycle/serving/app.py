@@ -6,6 +6,7 @@ each with a default (see Settings.from_env and the README).
 
 import asyncio
 import contextlib
+import gc
 import os
 import threading
 import time
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import (
@@ -29,6 +31,7 @@ from prometheus_client import (
     generate_latest,
 )
 from pydantic import BaseModel, Field, create_model, model_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mlcycle.config import DatasetConfig, load_dataset_config
 from mlcycle.serving.ab import assign_arm, parse_arms
@@ -175,6 +178,7 @@ class Service:
             )
         with self._lock:
             self.models = loaded  # in-flight requests keep the dict they already hold
+        _freeze_heap()
         return True
 
     def online_row(self, customer_id: str):
@@ -185,6 +189,15 @@ class Service:
                 raise HTTPException(422, "requests by customer_id need a feature store")
             self._store = open_store(self.settings.products, self.settings.feature_store)
         return online_features(self._store, self.config, customer_id)
+
+
+def _freeze_heap() -> None:
+    """Move what is loaded now out of the garbage collector's way: a 100-tree forest is ~390k
+    tracked objects, and a full collection over them (~0.2 s) shows up as a p99 spike. The
+    models replaced by a reload are unfrozen and collected first."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -207,22 +220,18 @@ def create_app(settings: Settings) -> FastAPI:
         title=f"{service.name} predictions",
         description=f"Probability of {config.target.column} from the registry's champion.",
         lifespan=lifespan,
+        # Starlette's pure ASGI limit: counts the bytes as they arrive, chunked bodies too
+        max_body_size=settings.max_body_bytes,
     )
     app.state.service = service
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.max_body_bytes:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 413 and exc.detail == "Content Too Large":  # max_body_size's own
             service.metrics.validation_errors.inc()
-            return JSONResponse(
-                {
-                    "detail": f"body of {length} bytes is over the limit of "
-                    f"{settings.max_body_bytes} bytes"
-                },
-                status_code=413,
-            )
-        return await call_next(request)
+            detail = f"the request body is over the limit of {settings.max_body_bytes} bytes"
+            return JSONResponse({"detail": detail}, status_code=413)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
