@@ -1,13 +1,17 @@
-"""This service against `mlflow models serve`, side by side on the same registered model.
+"""This service against `mlflow models serve` and against the framework's floor, side by side.
 
-Both servers run as their own process on loopback with one uvicorn worker each, and get the
-same rows, one row per request, from the same client: requests/s and p50/p99 latency at each
-concurrency, plus the error count (which must be zero) and how far their probabilities differ.
+Three servers run as their own process on loopback with one uvicorn worker each: this service,
+`mlflow models serve` on the same registered model, and a validated no-op endpoint on the same
+uvicorn (benchmarks/serving_floor.py: the request schema, no model, no log). Each gets the same
+rows, one row per request, from the same client, after a warm-up at every concurrency level:
+requests/s and p50/p99 latency, the error count (which must be zero), and how far the two
+models' probabilities differ.
 
     .venv/bin/python benchmarks/serving.py            # after `make run` built the registry
     .venv/bin/python benchmarks/serving.py --requests 2000 --concurrency 1 10 20
 
-The issue's target: at least 5x the throughput of `mlflow models serve`.
+Targets: p50 at most 2x the floor's at concurrency 1 and 10; at least 5x the throughput of
+`mlflow models serve`.
 """
 
 from __future__ import annotations
@@ -174,6 +178,13 @@ def main(argv: list[str] | None = None) -> int:
                 "/predict",
                 ours,
             ),
+            "floor (validated no-op)": (
+                [sys.executable, str(PROJECT / "benchmarks" / "serving_floor.py")],
+                {"MLCYCLE_DATASET": args.dataset},
+                "/ready",
+                "/predict",
+                ours,
+            ),
             "mlflow models serve": (
                 [
                     sys.executable, "-m", "mlflow", "models", "serve",
@@ -199,11 +210,12 @@ def main(argv: list[str] | None = None) -> int:
             env = {**env, "HOST": "127.0.0.1", "PORT": str(port)}
             log = work / f"{label.split()[0]}.log"
             with running(command, f"http://127.0.0.1:{port}{ready}", log, env=env, timeout=180):
-                probabilities[label] = [
-                    _probability(post(port, path, body)) for body in bodies[:50]
-                ]
-                load(port, path, bodies, 1, 50)  # warm up
+                if not label.startswith("floor"):
+                    probabilities[label] = [
+                        _probability(post(port, path, body)) for body in bodies[:50]
+                    ]
                 for c in args.concurrency:
+                    load(port, path, bodies, c, max(50, args.requests // 5))  # warm up
                     run = load(port, path, bodies, c, args.requests)
                     run.server = label
                     runs.append(run)
@@ -236,24 +248,28 @@ def _report(runs: list[Run], max_diff: float) -> dict:
         "| concurrency | server | requests/s | p50 ms | p99 ms | errors |",
         "|---|---|---|---|---|---|",
     ]
-    speedups = {}
+    speedups, over_floor = {}, {}
     for c in sorted({r.concurrency for r in runs}):
-        ours, theirs = (r for r in runs if r.concurrency == c)
+        ours, floor, theirs = (r for r in runs if r.concurrency == c)
         speedups[c] = round(ours.requests_per_s / theirs.requests_per_s, 1)
-        for r in (ours, theirs):
+        over_floor[c] = round(ours.p50_ms / floor.p50_ms, 2)
+        for r in (ours, floor, theirs):
             lines.append(
-                f"| {c} | {r.server} | {r.requests_per_s:.0f} | {r.p50_ms:.1f} | "
-                f"{r.p99_ms:.1f} | {r.errors} |"
+                f"| {c} | {r.server} | {r.requests_per_s:.0f} | {r.p50_ms:.2f} | "
+                f"{r.p99_ms:.2f} | {r.errors} |"
             )
     lines.append("")
     lines.append(
-        "Throughput ratio (this service / mlflow models serve): "
+        "p50 over the floor's (target at most 2x): "
+        + ", ".join(f"{s}x at concurrency {c}" for c, s in over_floor.items())
+        + ". Throughput over mlflow models serve (target at least 5x): "
         + ", ".join(f"{s}x at concurrency {c}" for c, s in speedups.items())
-        + f". Largest probability difference between the two servers: {max_diff:.4f}."
+        + f". Largest probability difference between the two models: {max_diff:.4f}."
     )
     return {
         "runs": [asdict(r) for r in runs],
         "speedup": speedups,
+        "p50_over_floor": over_floor,
         "errors": sum(r.errors for r in runs),
         "max_probability_difference": max_diff,
         "median_speedup": statistics.median(speedups.values()),

@@ -1,5 +1,5 @@
-"""The serving benchmark runs end to end (a few requests): both servers start on the same
-registered model, answer without errors and agree on the probabilities. Timings are not
+"""The serving benchmark runs end to end (a few requests): the service, the validated no-op
+floor and mlflow's server start, answer without errors, and the two models agree. Timings are not
 asserted here; the benchmark itself reports them."""
 
 import importlib.util
@@ -36,8 +36,11 @@ def test_serving_benchmark_compares_both_servers(built_project, tmp_path):
     report = json.loads(out.read_text())
     assert code == 0 and report["errors"] == 0
     assert {(r["server"].split()[0], r["concurrency"]) for r in report["runs"]} == {
-        ("mlcycle", 1), ("mlcycle", 3), ("mlflow", 1), ("mlflow", 3),
+        ("mlcycle", 1), ("mlcycle", 3), ("floor", 1), ("floor", 3), ("mlflow", 1), ("mlflow", 3),
     }  # fmt: skip
+    assert set(report["p50_over_floor"]) == {"1", "3"} and all(
+        v > 0 for v in report["p50_over_floor"].values()
+    )
     assert all(r["requests"] == 30 and r["requests_per_s"] > 0 for r in report["runs"])
     assert report["max_probability_difference"] < 0.05  # the same model behind both
 
