@@ -23,6 +23,7 @@ import yaml
 
 from mlcycle.config import DatasetConfig
 from mlcycle.features.behaviour import BEHAVIOUR_FEATURES, make_behaviour_features
+from mlcycle.features.feast_import import import_feast
 
 ENTITY = "customer"
 PROFILE, ACTIVITY = "profile", "activity"
@@ -92,6 +93,7 @@ def definitions(
     config: DatasetConfig, tables: dict[str, str | Path], ttl_days: int = 400
 ) -> list[Any]:
     """Entity, feature views and the feature service for `config` over the given tables."""
+    import_feast()
     from feast import Entity, FeatureService, FeatureView, Field, ValueType
     from feast.types import Float64, String
 
@@ -126,6 +128,7 @@ def definitions(
 
 
 def _source(name: str, path: str | Path, timestamp: str) -> Any:
+    import_feast()
     from feast import FileSource
 
     return FileSource(name=f"{name}_source", path=str(path), timestamp_field=timestamp)
@@ -157,6 +160,7 @@ def open_store(products: str | Path, template: str | Path) -> Any:
     The resolved configuration (absolute paths) is written there too, so the Feast CLI can be
     pointed at the built store from any directory: `feast -c products/feast ...`.
     """
+    import_feast()
     from feast import FeatureStore
     from feast.repo_config import RepoConfig
 

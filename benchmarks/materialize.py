@@ -1,0 +1,112 @@
+"""Loading the online store: customers per second at 100k and 1M customers.
+
+The feature tables are the generator's (tiled with new ids past the generated size, so large
+sizes cost no generation time); the store is a temporary copy of feature_repo/feature_store.yaml.
+Each size is loaded twice into fresh stores, side by side: Feast's own `materialize` (the
+reference: point-in-time reads of the offline store, row-by-row protobuf conversion) and this
+project's `materialize` (mlcycle.features.store), which the build's materialize stage runs.
+
+    .venv/bin/python benchmarks/materialize.py                        # 100k customers
+    .venv/bin/python benchmarks/materialize.py --customers 100000 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pandas as pd
+
+PROJECT = Path(__file__).resolve().parents[1]
+GENERATED = 20_000  # customers generated; larger sizes repeat them under new ids
+
+
+def feature_tables(n: int, config) -> dict[str, pd.DataFrame]:
+    from mlcycle.data.generator import generate_customers
+    from mlcycle.features.store import feature_tables
+
+    data = generate_customers(min(n, GENERATED), snapshot_date="2026-06-30", seed=1)
+    base = feature_tables(data.customers, data.events, config)
+    out = {}
+    for name, table in base.items():
+        copies = []
+        for k in range(-(-n // len(table))):
+            part = table.copy()
+            part[config.id] = part[config.id].astype(str) + (f"-{k}" if k else "")
+            copies.append(part)
+        out[name] = pd.concat(copies, ignore_index=True).head(n)
+    return out
+
+
+def load_store(work: Path, config, tables: dict[str, pd.DataFrame], engine: str) -> float:
+    """Seconds to load `tables` into a fresh store with `engine` ('feast' or 'mlcycle')."""
+    from mlcycle.features import store as fs
+
+    paths = {}
+    for name, table in tables.items():
+        paths[name] = work / f"{name}.parquet"
+        table.to_parquet(paths[name], index=False)
+    store = fs.open_store(work, PROJECT / "feature_repo" / "feature_store.yaml")
+    fs.apply_definitions(store, fs.definitions(config, paths, ttl_days=400))
+    ts = config.timestamp_column
+    started = time.perf_counter()
+    if engine == "mlcycle":
+        fs.materialize(store, tables, ts)
+    else:
+        with contextlib.redirect_stdout(io.StringIO()):
+            for view in store.list_feature_views():
+                table = tables[view.name]
+                store.materialize(
+                    start_date=table[ts].min().to_pydatetime() - timedelta(seconds=1),
+                    end_date=table[ts].max().to_pydatetime() + timedelta(seconds=1),
+                    feature_views=[view.name],
+                )
+    seconds = time.perf_counter() - started
+    some = str(tables["profile"][config.id].iloc[-1])
+    row = fs.online_features(store, config, some)  # the last customer is served
+    assert not row.isna().all(axis=None), f"{some} has no features after the {engine} load"
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, nargs="+", default=[100_000])
+    parser.add_argument(
+        "--engines", nargs="+", default=["feast", "mlcycle"], choices=["feast", "mlcycle"]
+    )
+    parser.add_argument("--out", default=str(PROJECT / "products/benchmarks/materialize.json"))
+    args = parser.parse_args(argv)
+
+    from mlcycle.config import load_dataset_config
+    from mlcycle.environment import apply_quiet_defaults
+
+    apply_quiet_defaults()
+    config = load_dataset_config(PROJECT / "config/datasets/churn.yaml")
+    rows = []
+    for n in args.customers:
+        tables = feature_tables(n, config)
+        for engine in args.engines:
+            with tempfile.TemporaryDirectory() as tmp:
+                seconds = load_store(Path(tmp), config, tables, engine)
+            rows.append({"customers": n, "engine": engine, "seconds": round(seconds, 1),
+                         "customers_per_s": round(n / seconds)})  # fmt: skip
+            print(f"  {n:>9,} customers  {engine:8} {seconds:8.1f} s  "
+                  f"{n / seconds:>10,.0f} customers/s", flush=True)  # fmt: skip
+    lines = ["| customers | load | seconds | customers/s |", "|---|---|---|---|"]
+    lines += [f"| {r['customers']:,} | {r['engine']} | {r['seconds']} | "
+              f"{r['customers_per_s']:,} |" for r in rows]  # fmt: skip
+    print("\n".join(lines))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
