@@ -19,3 +19,19 @@ def apply_quiet_defaults() -> None:
     """Set the variables above unless the user already chose a value; kernels inherit them."""
     for key, value in QUIET_DEFAULTS.items():
         os.environ.setdefault(key, value)
+
+
+# Optional imports that cost seconds at start-up and that no code path of a build uses: jsonschema
+# (pulled in by nbformat) compiles rfc3987_syntax's grammar at import (~1.7 s) only to offer an
+# "iri" string-format check, which no notebook schema asks for.
+UNUSED_OPTIONAL_IMPORTS = ("rfc3987_syntax",)
+
+
+def skip_unused_optional_imports() -> None:
+    """Make the modules above fail to import in this process, as if not installed, so the
+    libraries that try them fall back; for command entry points, before they import Ploomber.
+    A module already imported is left alone."""
+    import sys
+
+    for name in UNUSED_OPTIONAL_IMPORTS:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from mlcycle.environment import apply_quiet_defaults
+from mlcycle.environment import apply_quiet_defaults, skip_unused_optional_imports
 from mlcycle.orchestration.digest import inputs_digest
 from mlcycle.orchestration.project import PIPELINE, find_project
 
@@ -143,6 +143,7 @@ def failed_tasks(dag) -> list[tuple[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    skip_unused_optional_imports()
     parser = argparse.ArgumentParser(
         prog="python -m mlcycle.orchestration.dag",
         description="Build the lifecycle DAG (pipeline.yaml) incrementally.",
