@@ -1,10 +1,9 @@
 """Loading the online store: customers per second at 100k and 1M customers.
 
 The feature tables are the generator's (tiled with new ids past the generated size, so large
-sizes cost no generation time); the store is a temporary copy of feature_repo/feature_store.yaml.
-Each size is loaded twice into fresh stores, side by side: Feast's own `materialize` (the
-reference: point-in-time reads of the offline store, row-by-row protobuf conversion) and this
-project's `materialize` (mlcycle.features.store), which the build's materialize stage runs.
+sizes cost no generation time); the store is a temporary copy of feature_repo/feature_store.yaml,
+loaded by mlcycle.features.store.materialize, as the build's materialize stage does (Feast's own
+`materialize`: point-in-time reads of the offline store, protobuf conversion, online writes).
 
     .venv/bin/python benchmarks/materialize.py                        # 100k customers
     .venv/bin/python benchmarks/materialize.py --customers 100000 1000000
@@ -19,7 +18,6 @@ import json
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -45,8 +43,8 @@ def feature_tables(n: int, config) -> dict[str, pd.DataFrame]:
     return out
 
 
-def load_store(work: Path, config, tables: dict[str, pd.DataFrame], engine: str) -> float:
-    """Seconds to load `tables` into a fresh store with `engine` ('feast' or 'mlcycle')."""
+def load_store(work: Path, config, tables: dict[str, pd.DataFrame]) -> float:
+    """Seconds to load `tables` into a fresh store, as the materialize stage does."""
     from mlcycle.features import store as fs
 
     paths = {}
@@ -55,32 +53,19 @@ def load_store(work: Path, config, tables: dict[str, pd.DataFrame], engine: str)
         table.to_parquet(paths[name], index=False)
     store = fs.open_store(work, PROJECT / "feature_repo" / "feature_store.yaml")
     fs.apply_definitions(store, fs.definitions(config, paths, ttl_days=400))
-    ts = config.timestamp_column
     started = time.perf_counter()
-    if engine == "mlcycle":
-        fs.materialize(store, tables, ts)
-    else:
-        with contextlib.redirect_stdout(io.StringIO()):
-            for view in store.list_feature_views():
-                table = tables[view.name]
-                store.materialize(
-                    start_date=table[ts].min().to_pydatetime() - timedelta(seconds=1),
-                    end_date=table[ts].max().to_pydatetime() + timedelta(seconds=1),
-                    feature_views=[view.name],
-                )
+    with contextlib.redirect_stdout(io.StringIO()):
+        fs.materialize(store, tables, config.timestamp_column)
     seconds = time.perf_counter() - started
     some = str(tables["profile"][config.id].iloc[-1])
     row = fs.online_features(store, config, some)  # the last customer is served
-    assert not row.isna().all(axis=None), f"{some} has no features after the {engine} load"
+    assert not row.isna().all(axis=None), f"{some} has no features after the load"
     return seconds
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, nargs="+", default=[100_000])
-    parser.add_argument(
-        "--engines", nargs="+", default=["feast", "mlcycle"], choices=["feast", "mlcycle"]
-    )
     parser.add_argument("--out", default=str(PROJECT / "products/benchmarks/materialize.json"))
     args = parser.parse_args(argv)
 
@@ -92,16 +77,15 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for n in args.customers:
         tables = feature_tables(n, config)
-        for engine in args.engines:
-            with tempfile.TemporaryDirectory() as tmp:
-                seconds = load_store(Path(tmp), config, tables, engine)
-            rows.append({"customers": n, "engine": engine, "seconds": round(seconds, 1),
-                         "customers_per_s": round(n / seconds)})  # fmt: skip
-            print(f"  {n:>9,} customers  {engine:8} {seconds:8.1f} s  "
-                  f"{n / seconds:>10,.0f} customers/s", flush=True)  # fmt: skip
-    lines = ["| customers | load | seconds | customers/s |", "|---|---|---|---|"]
-    lines += [f"| {r['customers']:,} | {r['engine']} | {r['seconds']} | "
-              f"{r['customers_per_s']:,} |" for r in rows]  # fmt: skip
+        with tempfile.TemporaryDirectory() as tmp:
+            seconds = load_store(Path(tmp), config, tables)
+        rows.append({"customers": n, "seconds": round(seconds, 1),
+                     "customers_per_s": round(n / seconds)})  # fmt: skip
+        print(f"  {n:>9,} customers  {seconds:8.1f} s  {n / seconds:>10,.0f} customers/s",
+              flush=True)  # fmt: skip
+    lines = ["| customers | seconds | customers/s |", "|---|---|---|"]
+    lines += [f"| {r['customers']:,} | {r['seconds']} | {r['customers_per_s']:,} |"
+              for r in rows]  # fmt: skip
     print("\n".join(lines))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(rows, indent=2))

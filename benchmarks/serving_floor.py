@@ -5,8 +5,6 @@ this is what the project costs per request.
     MLCYCLE_DATASET=config/datasets/churn.yaml .venv/bin/python benchmarks/serving_floor.py
 """
 
-from __future__ import annotations
-
 import os
 import uuid
 
