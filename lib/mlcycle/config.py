@@ -13,6 +13,10 @@ from typing import Any
 import yaml
 
 LOAD_TIME_COLUMN = "loaded_at"  # the timestamp a static table gets when the config names none
+# The largest magnitude a numeric feature may have when scored: scikit-learn's trees and ONNX
+# Runtime compute in float32 (max 3.4028235e38), so a larger finite number cannot be scored
+# (scikit-learn raises on it). Requests and batch rows refuse it by name.
+SCORABLE_MAX = 3.4028234663852886e38
 
 
 class ConfigError(ValueError):

@@ -57,6 +57,16 @@ def test_each_bad_row_is_rejected_with_its_reason_and_file_row():
     assert checked.rejects.loc[checked.rejects["row"] == 102, "age"].item() == "abc"
 
 
+def test_a_number_beyond_float32_is_rejected_not_scored():
+    """Finite in float64, but the models compute in float32: scikit-learn would raise on it."""
+    batch = pd.DataFrame({"cid": ["c1", "c2"], "age": [30.0, 40.0], "bill": [1.0, 3.7e39],
+                          "plan": ["a", "a"], "region": ["n", "n"]})  # fmt: skip
+    checked = check_rows(batch, shop_config())
+    assert checked.frame["cid"].tolist() == ["c1"]
+    assert checked.rejects["reason"].tolist() == ["bill: too large to score (beyond float32) "
+                                                  "(3.7e+39)"]  # fmt: skip
+
+
 def test_one_row_with_two_problems_lists_both():
     batch = pd.DataFrame(
         {"cid": ["c1"], "age": [200], "bill": [None], "plan": ["a"], "region": ["n"]}

@@ -61,6 +61,8 @@ def test_online_store_rows_take_the_same_shape_as_request_rows(Model, churn_conf
         ({"income": "lots"}, ("income", "float_parsing")),
         ({"income": math.nan}, ("income", "finite_number")),
         ({"income": math.inf}, ("income", "finite_number")),
+        ({"income": 3.7e39}, ("income", "less_than_equal")),  # finite, beyond float32
+        ({"income": -3.7e39}, ("income", "greater_than_equal")),
         ({"shoe_size": 44}, ("shoe_size", "extra_forbidden")),
         ({"contract": 3}, ("contract", "string_type")),
     ],

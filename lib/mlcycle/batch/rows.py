@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mlcycle.config import DatasetConfig
+from mlcycle.config import SCORABLE_MAX, DatasetConfig
 
 
 @dataclass
@@ -55,6 +55,9 @@ def check_rows(batch: pd.DataFrame, config: DatasetConfig, first_row: int = 0) -
         problems.append((not_number.to_numpy(), f"{feat.name}: not a number", raw))
         finite = np.isfinite(values.to_numpy())
         problems.append((~finite & values.notna().to_numpy(), f"{feat.name}: not finite", raw))
+        huge = finite & (np.abs(values.to_numpy()) > SCORABLE_MAX)
+        problems.append((huge, f"{feat.name}: too large to score (beyond float32)", raw))
+        finite &= ~huge
         if not feat.nullable:
             missing = values.isna().to_numpy() & ~not_number.to_numpy()
             problems.append((missing, f"{feat.name}: missing (not nullable)", raw))

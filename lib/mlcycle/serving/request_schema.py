@@ -1,7 +1,8 @@
 """Request validation generated from the dataset config.
 
 One pydantic model per dataset: every feature a field with its type, numeric bounds from the
-config's ranges, NaN and infinity refused, unknown fields refused, nullability as configured.
+config's ranges (within the float32 range the models score in), NaN and infinity refused,
+unknown fields refused, nullability as configured.
 FastAPI turns it into the OpenAPI schema (every feature named and typed) and into 422
 responses whose `loc` names the field.
 """
@@ -13,13 +14,16 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from mlcycle.config import DatasetConfig
+from mlcycle.config import SCORABLE_MAX, DatasetConfig
 
 
 def features_model(config: DatasetConfig) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for feat in config.numeric:
-        bounds = {k: v for k, v in (("ge", feat.min), ("le", feat.max)) if v is not None}
+        bounds = {  # the config's range, within what a model can score
+            "ge": max(feat.min, -SCORABLE_MAX) if feat.min is not None else -SCORABLE_MAX,
+            "le": min(feat.max, SCORABLE_MAX) if feat.max is not None else SCORABLE_MAX,
+        }
         annotation = float | None if feat.nullable else float
         fields[feat.name] = (
             annotation,
