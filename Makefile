@@ -22,7 +22,7 @@ BUILD := $(BIN)/python -m mlcycle.orchestration.dag build $(if $(JOBS),--jobs $(
 	$(if $(DATASET),--env--dataset $(abspath $(DATASET))) $(ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps run report gate deploy-staging promote check-workflows server migrate batch simulate weekly rebuild status test lint format lab serve ui example-data diagram lock clean
+.PHONY: help setup system-deps run report gate deploy-staging promote check-workflows server migrate batch simulate weekly rebuild status test test-fast lint format lab serve ui example-data diagram lock clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -92,9 +92,16 @@ rebuild: $(STAMP) ## run every stage again, changed or not
 status: $(STAMP) ## show which stages are out of date
 	$(BIN)/python -m mlcycle.orchestration.dag status $(if $(ENV_FILE),--env-file $(ENV_FILE)) $(ARGS)
 
-test: $(STAMP) system-deps ## lint, then run the test suite (tiny data, temporary stores)
+# two workers (pytest-xdist): the tests on the built project share one, and so are built once
+PYTEST_WORKERS ?= 2
+
+test: $(STAMP) system-deps ## lint, then run the whole test suite (tiny data, temporary stores)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+test-fast: $(STAMP) ## the unit layer for day-to-day work: no kernels, no servers (about a minute)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -m "not dag and not service" $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff: lint and check formatting
 	$(BIN)/ruff check .

@@ -35,6 +35,18 @@ def pytest_configure(config):
     apply_quiet_defaults()
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks to group the tests
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (`make test` runs two workers), the tests that share an expensive
+    session fixture run on one worker, so it is made once: the built project, and the team
+    tests' PostgreSQL cluster. Without xdist the marks do nothing."""
+    for item in items:
+        if "built_project" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("built_project"))
+        elif "postgres" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("postgres"))
+
+
 @pytest.fixture(autouse=True)
 def _no_tracking_uri_leaks():
     """mlflow.set_tracking_uri() exports MLFLOW_TRACKING_URI; left behind, it would send the
@@ -85,8 +97,13 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
-def build(project: Path, force: bool = False, **overrides) -> dict[str, bool]:
-    """Build the project in-process; returns {task: ran?}. Raises DAGBuildError on failure."""
+def build(
+    project: Path, force: bool = False, until: str | None = None, **overrides
+) -> dict[str, bool]:
+    """Build the project in-process; returns {task: ran?}. Raises DAGBuildError on failure.
+
+    `until`: build only that stage and what it needs (Ploomber's build_partially), for tests
+    whose assertions end there; the stages after it are not built (nor reported)."""
     from ploomber.executors import Serial
 
     from mlcycle.orchestration.dag import make_dag
@@ -96,17 +113,76 @@ def build(project: Path, force: bool = False, **overrides) -> dict[str, bool]:
         overrides={k: str(v) for k, v in overrides.items()},
         executor=Serial(build_in_subprocess=False),
     )
-    report = dag.build(force=force, show_progress=False).to_dict()
+    if until:
+        report = dag.build_partially(until, force=force, show_progress=False).to_dict()
+    else:
+        report = dag.build(force=force, show_progress=False).to_dict()
     return dict(zip(report["name"], report["Ran?"], strict=True))
 
 
+def snapshot(project: Path, dest: Path) -> Path:
+    """A copy of the whole project folder (sources and products), modification times kept."""
+    shutil.copytree(project, dest, copy_function=shutil.copy2)
+    return dest
+
+
+def restore(project: Path, saved: Path) -> list[str]:
+    """Bring `project` back to `saved`, file by file: what differs is copied over in place, what
+    the test added is deleted. In place keeps each file's inode, so a SQLite connection this
+    process still holds (MLflow caches its stores) reads the restored database, not a deleted
+    one. Returns the paths that were put back (relative), for diagnostics."""
+    changed = []
+    for path in sorted(project.rglob("*"), reverse=True):  # children before their folders
+        twin = saved / path.relative_to(project)
+        if path.is_dir() and not path.is_symlink():
+            if not twin.is_dir():
+                shutil.rmtree(path)
+        elif not twin.is_file():
+            path.unlink()
+            changed.append(str(path.relative_to(project)))
+    for twin in saved.rglob("*"):
+        path = project / twin.relative_to(saved)
+        if twin.is_dir():
+            path.mkdir(exist_ok=True)
+            continue
+        ours, theirs = (path.stat() if path.exists() else None), twin.stat()
+        if ours and (ours.st_size, ours.st_mtime_ns) == (theirs.st_size, theirs.st_mtime_ns):
+            continue
+        shutil.copyfile(twin, path)  # truncates and rewrites the same file
+        shutil.copystat(twin, path)
+        changed.append(str(twin.relative_to(saved)))
+    return changed
+
+
+def would_run(project: Path, **overrides) -> dict[str, bool]:
+    """{task: would a build run it now?}, from Ploomber's render (the status a build acts on),
+    without running anything. tests/orchestration/test_build.py proves it equals a real build."""
+    from ploomber.constants import TaskStatus
+
+    from mlcycle.orchestration.dag import make_dag
+
+    dag = make_dag(project, overrides={k: str(v) for k, v in overrides.items()})
+    dag.render(show_progress=False)
+    return {name: task.exec_status != TaskStatus.Skipped for name, task in dag.items()}
+
+
 @pytest.fixture(scope="session")
-def built_project(tmp_path_factory):
-    """A project copy built once on tiny data; tests that rebuild it restore what they change."""
+def _built_once(tmp_path_factory):
+    """The project copy built once on tiny data, and a snapshot of it."""
     project = copy_project(tmp_path_factory.mktemp("built") / "project")
     ran = build(project)
     assert all(ran.values()), ran
-    return project
+    return project, snapshot(project, tmp_path_factory.mktemp("snapshot") / "project")
+
+
+@pytest.fixture
+def built_project(_built_once):
+    """The built project, as the first build left it: whatever a test changes (products,
+    notebooks, the registry) is restored from the snapshot afterwards, by copying, not by
+    building again."""
+    project, saved = _built_once
+    yield project
+    restore(project, saved)
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,8 @@ from mlcycle.batch.score import load_registered, main, score_file
 from mlcycle.batch.spark import score_file_spark, spark_session
 from tests.conftest import CHURN_CONFIG
 
+pytestmark = pytest.mark.service
+
 
 @pytest.fixture(scope="module")
 def spark():

@@ -1,7 +1,9 @@
 """The whole DAG built for real on tiny data: MLflow, registry, reports and incremental builds.
 
-The project copy is built once (conftest.built_project); each test starts by bringing it back
-to a built state, so the tests do not depend on their order.
+The project copy is built once (conftest.built_project) and restored from a snapshot after each
+test, so the tests do not depend on their order and no test rebuilds to clean up. Whether a
+change makes a stage rerun is asked of Ploomber's render (conftest.would_run); one test proves
+that answer equals what a real incremental build runs.
 """
 
 import json
@@ -11,7 +13,7 @@ import mlflow
 import pytest
 from ploomber.exceptions import DAGBuildError
 
-from tests.conftest import build, pipeline_order
+from tests.conftest import build, pipeline_order, would_run
 
 pytestmark = pytest.mark.dag
 TASKS = pipeline_order()
@@ -140,46 +142,16 @@ def test_build_tracks_evaluates_registers_and_reports(built_project):
 
 
 def test_second_build_executes_nothing(built_project):
-    build(built_project)
     assert not any(build(built_project).values())
 
 
 def test_editing_a_notebook_reruns_it_and_what_depends_on_it(built_project):
-    build(built_project)
+    """The one real incremental build: it runs exactly the stages the render predicted, which
+    is what lets the other tests ask would_run() instead of building."""
     nb = built_project / "notebooks" / "evaluate.py"
-    original = nb.read_text()
-    try:
-        nb.write_text(original + "\n# %%\nprint('an extra look at the test set')\n")
-        ran = build(built_project)
-        assert ran == dict.fromkeys(TASKS, False) | {
-            "evaluate": True,
-            "register": True,
-            "optimize": True,
-            "batch_predict": True,
-            "monitor": True,
-            "ab_analysis": True,
-            "publish": True,
-        }
-    finally:
-        nb.write_text(original)
-        build(built_project)
-
-
-def test_a_lib_change_reruns_the_tasks_that_import_it(built_project, monkeypatch):
-    """The digest of what a notebook imports is a task param: when it changes, Ploomber reruns
-    the task. (tests/orchestration/test_digest.py proves real code edits change the digest.)"""
-    import mlcycle.orchestration.dag as dag_module
-
-    build(built_project)
-    real = dag_module.inputs_digest
-
-    def edited_registry_code(notebook, files=()):
-        digest = real(notebook, files)
-        return digest + "-edited" if notebook.name == "register.py" else digest
-
-    monkeypatch.setattr(dag_module, "inputs_digest", edited_registry_code)
-    ran = build(built_project)
-    assert ran == dict.fromkeys(TASKS, False) | {
+    nb.write_text(nb.read_text() + "\n# %%\nprint('an extra look at the test set')\n")
+    expected = dict.fromkeys(TASKS, False) | {
+        "evaluate": True,
         "register": True,
         "optimize": True,
         "batch_predict": True,
@@ -187,32 +159,47 @@ def test_a_lib_change_reruns_the_tasks_that_import_it(built_project, monkeypatch
         "ab_analysis": True,
         "publish": True,
     }
-    monkeypatch.undo()
-    build(built_project)
+    assert would_run(built_project) == expected
+    assert build(built_project) == expected
+    assert not any(would_run(built_project).values())
+
+
+def test_a_lib_change_reruns_the_tasks_that_import_it(built_project, monkeypatch):
+    """The digest of what a notebook imports is a task param: when it changes, Ploomber reruns
+    the task. (tests/orchestration/test_digest.py proves real code edits change the digest.)"""
+    import mlcycle.orchestration.dag as dag_module
+
+    real = dag_module.inputs_digest
+
+    def edited_registry_code(notebook, files=()):
+        digest = real(notebook, files)
+        return digest + "-edited" if notebook.name == "register.py" else digest
+
+    monkeypatch.setattr(dag_module, "inputs_digest", edited_registry_code)
+    assert would_run(built_project) == dict.fromkeys(TASKS, False) | {
+        "register": True,
+        "optimize": True,
+        "batch_predict": True,
+        "monitor": True,
+        "ab_analysis": True,
+        "publish": True,
+    }
 
 
 def test_a_worse_challenger_is_registered_but_not_promoted(built_project):
-    build(built_project)
     client, _ = client_for(built_project)
     champion = str(client.get_model_version_by_alias("customer_churn", "champion").version)
-    try:
-        build(
-            built_project, model_grid=grid({"n_estimators": 1, "max_depth": 1}), gate_threshold=0.5
-        )
-        registry = json.loads((products(built_project) / "model" / "registry.json").read_text())
-        assert not registry["promoted"]
-        assert "does not beat champion" in registry["reason"]
-        assert (
-            str(client.get_model_version_by_alias("customer_churn", "champion").version) == champion
-        )
-        challenger = str(client.get_model_version_by_alias("customer_churn", "challenger").version)
-        assert challenger == registry["version"] != champion
-    finally:
-        build(built_project)
+    worse = grid({"n_estimators": 1, "max_depth": 1})
+    build(built_project, until="register", model_grid=worse, gate_threshold=0.5)
+    registry = json.loads((products(built_project) / "model" / "registry.json").read_text())
+    assert not registry["promoted"]
+    assert "does not beat champion" in registry["reason"]
+    assert str(client.get_model_version_by_alias("customer_churn", "champion").version) == champion
+    challenger = str(client.get_model_version_by_alias("customer_churn", "challenger").version)
+    assert challenger == registry["version"] != champion
 
 
 def test_a_failed_gate_stops_the_build_before_registering(built_project):
-    build(built_project)
     out = products(built_project)
     registry_before = (out / "model" / "registry.json").read_text()
     with pytest.raises(DAGBuildError) as err:
@@ -237,8 +224,11 @@ def test_a_failed_gate_stops_the_build_before_registering(built_project):
     assert states["register"]["state"] == "out of date"
     assert states["register"]["why"] == "not run: stage 'evaluate' failed"
     assert states["train"]["state"] == "built"
-    # the failed stage is not taken as up to date: the next build runs it again
-    ran = build(built_project)
+    # the failed stage is not taken as up to date: the next build runs it again (built here up
+    # to the stage itself, to see it pass; what follows it reruns as the render predicts)
+    again = would_run(built_project)
+    assert again["evaluate"] and again["register"] and not again["train"]
+    ran = build(built_project, until="evaluate")
     assert ran["evaluate"] and not ran["train"]
     assert json.loads((out / "model" / "metrics.json").read_text())["gate"]["passed"] is True
 
@@ -250,7 +240,6 @@ def _chain(exc):
 
 
 def test_a_training_failure_marks_the_mlflow_run_failed(built_project):
-    build(built_project)
     client, _ = client_for(built_project)
     with pytest.raises(DAGBuildError) as err:
         build(built_project, model_grid=grid({"n_estimators": -3}))
@@ -262,7 +251,6 @@ def test_a_training_failure_marks_the_mlflow_run_failed(built_project):
     )
     assert runs[0].info.status == "FAILED"
     assert runs[0].data.params["model.n_estimators"] == "-3"
-    build(built_project)
 
 
 def test_build_scores_the_scoring_set_with_the_champion(built_project):
@@ -311,23 +299,19 @@ def test_optimize_reports_size_latency_and_the_quantization_study(built_project)
 
 def test_monitor_catches_a_drifted_window_and_decides_to_retrain(built_project):
     out = products(built_project)
-    build(built_project)
     stable = json.loads((out / "monitoring" / "decision.json").read_text())
     assert stable["figures"]["dataset_drift"] is False and not stable["retrain"]
-    try:
-        ran = build(built_project, scoring_drift="[0.6, 0.1, 1.0]")
-        assert ran["batch_predict"] and ran["monitor"] and not ran["train"]
-        drifted = json.loads((out / "monitoring" / "decision.json").read_text())
-        assert drifted["retrain"] and drifted["reasons"][0].startswith("retrain: dataset drift")
-        assert (out / "reports" / "monitoring" / "drift.html").stat().st_size > 10_000
-        client, _ = client_for(built_project)
-        runs = client.search_runs(
-            [client.get_experiment_by_name("customer_churn-monitoring").experiment_id],
-            "tags.`decision.retrain` = 'true'",
-        )
-        assert runs and "dataset drift" in runs[0].data.tags["decision.reasons"]
-    finally:
-        build(built_project)
+    ran = build(built_project, until="monitor", scoring_drift="[0.6, 0.1, 1.0]")
+    assert ran["batch_predict"] and ran["monitor"] and not ran["train"]
+    drifted = json.loads((out / "monitoring" / "decision.json").read_text())
+    assert drifted["retrain"] and drifted["reasons"][0].startswith("retrain: dataset drift")
+    assert (out / "reports" / "monitoring" / "drift.html").stat().st_size > 10_000
+    client, _ = client_for(built_project)
+    runs = client.search_runs(
+        [client.get_experiment_by_name("customer_churn-monitoring").experiment_id],
+        "tags.`decision.retrain` = 'true'",
+    )
+    assert runs and "dataset drift" in runs[0].data.tags["decision.reasons"]
 
 
 def test_ab_analysis_reads_the_prediction_log_and_recommends(built_project, tmp_path):
@@ -352,22 +336,19 @@ def test_ab_analysis_reads_the_prediction_log_and_recommends(built_project, tmp_
         log.record_feedback(f"r{i}", outcome)
     log.close()
     out = products(built_project)
-    try:
-        ran = build(built_project, prediction_log=str(tmp_path / "predictions.db"),
-                    ab_arms="champion=50,challenger=50")  # fmt: skip
-        assert ran["ab_analysis"] and ran["monitor"]
-        analysis = json.loads((out / "monitoring" / "ab_analysis.json").read_text())
-        assert analysis["recommendation"] == "promote the challenger" and not analysis["srm"]
-        assert {a["arm"]: a["labelled"] for a in analysis["arms"]} == {
-            "champion": int((arms == "champion").sum()),
-            "challenger": int((arms == "challenger").sum()),
-        }
-        performance = json.loads((out / "monitoring" / "performance.json").read_text())
-        assert {row["model_version"] for row in performance} == {"1", "2"}
-        html = (out / "reports" / "ab_analysis.html").read_text()
-        assert "promote the challenger" in html
-    finally:
-        build(built_project)
+    ran = build(built_project, until="ab_analysis", prediction_log=str(tmp_path / "predictions.db"),
+                ab_arms="champion=50,challenger=50")  # fmt: skip
+    assert ran["ab_analysis"] and ran["monitor"]
+    analysis = json.loads((out / "monitoring" / "ab_analysis.json").read_text())
+    assert analysis["recommendation"] == "promote the challenger" and not analysis["srm"]
+    assert {a["arm"]: a["labelled"] for a in analysis["arms"]} == {
+        "champion": int((arms == "champion").sum()),
+        "challenger": int((arms == "challenger").sum()),
+    }
+    performance = json.loads((out / "monitoring" / "performance.json").read_text())
+    assert {row["model_version"] for row in performance} == {"1", "2"}
+    html = (out / "reports" / "ab_analysis.html").read_text()
+    assert "promote the challenger" in html
 
 
 def test_make_report_rerenders_reports_and_the_hub_without_rerunning_a_stage(
@@ -375,7 +356,6 @@ def test_make_report_rerenders_reports_and_the_hub_without_rerunning_a_stage(
 ):
     from mlcycle.reporting.publish import main
 
-    build(built_project)
     out = products(built_project)
     for name in ("evaluate.html", "index.html", "model_card.html"):
         (out / "reports" / name).unlink()
@@ -387,7 +367,9 @@ def test_make_report_rerenders_reports_and_the_hub_without_rerunning_a_stage(
     assert (out / "reports" / "index.html").is_file() and (
         out / "reports" / "model_card.html"
     ).is_file()
-    assert not any(build(built_project).values())  # the stages are still up to date
+    # the stages are still up to date (this also proves the snapshot restores after every
+    # mutating test above: a real no-op build)
+    assert not any(build(built_project).values())
     # a stage the DAG would rerun shows as out of date, with Ploomber's reason
     assert main(["--env--gate_threshold", "0.5"]) == 0
     states = {
@@ -397,4 +379,3 @@ def test_make_report_rerenders_reports_and_the_hub_without_rerunning_a_stage(
         states["evaluate"]["state"] == "out of date" and "Source code" in states["evaluate"]["why"]
     )
     assert states["train"]["state"] == "built"
-    main([])

@@ -12,9 +12,7 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from tests.conftest import build
-
-pytestmark = pytest.mark.dag
+pytestmark = [pytest.mark.dag, pytest.mark.service]
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -47,8 +45,8 @@ class _Quiet(SimpleHTTPRequestHandler):
 
 @pytest.fixture
 def site(built_project):
-    """The reports folder served on loopback, and only that folder."""
-    build(built_project)  # back to a built state whatever the tests before did
+    """The reports folder served on loopback, and only that folder (built_project is the
+    build as it finished, whatever the tests before did)."""
     reports = built_project / "products" / "reports"
     server = ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(reports))

@@ -17,6 +17,8 @@ from mlcycle.serving.launch import free_port, running
 from tests.conftest import CHURN_CONFIG, PROJECT
 from tests.serving.test_app import payload
 
+pytestmark = pytest.mark.service
+
 
 def prometheus_binary() -> str:
     found = os.environ.get("MLCYCLE_PROMETHEUS") or shutil.which("prometheus")

@@ -3,10 +3,13 @@ arrives, the champion answers the same, and a second migration adds nothing."""
 
 import mlflow
 import numpy as np
+import pytest
 from mlflow import MlflowClient
 
 from mlcycle.team.migrate import ORIGIN, main, migrate
 from mlcycle.tracking import connect
+
+pytestmark = pytest.mark.service
 
 NAME = "customer_churn"
 

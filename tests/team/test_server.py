@@ -20,7 +20,7 @@ from mlcycle.training.metrics import classification_metrics
 from mlcycle.training.train import features_and_target, fit, log_probability_model
 from tests.conftest import copy_project
 
-pytestmark = pytest.mark.dag
+pytestmark = [pytest.mark.dag, pytest.mark.service]
 NAME = "customer_churn"
 GRID = [
     {"model_family": ["random_forest"],
