@@ -101,7 +101,7 @@ test: $(STAMP) system-deps ## lint, then run the whole test suite (tiny data, te
 
 test-fast: $(STAMP) ## the unit layer for day-to-day work: no kernels, no servers (about a minute)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -m "not dag and not service" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not dag and not service" $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff: lint and check formatting
 	$(BIN)/ruff check .

@@ -5,7 +5,9 @@ Three measurements, each beside its reference, in one run on a temporary copy of
 1. Fixed cost per stage: a fresh kernel started and the stage notebook's own imports run in it
    (what every stage pays before any work), against `python -c` running the same imports.
 2. A full build (`python -m mlcycle.orchestration.dag build`): wall time and each stage's time
-   (Ploomber's report); the share that is not work is the stages' fixed cost over their time.
+   (Ploomber's report); what is not work is every import made in the kernels (profiled with
+   PYTHONPROFILEIMPORTTIME, lazy imports inside library functions included) plus a bare
+   kernel start per stage, as a share of the stages' time.
 3. A no-op rerun (everything up to date), against `python -c "import mlcycle"`.
 
     .venv/bin/python benchmarks/build.py                 # default data (env.yaml)
@@ -65,13 +67,19 @@ def median_of(repeat: int, measure, *args) -> float:
     return statistics.median(measure(*args) for _ in range(repeat))
 
 
-def build(project: Path, env_file: str | None, extra: list[str]) -> tuple[float, dict]:
-    """Wall seconds of a build and {task: seconds} from Ploomber's report."""
+def build(
+    project: Path, env_file: str | None, extra: list[str], profile_imports: bool = False
+) -> tuple[float, dict, float]:
+    """Wall seconds of a build, {task: seconds} from Ploomber's report, and with
+    `profile_imports` the seconds spent importing in the build and every kernel it started
+    (PYTHONPROFILEIMPORTTIME, which the kernels inherit: the top-level imports' cumulative
+    times, lazy imports inside library functions included)."""
     args = [sys.executable, "-m", "mlcycle.orchestration.dag", "build"]
     if env_file:
         args += ["--env-file", env_file]
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"} if profile_imports else None
     started = time.perf_counter()
-    done = subprocess.run([*args, *extra], cwd=project, capture_output=True, text=True)
+    done = subprocess.run([*args, *extra], cwd=project, capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - started
     if done.returncode:
         raise SystemExit(f"build failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
@@ -80,13 +88,29 @@ def build(project: Path, env_file: str | None, extra: list[str]) -> tuple[float,
         cells = line.split()
         if len(cells) >= 3 and cells[1] == "True":
             elapsed[cells[0]] = float(cells[2])
-    return seconds, elapsed
+    return seconds, elapsed, _top_level_import_seconds(done.stderr)
+
+
+def _top_level_import_seconds(stderr: str) -> float:
+    """Sum of the cumulative times of top-level imports in `-X importtime` output."""
+    total_us = 0
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        _, cumulative, name = line.removeprefix("import time:").split("|", 2)
+        if cumulative.strip().isdigit() and not name.startswith("  "):  # not nested
+            total_us += int(cumulative)
+    return total_us / 1e6
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--env-file", default=None, help="e.g. env.test.yaml (default env.yaml)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each small measurement")
+    parser.add_argument(
+        "--fixed-cost", action=argparse.BooleanOptionalAction, default=True,
+        help="measure 1. (the per-stage import lines; about 5 minutes)",
+    )  # fmt: skip
     parser.add_argument("--out", default=str(PROJECT / "products/benchmarks/build.json"))
     args = parser.parse_args(argv)
 
@@ -107,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # 1. fixed cost per stage
         fixed = []
-        for nb in sorted((project / "notebooks").glob("*.py")):
+        for nb in sorted((project / "notebooks").glob("*.py")) if args.fixed_cost else []:
             code = stage_imports(nb)
             in_kernel = median_of(args.repeat, kernel_fixed_cost, code, project)
             plain = median_of(args.repeat, process_seconds, [sys.executable, "-c", code], project)
@@ -117,31 +141,38 @@ def main(argv: list[str] | None = None) -> int:
                   f"python -c imports {plain:5.2f} s", flush=True)  # fmt: skip
         report["fixed_cost"] = fixed
 
-        # 2. a full build
-        wall, elapsed = build(project, args.env_file, [])
+        # 2. a full build, importing with the profiler on; the build process's own imports
+        # are those of a no-op rerun, subtracted
+        wall, elapsed, imports_all = build(project, args.env_file, [], profile_imports=True)
+        _, _, imports_build = build(project, args.env_file, [], profile_imports=True)
+        kernel_imports = imports_all - imports_build
         cost = {f["stage"]: f["kernel_and_imports_s"] for f in fixed}
-        stage_fixed = {t: cost[t.rsplit("-", 1)[0] if t.startswith("candidate-") else t]
+        stage_fixed = {t: cost.get(t.rsplit("-", 1)[0] if t.startswith("candidate-") else t, 0)
                        for t in elapsed}  # fmt: skip
         stage_total = sum(elapsed.values())
+        kernel_start = statistics.median(
+            kernel_fixed_cost("pass", project) for _ in range(args.repeat)
+        )
+        not_work = kernel_imports + kernel_start * len(elapsed)
         report["build"] = {
             "wall_s": round(wall, 1),
             "stages_s": round(stage_total, 1),
             "stages": elapsed,
-            "fixed_share": round(
-                sum(min(stage_fixed[t], s) for t, s in elapsed.items()) / stage_total, 3
-            ),  # fmt: skip
-            "mean_fixed_cost_s": round(statistics.mean(stage_fixed.values()), 2),
+            "imports_in_kernels_s": round(kernel_imports, 1),
+            "kernel_start_s": round(kernel_start, 2),
+            "not_work_share": round(not_work / stage_total, 3),
+            "mean_fixed_cost_s": round(not_work / len(elapsed), 2),
+            "mean_notebook_import_lines_s": round(statistics.mean(stage_fixed.values()), 2),
         }
-        print(
-            f"  full build {wall:.1f} s (stages {stage_total:.1f} s); fixed cost "
-            f"{report['build']['fixed_share']:.0%} of stage time, "
-            f"{report['build']['mean_fixed_cost_s']:.2f} s a stage on average",
-            flush=True,
-        )
+        print(f"  full build {wall:.1f} s (stages {stage_total:.1f} s): imports in kernels "
+              f"{kernel_imports:.1f} s, kernel start {kernel_start:.2f} s x {len(elapsed)}; "
+              f"not work {report['build']['not_work_share']:.0%} of stage time, "
+              f"{report['build']['mean_fixed_cost_s']:.2f} s a stage on average "
+              "(with the profiler's own overhead)", flush=True)  # fmt: skip
 
         # 3. a no-op rerun
         def noop() -> float:
-            seconds, ran = build(project, args.env_file, [])
+            seconds, ran, _ = build(project, args.env_file, [])
             assert not ran, f"a rerun ran {sorted(ran)}"
             return seconds
 
