@@ -52,6 +52,7 @@ SHARED_FIXTURE_GROUPS = {
 }
 
 
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: fine without xdist
 def pytest_xdist_make_scheduler(config, log):
     """With `--dist loadgroup`: every test load-balanced on its own, except that the modules of
     a group above go to one worker together."""
