@@ -119,6 +119,14 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
+def _dag(project: Path, overrides: dict, executor=None):
+    """The project's DAG with env overrides given as Python values (passed as text, as on the
+    command line)."""
+    from mlcycle.orchestration.dag import make_dag
+
+    return make_dag(project, overrides={k: str(v) for k, v in overrides.items()}, executor=executor)
+
+
 def build(
     project: Path, force: bool = False, until: str | None = None, **overrides
 ) -> dict[str, bool]:
@@ -128,13 +136,7 @@ def build(
     whose assertions end there; the stages after it are not built (nor reported)."""
     from ploomber.executors import Serial
 
-    from mlcycle.orchestration.dag import make_dag
-
-    dag = make_dag(
-        project,
-        overrides={k: str(v) for k, v in overrides.items()},
-        executor=Serial(build_in_subprocess=False),
-    )
+    dag = _dag(project, overrides, executor=Serial(build_in_subprocess=False))
     if until:
         report = dag.build_partially(until, force=force, show_progress=False).to_dict()
     else:
@@ -181,9 +183,7 @@ def would_run(project: Path, **overrides) -> dict[str, bool]:
     without running anything. tests/orchestration/test_build.py proves it equals a real build."""
     from ploomber.constants import TaskStatus
 
-    from mlcycle.orchestration.dag import make_dag
-
-    dag = make_dag(project, overrides={k: str(v) for k, v in overrides.items()})
+    dag = _dag(project, overrides)
     dag.render(show_progress=False)
     return {name: task.exec_status != TaskStatus.Skipped for name, task in dag.items()}
 

@@ -128,8 +128,7 @@ def definitions(
 
 
 def _source(name: str, path: str | Path, timestamp: str) -> Any:
-    import_feast()
-    from feast import FileSource
+    from feast import FileSource  # imported by definitions(), its only caller
 
     return FileSource(name=f"{name}_source", path=str(path), timestamp_field=timestamp)
 
