@@ -37,14 +37,15 @@ def test_uri_source_is_kept_as_is(tmp_path):
     "change, message",
     [
         ({"id": None}, "missing required field 'id'"),
-        ({"source": {"nothing": 1}}, "'source' needs either"),
+        ({"source": {}}, "'source' needs either"),
+        ({"source": {"nothing": 1}}, "unknown key 'nothing' in 'source'"),
         ({"features": {"numeric": {"age": {"min": 5, "max": 1}}}}, "min 5 is greater than max 1"),
         ({"features": {"numeric": ["cid"]}}, "cannot be both a feature and the id"),
         ({"event_features": ["nope"]}, "must also be numeric features"),
         ({"features": {}}, "lists no numeric or categorical feature"),
-        ({"source": {"path": "x", "format": "xlsx"}}, "must be csv or parquet"),
+        ({"source": {"path": "x", "format": "xlsx"}}, "'source.format' must be 'csv' or 'parquet'"),
         ({"card": {"sensitive_features": ["race"]}}, r"card.sensitive_features \['race'\] are"),
-        ({"card": {"intended": "x"}}, r"unknown card field\(s\) \['intended'\]"),
+        ({"card": {"intended": "x"}}, "unknown key 'intended' in 'card'; did you mean 'intended_"),
         ({"card": {"limitations": {"a": 1}}}, "'card.limitations' must be a list"),
     ],
 )
@@ -73,3 +74,43 @@ def test_the_card_section_is_optional_and_normalised(tmp_path):
     assert cfg.card.intended_use == "rank customers"  # folded YAML text, one line
     assert cfg.card.limitations == ("one sentence",)
     assert cfg.card.sensitive_features == ("age",)
+
+
+# The mistakes a new user makes, each a ConfigError naming the file, the key and what was expected
+# (none of these may pass silently or crash with a bare TypeError/AttributeError).
+@pytest.mark.parametrize(
+    "features, message",
+    [
+        ({"numric": {"age": {}}}, "unknown key 'numric' in 'features'; did you mean 'numeric'"),
+        ({"numeric": {"age": {"mn": 0}}}, "unknown key 'mn' in 'features.numeric.age'; did you"
+         " mean 'min'"),
+        ({"categorical": {"plan": {"values": "basic"}}},
+         "'features.categorical.plan.values' must be a list, got 'basic'"),
+        ({"numeric": {"age": {"nullable": "false"}}},
+         "'features.numeric.age.nullable' must be a boolean"),
+        ({"numeric": {"age": 5}}, "'features.numeric.age' must be a mapping of options"
+         r" \(min, max, nullable, max_missing_share\) or nothing, got 5"),
+        ({"numeric": {"age": {"min": "zero"}}}, "'features.numeric.age.min' must be a number, got"
+         " 'zero'"),
+        ({"numeric": {"age": {"max_missing_share": 2}}}, "'features.numeric.age.max_missing_sh"),
+    ],
+)  # fmt: skip
+def test_config_mistakes_are_named(tmp_path, features, message):
+    with pytest.raises(ConfigError, match=message) as err:
+        parse_dataset_config({**BASE, "features": features}, tmp_path / "shop.yaml")
+    assert "shop.yaml" in str(err.value)
+
+
+def test_every_mistake_is_reported_at_once(tmp_path):
+    raw = {**BASE, "nme": "x", "features": {"numeric": {"age": {"min": "zero", "nullable": 1}}}}
+    with pytest.raises(ConfigError) as err:
+        parse_dataset_config(raw, tmp_path / "shop.yaml")
+    for part in ("unknown key 'nme'", "age.min", "age.nullable"):
+        assert part in str(err.value)
+
+
+def test_missing_share_defaults_to_the_dataset_and_can_be_set_per_feature(tmp_path):
+    numeric = {"age": {}, "spend": {"max_missing_share": 0.5}}
+    raw = {**BASE, "max_missing_share": 0.8, "features": {"numeric": numeric}}
+    cfg = parse_dataset_config(raw, tmp_path / "shop.yaml")
+    assert [f.max_missing_share for f in cfg.numeric] == [0.8, 0.5]

@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from mlcycle.dataset_spec import DEFAULT_MAX_MISSING_SHARE, parse_spec
+
 LOAD_TIME_COLUMN = "loaded_at"  # the timestamp a static table gets when the config names none
 # The largest magnitude a numeric feature may have when scored: scikit-learn's trees and ONNX
 # Runtime compute in float32 (max 3.4028235e38), so a larger finite number cannot be scored
@@ -29,6 +31,7 @@ class NumericFeature:
     min: float | None = None
     max: float | None = None
     nullable: bool = True
+    max_missing_share: float = DEFAULT_MAX_MISSING_SHARE  # more missing than this fails validation
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class CategoricalFeature:
     name: str
     values: tuple[str, ...] | None = None  # allowed values; None = any
     nullable: bool = True
+    max_missing_share: float = DEFAULT_MAX_MISSING_SHARE
 
 
 @dataclass(frozen=True)
@@ -67,9 +71,6 @@ class CardText:
     limitations: tuple[str, ...] = ()
     ethical_considerations: tuple[str, ...] = ()
     sensitive_features: tuple[str, ...] = ()  # evaluated group by group in the model card
-
-
-CARD_FIELDS = tuple(CardText.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
@@ -119,78 +120,53 @@ def _fail(path: Path | str, message: str) -> ConfigError:
     return ConfigError(f"dataset config {path}: {message}")
 
 
-def _features(raw: Any, kind: str, path: Path) -> dict[str, dict]:
-    if raw is None:
-        return {}
-    if isinstance(raw, list):  # a plain list of names is allowed
-        return {str(name): {} for name in raw}
-    if not isinstance(raw, dict):
-        raise _fail(path, f"'features.{kind}' must be a mapping of column name to options")
-    return {str(k): (v or {}) for k, v in raw.items()}
-
-
-def parse_dataset_config(raw: dict[str, Any], path: Path | str = "<dict>") -> DatasetConfig:
-    """Build a DatasetConfig from parsed YAML, failing with the field that is wrong."""
+def parse_dataset_config(raw: Any, path: Path | str = "<dict>") -> DatasetConfig:
+    """Build a DatasetConfig from parsed YAML; every problem is a ConfigError naming the file
+    and the key (the schema is `mlcycle.dataset_spec`)."""
     path = Path(path)
-    if not isinstance(raw, dict):
-        raise _fail(path, "expected a YAML mapping at the top level")
-    for key in ("name", "source", "id", "target", "features"):
-        if key not in raw:
-            raise _fail(path, f"missing required field '{key}'")
-
-    src = raw["source"]
-    if not isinstance(src, dict) or not ({"generator", "path"} & src.keys()):
+    spec, problems = parse_spec(raw)
+    if spec is None:
+        raise _fail(path, "; ".join(problems))
+    src = spec.source
+    if not (src.generator or src.path):
         raise _fail(path, "'source' needs either 'generator: <name>' or 'path: <file or URI>'")
-    source_path = src.get("path")
-    if source_path and "://" not in str(source_path) and not Path(source_path).is_absolute():
+    source_path = src.path
+    if source_path and "://" not in source_path and not Path(source_path).is_absolute():
         source_path = str((path.parent / source_path).resolve())  # relative to the config file
-    fmt = src.get("format")
-    if fmt is not None and fmt not in ("csv", "parquet"):
-        raise _fail(path, f"'source.format' must be csv or parquet, got {fmt!r}")
-    source = Source(
-        generator=src.get("generator"),
-        path=source_path,
-        format=fmt,
-        read_options=dict(src.get("read_options") or {}),
-    )
+    source = Source(src.generator, source_path, src.format, dict(src.read_options))
 
-    target_raw = raw["target"]
-    if isinstance(target_raw, str):
-        target_raw = {"column": target_raw}
-    if "column" not in target_raw:
-        raise _fail(path, "'target.column' is required")
-    target = Target(column=str(target_raw["column"]), positive=target_raw.get("positive"))
-
-    feats = raw["features"] or {}
     numeric = []
-    for name, opts in _features(feats.get("numeric"), "numeric", path).items():
-        lo, hi = opts.get("min"), opts.get("max")
-        if lo is not None and hi is not None and lo > hi:
-            raise _fail(path, f"feature '{name}': min {lo} is greater than max {hi}")
-        numeric.append(NumericFeature(name, lo, hi, bool(opts.get("nullable", True))))
+    for name, opts in spec.features.numeric.items():
+        if opts.min is not None and opts.max is not None and opts.min > opts.max:
+            wrong = f"min {opts.min:g} is greater than max {opts.max:g}"
+            raise _fail(path, f"feature '{name}': {wrong}")
+        share = _share(opts.max_missing_share, spec.max_missing_share)
+        numeric.append(NumericFeature(name, opts.min, opts.max, opts.nullable, share))
     categorical = []
-    for name, opts in _features(feats.get("categorical"), "categorical", path).items():
-        values = opts.get("values")
-        categorical.append(
-            CategoricalFeature(
-                name,
-                tuple(str(v) for v in values) if values is not None else None,
-                bool(opts.get("nullable", True)),
-            )
-        )
+    for name, opts in spec.features.categorical.items():
+        values = None if opts.values is None else tuple(str(v) for v in opts.values)
+        share = _share(opts.max_missing_share, spec.max_missing_share)
+        categorical.append(CategoricalFeature(name, values, opts.nullable, share))
     if not numeric and not categorical:
         raise _fail(path, "'features' lists no numeric or categorical feature")
 
+    card = spec.card
     cfg = DatasetConfig(
-        card=_card(raw.get("card"), path),
-        name=str(raw["name"]),
+        card=CardText(
+            intended_use=_one_line(card.intended_use),
+            out_of_scope=_one_line(card.out_of_scope),
+            limitations=tuple(map(_one_line, card.limitations)),
+            ethical_considerations=tuple(map(_one_line, card.ethical_considerations)),
+            sensitive_features=tuple(card.sensitive_features),
+        ),
+        name=spec.name,
         source=source,
-        id=str(raw["id"]),
-        target=target,
+        id=spec.id,
+        target=Target(spec.target.column, spec.target.positive),
         numeric=tuple(numeric),
         categorical=tuple(categorical),
-        timestamp=raw.get("timestamp"),
-        event_features=tuple(raw.get("event_features") or ()),
+        timestamp=spec.timestamp,
+        event_features=tuple(spec.event_features),
         path=path,
     )
     names = cfg.feature_names
@@ -210,34 +186,12 @@ def parse_dataset_config(raw: dict[str, Any], path: Path | str = "<dict>") -> Da
     return cfg
 
 
-def _card(raw: Any, path: Path) -> CardText:
-    if raw is None:
-        return CardText()
-    if not isinstance(raw, dict):
-        raise _fail(path, "'card' must be a mapping (intended_use, limitations, ...)")
-    unknown = sorted(set(raw) - set(CARD_FIELDS))
-    if unknown:
-        raise _fail(path, f"unknown card field(s) {unknown}; known: {list(CARD_FIELDS)}")
+def _share(own: float | None, default: float) -> float:
+    return default if own is None else own
 
-    def text(key: str) -> str | None:
-        value = raw.get(key)
-        return None if value is None else " ".join(str(value).split())
 
-    def items(key: str) -> tuple[str, ...]:
-        value = raw.get(key) or []
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list):
-            raise _fail(path, f"'card.{key}' must be a list of sentences or names")
-        return tuple(" ".join(str(v).split()) for v in value)
-
-    return CardText(
-        intended_use=text("intended_use"),
-        out_of_scope=text("out_of_scope"),
-        limitations=items("limitations"),
-        ethical_considerations=items("ethical_considerations"),
-        sensitive_features=items("sensitive_features"),
-    )
+def _one_line(text: str | None) -> str | None:
+    return None if text is None else " ".join(text.split())
 
 
 def load_dataset_config(path: str | Path) -> DatasetConfig:

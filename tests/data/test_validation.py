@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlcycle.config import parse_dataset_config
+from mlcycle.config import ConfigError, parse_dataset_config
 from mlcycle.data.validation import DataValidationError, validate, validate_events
 
 RAW = {
@@ -105,11 +105,6 @@ def test_problems_name_column_problem_and_example_rows():
         ),
         ({"age": [30, np.inf, 40, 41, 42, 43]}, {}, "column 'age': infinite values"),
         (
-            {"left": ["churn", "stay"] * 3},
-            {"target": {"column": "left", "positive": "gone"}},
-            "the positive label 'gone' never occurs",
-        ),
-        (
             {"left": ["churn", "stay", "stay", "maybe", "churn", "stay"]},
             {"target": {"column": "left", "positive": "churn"}},
             "expected two labels, found 3: ['churn', 'maybe', 'stay']; "
@@ -121,6 +116,30 @@ def test_problems_name_column_problem_and_example_rows():
 def test_each_problem_is_reported(df_change, cfg_change, expected):
     _, report = validate(frame(**df_change), config(**cfg_change))
     assert expected in report.message()
+
+
+def test_a_positive_label_that_never_occurs_is_a_config_error_naming_the_key():
+    # was a data problem in test_each_problem_is_reported; a typo in the config is a ConfigError
+    wrong = config(target={"column": "left", "positive": "chrun"})
+    with pytest.raises(ConfigError, match="shop.yaml: 'target.positive': the positive label "
+                       "'chrun' never occurs in column 'left'.*did you mean 'churn'"):  # fmt: skip
+        validate(frame(left=["churn", "stay"] * 3), wrong)
+
+
+@pytest.mark.parametrize("kind", ["numeric", "categorical"])
+def test_a_feature_blank_in_every_row_fails_by_name(kind):
+    df = frame(age=[None] * 6) if kind == "numeric" else frame(region=["", " ", None] * 2)
+    name = "age" if kind == "numeric" else "region"
+    _, report = validate(df, config())
+    assert f"column '{name}': 6 of 6 values are missing (100%), more than max_missing_share" in (
+        report.message()
+    )
+
+
+def test_the_missing_share_threshold_comes_from_the_config():
+    df = frame(age=[None, None, None, 40, 41, 42])
+    assert validate(df, config())[1].passed
+    assert not validate(df, config(max_missing_share=0.4))[1].passed
 
 
 def test_missing_columns_are_named_with_their_role():

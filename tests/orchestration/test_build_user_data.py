@@ -73,6 +73,7 @@ def test_bad_data_stops_the_build_at_validation_with_a_clear_message(tmp_path):
     table.loc[5, "bill"] = "lots"
     table["years_old"] = table["years_old"].astype(object)
     table.loc[8, "years_old"] = "  "  # fixable by policy: becomes missing
+    table["tickets"] = None  # blank in every row: nothing to learn from, stops the build
     project, config = write_user_project(tmp_path, table)
     with pytest.raises(DAGBuildError) as err:
         build(project, dataset=config)
@@ -84,9 +85,10 @@ def test_bad_data_stops_the_build_at_validation_with_a_clear_message(tmp_path):
         "column 'bill': values that are not numbers; e.g. row 5 (account='acct-0000006'): 'lots'"
         in text
     )
+    assert "column 'tickets': 400 of 400 values are missing (100%)" in text
     out = project / "products"
     summary = json.loads((out / "data" / "validated" / "validation.json").read_text())
-    assert not summary["passed"] and len(summary["problems"]) == 2
+    assert not summary["passed"] and len(summary["problems"]) == 3
     assert "'years_old': 1 blank text value(s) treated as missing" in summary["fixes"]
     assert not (out / "data" / "validated" / "entities.parquet").exists()  # nothing passed on
     assert not (out / "data" / "features").exists()  # nothing downstream ran

@@ -10,6 +10,8 @@ from pathlib import PurePosixPath
 
 import pyarrow as pa
 
+from mlcycle.column_rules import MISSING_TEXT
+
 
 class InputSchemaError(ValueError):
     """The input lacks columns the model needs (named in the message)."""
@@ -84,7 +86,9 @@ def open_input(
                     handle,
                     read_options=pacsv.ReadOptions(block_size=1 << 22),
                     convert_options=pacsv.ConvertOptions(
-                        column_types=text, strings_can_be_null=True
+                        column_types=text,
+                        strings_can_be_null=True,
+                        null_values=list(MISSING_TEXT),  # the column rules' "no value" text
                     ),
                 )
             except pa.ArrowInvalid as exc:

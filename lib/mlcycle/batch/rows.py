@@ -1,8 +1,8 @@
 """Row checks for batch scoring: which rows the model can score, and why the others cannot.
 
 Per row, not per file: a bad value rejects its own row with a reason naming the column and
-the value, and the rest of the batch is scored. Unseen categories are not rejections (the
-encoder ignores them), unless the dataset config lists the allowed values.
+the value, and the rest of the batch is scored. The rules themselves (what is missing, what is
+a number, ranges, allowed values) are `mlcycle.column_rules`, the same at every door.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mlcycle.config import SCORABLE_MAX, DatasetConfig
+from mlcycle.column_rules import NOT_NULLABLE, read_categorical, read_numeric
+from mlcycle.config import DatasetConfig
 
 
 @dataclass
@@ -20,17 +21,6 @@ class CheckedBatch:
     frame: pd.DataFrame  # the scorable rows: id + features with the model's dtypes
     rejects: pd.DataFrame  # the others: row, every input column as text, reason
     reasons: dict[str, int]  # rejection counts by problem ("income: not a number", ...)
-
-
-def _numeric(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Numbers, and the mask of values that were present but are not numbers."""
-    if pd.api.types.is_bool_dtype(values):
-        return values.astype(float), pd.Series(False, index=values.index)
-    if pd.api.types.is_numeric_dtype(values):
-        return values.astype(float), pd.Series(False, index=values.index)
-    text = values.astype("string").str.strip()
-    parsed = pd.to_numeric(text.where(text != ""), errors="coerce").astype(float)
-    return parsed, (text.notna() & (text != "") & parsed.isna()).astype(bool)
 
 
 def _shown(values: pd.Series, i: int) -> str:
@@ -51,38 +41,15 @@ def check_rows(batch: pd.DataFrame, config: DatasetConfig, first_row: int = 0) -
 
     for feat in config.numeric:
         raw = batch[feat.name]
-        values, not_number = _numeric(raw)
-        problems.append((not_number.to_numpy(), f"{feat.name}: not a number", raw))
-        finite = np.isfinite(values.to_numpy())
-        problems.append((~finite & values.notna().to_numpy(), f"{feat.name}: not finite", raw))
-        huge = finite & (np.abs(values.to_numpy()) > SCORABLE_MAX)
-        problems.append((huge, f"{feat.name}: too large to score (beyond float32)", raw))
-        finite &= ~huge
-        if not feat.nullable:
-            missing = values.isna().to_numpy() & ~not_number.to_numpy()
-            problems.append((missing, f"{feat.name}: missing (not nullable)", raw))
-        if feat.min is not None:
-            problems.append(
-                ((values < feat.min).to_numpy() & finite, f"{feat.name}: below {feat.min}", raw)
-            )
-        if feat.max is not None:
-            problems.append(
-                ((values > feat.max).to_numpy() & finite, f"{feat.name}: above {feat.max}", raw)
-            )
-        clean[feat.name] = values
+        column = read_numeric(feat, raw)
+        problems += [(mask, f"{feat.name}: {problem}", raw) for mask, problem in column.refused]
+        clean[feat.name] = column.values
 
     for feat in config.categorical:
         raw = batch[feat.name]
-        text = raw  # text already (Parquet strings, CSV): no per-value work on the hot path
-        if pd.api.types.infer_dtype(raw, skipna=True) not in ("string", "empty"):
-            text = raw.astype(object).where(raw.notna(), None)
-            text = text.map(lambda v: v if v is None or isinstance(v, str) else str(v))
-        if not feat.nullable:
-            problems.append((text.isna().to_numpy(), f"{feat.name}: missing (not nullable)", raw))
-        if feat.values is not None:
-            bad = (text.notna() & ~text.isin(feat.values)).to_numpy()
-            problems.append((bad, f"{feat.name}: not an allowed value", raw))
-        clean[feat.name] = text
+        column = read_categorical(feat, raw)
+        problems += [(mask, f"{feat.name}: {problem}", raw) for mask, problem in column.refused]
+        clean[feat.name] = column.values
 
     rejected = np.zeros(n, dtype=bool)
     reasons: dict[str, int] = {}
@@ -92,9 +59,10 @@ def check_rows(batch: pd.DataFrame, config: DatasetConfig, first_row: int = 0) -
             continue
         rejected |= mask
         reasons[problem] = int(mask.sum())
+        missing = problem.endswith(NOT_NULLABLE) or problem == f"{config.id}: missing"
         for i in np.flatnonzero(mask):
             per_row.setdefault(int(i), []).append(
-                problem if "missing" in problem else f"{problem} ({_shown(raw, i)})"
+                problem if missing else f"{problem} ({_shown(raw, i)})"
             )
 
     bad_rows = np.flatnonzero(rejected)

@@ -12,6 +12,7 @@ from pathlib import PurePosixPath
 
 import pandas as pd
 
+from mlcycle.column_rules import MISSING_TEXT
 from mlcycle.config import LOAD_TIME_COLUMN, DatasetConfig
 from mlcycle.data.generator import Drift, generate_customers
 
@@ -49,7 +50,10 @@ def read_table(path: str, fmt: str | None = None, read_options: dict | None = No
     try:
         if fmt == "parquet":
             return pd.read_parquet(path, **options)
-        # read everything as text-or-number as pandas sees it; validation decides what is wrong
+        # read everything as text-or-number as pandas sees it; validation decides what is wrong.
+        # "No value" is the column rules' list, the same at every door.
+        if "na_values" not in options and "keep_default_na" not in options:
+            options.update(keep_default_na=False, na_values=list(MISSING_TEXT))
         return pd.read_csv(path, **options)
     except FileNotFoundError as exc:
         raise SourceError(f"data file not found: {path}") from exc

@@ -3,25 +3,44 @@
 Problems name the column, what is wrong and example rows (position and id). A few things are
 fixed by documented policy rather than rejected, and every fix is reported with its count:
 
-* text in a numeric column that is blank or whitespace becomes missing (NaN);
+* text that means "no value" (blank, "NaN", "N/A", ...) becomes missing;
 * text in a numeric column that parses as a number ("42", " 3.5 ") becomes that number;
 * the target is normalised to 0/1 (1 = the positive label named in the config);
 * categorical values are compared and stored as text.
 
-Anything else that does not fit (unparseable numbers, out-of-range values, unknown categories,
-nulls where the config forbids them, duplicate ids, bad target labels) is a problem and stops the
-build.
+The feature rules are `mlcycle.column_rules`, the same the service and batch scoring apply.
+Anything else that does not fit (unparseable numbers, booleans or out-of-range values in numeric
+columns, unknown categories, nulls where the config forbids them, a feature missing in more rows
+than `max_missing_share`, duplicate ids, bad target labels) is a problem and stops the build; a
+`target.positive` that is not a label of the target is a mistake in the config (ConfigError).
 """
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mlcycle.config import LOAD_TIME_COLUMN, DatasetConfig
+from mlcycle.column_rules import (
+    NOT_A_NUMBER,
+    NOT_ALLOWED,
+    NOT_FINITE,
+    NOT_NULLABLE,
+    TOO_LARGE,
+    kind_of,
+    read_categorical,
+    read_numeric,
+)
+from mlcycle.config import (
+    LOAD_TIME_COLUMN,
+    CategoricalFeature,
+    ConfigError,
+    DatasetConfig,
+    NumericFeature,
+)
 
 MAX_EXAMPLES = 5
 
@@ -95,25 +114,6 @@ def _examples(df: pd.DataFrame, mask: pd.Series, column: str, id_column: str) ->
     return out
 
 
-def _coerce_numeric(series: pd.Series) -> tuple[pd.Series, int, int, pd.Series]:
-    """Apply the numeric text policy. Returns values, #blank->NaN, #text->number, bad mask."""
-    if pd.api.types.is_bool_dtype(series):
-        return series.astype(float), 0, 0, pd.Series(False, index=series.index)
-    if pd.api.types.is_numeric_dtype(series):
-        return series.astype(float), 0, 0, pd.Series(False, index=series.index)
-    is_text = series.map(lambda v: isinstance(v, str))
-    text = series.where(is_text).astype("string").str.strip()
-    blank = is_text & (text == "").fillna(False).astype(bool)
-    parsed = pd.to_numeric(text.where(~blank), errors="coerce")
-    converted = is_text & ~blank & parsed.notna()
-    bad = is_text & ~blank & parsed.isna()
-    other = ~is_text & series.notna()
-    numeric_other = pd.to_numeric(series.where(other), errors="coerce")
-    bad = bad | (other & numeric_other.isna())
-    values = parsed.where(is_text, numeric_other).astype(float)
-    return values, int(blank.sum()), int(converted.sum()), bad.astype(bool)
-
-
 def _normalise_target(
     series: pd.Series, positive: Any
 ) -> tuple[pd.Series | None, str | None, pd.Series]:
@@ -141,6 +141,85 @@ def _normalise_target(
         hint = f"string labels {labels}: name the positive one with 'target.positive' in the config"
         return None, hint, bad
     return None, "values other than 0/1 (set 'target.positive' for other labels)", bad
+
+
+def _missing_fix(name: str, count: int) -> str:
+    return f"'{name}': {count} blank text value(s) treated as missing"
+
+
+def _check_positive(config: DatasetConfig, series: pd.Series) -> None:
+    """A `target.positive` that is no label of the target is a typo in the config, not data."""
+    positive = config.target.positive
+    labels = sorted(series.dropna().map(str).unique())
+    if positive is None or str(positive) in labels:
+        return
+    near = difflib.get_close_matches(str(positive), labels, n=1, cutoff=0.5)
+    hint = f"; did you mean {near[0]!r}?" if near else ""
+    raise ConfigError(
+        f"dataset config {config.path}: 'target.positive': the positive label {positive!r} "
+        f"never occurs in column '{config.target.column}' (labels: {labels[:10]}){hint}"
+    )
+
+
+def _wording(feat: NumericFeature | CategoricalFeature, kind: str, rows: int) -> str:
+    """The table-level sentence for a rule a column broke (the rules' words, counted)."""
+    if kind == "range":
+        return f"{rows} value(s) outside the allowed range [{_g(feat.min)}, {_g(feat.max)}]"
+    if kind == NOT_ALLOWED:
+        return f"values outside the allowed set {list(feat.values)}"
+    return {
+        NOT_A_NUMBER: "values that are not numbers",
+        NOT_FINITE: "infinite values",
+        TOO_LARGE: "values too large to score (beyond float32)",
+        NOT_NULLABLE: "missing values, but the config says nullable: false",
+    }[kind]
+
+
+def _g(bound: float | None) -> str:
+    return "None" if bound is None else f"{bound:g}"
+
+
+def _report_column(
+    df: pd.DataFrame,
+    feat: NumericFeature | CategoricalFeature,
+    refused: list[tuple[np.ndarray, str]],
+    idc: str,
+    problems: list[Problem],
+) -> None:
+    by_kind: dict[str, np.ndarray] = {}
+    for mask, problem in refused:
+        kind = kind_of(problem)
+        by_kind[kind] = by_kind[kind] | mask if kind in by_kind else mask
+    for kind, mask in by_kind.items():
+        if not mask.any():
+            continue
+        series = pd.Series(mask, index=df.index)
+        message = _wording(feat, kind, int(mask.sum()))
+        if kind == NOT_ALLOWED:
+            seen = sorted(map(str, df.loc[series, feat.name].unique()))[:MAX_EXAMPLES]
+            message += f": {seen}"
+        problems.append(
+            Problem(feat.name, message, _examples(df, series, feat.name, idc), int(mask.sum()))
+        )
+
+
+def _check_missing_share(
+    feat: NumericFeature | CategoricalFeature, missing: pd.Series, problems: list[Problem]
+) -> None:
+    """A feature (nearly) never filled in cannot be learnt from; the model card would hide it."""
+    if missing.empty:
+        return
+    share = float(missing.mean())
+    if share > feat.max_missing_share:
+        problems.append(
+            Problem(
+                feat.name,
+                f"{int(missing.sum())} of {len(missing)} values are missing ({share:.0%}), more "
+                f"than max_missing_share {feat.max_missing_share:g}: fix the data, drop the "
+                "feature from the config, or raise max_missing_share",
+                rows=int(missing.sum()),
+            )
+        )
 
 
 def validate(
@@ -220,6 +299,7 @@ def validate(
         )
 
     # target
+    _check_positive(config, df[config.target.column])
     target, err, bad = _normalise_target(df[config.target.column], config.target.positive)
     tcol = config.target.column
     if err:
@@ -251,77 +331,22 @@ def validate(
     for feat in config.numeric:
         if feat.name not in df.columns:  # event features arrive later
             continue
-        values, blanks, converted, bad = _coerce_numeric(df[feat.name])
-        if blanks:
-            fixes.append(f"'{feat.name}': {blanks} blank text value(s) treated as missing")
-        if converted:
-            fixes.append(f"'{feat.name}': {converted} number(s) stored as text converted")
-        if bad.any():
-            problems.append(
-                Problem(
-                    feat.name,
-                    "values that are not numbers",
-                    _examples(df, bad, feat.name, idc),
-                    int(bad.sum()),
-                )
-            )
-        inf = np.isinf(values)
-        if inf.any():
-            problems.append(
-                Problem(
-                    feat.name, "infinite values", _examples(df, inf, feat.name, idc), int(inf.sum())
-                )
-            )
-        lo = feat.min if feat.min is not None else -np.inf
-        hi = feat.max if feat.max is not None else np.inf
-        out = values.notna() & ~inf & ((values < lo) | (values > hi))
-        if out.any():
-            problems.append(
-                Problem(
-                    feat.name,
-                    f"{int(out.sum())} value(s) outside the allowed range [{feat.min}, {feat.max}]",
-                    _examples(df, out, feat.name, idc),
-                    int(out.sum()),
-                )
-            )
-        if not feat.nullable and values.isna().any():
-            miss = values.isna() & ~bad
-            problems.append(
-                Problem(
-                    feat.name,
-                    "missing values, but the config says nullable: false",
-                    _examples(df, miss, feat.name, idc),
-                    int(miss.sum()),
-                )
-            )
-        df[feat.name] = values
+        column = read_numeric(feat, df[feat.name])
+        _report_column(df, feat, column.refused, idc, problems)
+        if column.missing_text:
+            fixes.append(_missing_fix(feat.name, column.missing_text))
+        if column.number_text:
+            fixes.append(f"'{feat.name}': {column.number_text} number(s) stored as text converted")
+        _check_missing_share(feat, column.values.isna(), problems)
+        df[feat.name] = column.values
 
     for feat in config.categorical:
-        col = df[feat.name]
-        missing = col.isna()
-        text = col.where(missing, col.astype(str))
-        if feat.values is not None:
-            unknown = ~missing & ~text.isin(feat.values)
-            if unknown.any():
-                seen = sorted(text[unknown].unique())[:MAX_EXAMPLES]
-                problems.append(
-                    Problem(
-                        feat.name,
-                        f"values outside the allowed set {list(feat.values)}: {seen}",
-                        _examples(df, unknown, feat.name, idc),
-                        int(unknown.sum()),
-                    )
-                )
-        if not feat.nullable and missing.any():
-            problems.append(
-                Problem(
-                    feat.name,
-                    "missing values, but the config says nullable: false",
-                    _examples(df, missing, feat.name, idc),
-                    int(missing.sum()),
-                )
-            )
-        df[feat.name] = text.astype(object)
+        column = read_categorical(feat, df[feat.name])
+        _report_column(df, feat, column.refused, idc, problems)
+        if column.missing_text:
+            fixes.append(_missing_fix(feat.name, column.missing_text))
+        _check_missing_share(feat, column.values.isna(), problems)
+        df[feat.name] = column.values
 
     return df, report
 

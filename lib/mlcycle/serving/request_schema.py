@@ -1,37 +1,56 @@
 """Request validation generated from the dataset config.
 
-One pydantic model per dataset: every feature a field with its type, numeric bounds from the
-config's ranges (within the float32 range the models score in), NaN and infinity refused,
-unknown fields refused, nullability as configured.
+One pydantic model per dataset: every feature a field with its type and the config's range and
+allowed values in the schema, unknown fields refused, every feature required (as every column
+is in a file; `null` is a missing value where the config allows one). Each value is
+judged by `mlcycle.column_rules`, the rules batch scoring and training validation apply.
 FastAPI turns it into the OpenAPI schema (every feature named and typed) and into 422
 responses whose `loc` names the field.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic_core import PydanticCustomError
 
-from mlcycle.config import SCORABLE_MAX, DatasetConfig
+from mlcycle.column_rules import ValueRefused, parse_value
+from mlcycle.config import SCORABLE_MAX, CategoricalFeature, DatasetConfig, NumericFeature
+
+
+def _rule(feat: NumericFeature | CategoricalFeature) -> BeforeValidator:
+    """The column rule as a pydantic validator: the 422's `msg` is the rule's problem."""
+
+    def check(value: Any) -> Any:
+        try:
+            return parse_value(feat, value)
+        except ValueRefused as exc:
+            raise PydanticCustomError("value_refused", str(exc)) from None
+
+    return BeforeValidator(check)
 
 
 def features_model(config: DatasetConfig) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for feat in config.numeric:
-        bounds = {  # the config's range, within what a model can score
+        bounds = {  # the config's range, within what a model can score: for the schema
             "ge": max(feat.min, -SCORABLE_MAX) if feat.min is not None else -SCORABLE_MAX,
             "le": min(feat.max, SCORABLE_MAX) if feat.max is not None else SCORABLE_MAX,
         }
         annotation = float | None if feat.nullable else float
         fields[feat.name] = (
-            annotation,
-            Field(... if not feat.nullable else None, allow_inf_nan=False, **bounds),
+            Annotated[annotation, _rule(feat)],
+            Field(..., **bounds),  # present in every request, as a column in every file
         )
     for feat in config.categorical:
         annotation = str | None if feat.nullable else str
-        fields[feat.name] = (annotation, Field(... if not feat.nullable else None))
+        extra = {"json_schema_extra": {"enum": list(feat.values)}} if feat.values else {}
+        fields[feat.name] = (
+            Annotated[annotation, _rule(feat)],
+            Field(..., **extra),
+        )
     return create_model(
         f"{config.name.title().replace('_', '')}Features",
         __config__=ConfigDict(extra="forbid", strict=False),

@@ -1,0 +1,201 @@
+"""The column rules: how every door reads and judges a feature value.
+
+Training validation (a whole table), batch scoring (row by row) and the service (one request)
+all call this module, so a value is accepted, read as missing, or refused the same way at each.
+The policy, decided once:
+
+* **Missing**: None, a float NaN, and text that is, once stripped, one of `MISSING_TEXT`
+  (blank, "NaN", "N/A", "NA", "null", ...). The CSV readers use the same list.
+* **Numbers**: an int or a float, or text that reads as one ("12", " 3.5 "): a CSV has no types.
+  A boolean is not a number. Infinity is refused ("not finite"), and so is a finite value beyond
+  float32 (`SCORABLE_MAX`: the models compute in float32), and a value outside the config's range.
+* **Categories** are text: a number given for one is compared as its text. A value outside the
+  config's `values` list is refused; without a list any value goes (the encoder ignores unseen
+  ones).
+* A missing value in a column marked `nullable: false` is refused.
+
+The vectorised functions serve tables (validation, batch); `parse_value` serves one request
+field. Both give the same verdicts and the same problem words (a test runs one table of values
+through all three doors).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlcycle.config import SCORABLE_MAX, CategoricalFeature, NumericFeature
+
+# Text that means "no value", everywhere (collect's and batch's CSV readers included).
+MISSING_TEXT = ("", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "#N/A", "<NA>")
+_MISSING = frozenset(MISSING_TEXT)
+
+NOT_A_NUMBER = "not a number"
+NOT_FINITE = "not finite"
+TOO_LARGE = "too large to score (beyond float32)"
+NOT_ALLOWED = "not an allowed value"
+NOT_NULLABLE = "missing (not nullable)"
+
+
+def kind_of(problem: str) -> str:
+    """The rule a problem broke: 'range' for 'below 18' / 'above 100', else the problem."""
+    return "range" if problem.startswith(("below ", "above ")) else problem
+
+
+class ValueRefused(ValueError):
+    """One value broke its column's rule; the message is the problem ('below 18', ...)."""
+
+
+@dataclass
+class NumericColumn:
+    """A numeric column read by the rules: values (NaN = missing) and what was found."""
+
+    values: pd.Series  # float
+    refused: list[tuple[np.ndarray, str]]  # (row mask, problem), in the order they are checked
+    missing_text: int  # text values read as missing
+    number_text: int  # numbers given as text, read as numbers
+
+
+@dataclass
+class CategoricalColumn:
+    values: pd.Series  # object: str, or None for missing
+    refused: list[tuple[np.ndarray, str]]
+    missing_text: int
+
+
+def _below(feat: NumericFeature) -> str:
+    return f"below {feat.min:g}"
+
+
+def _above(feat: NumericFeature) -> str:
+    return f"above {feat.max:g}"
+
+
+def _numeric_problems(feat: NumericFeature, values: np.ndarray) -> list[tuple[np.ndarray, str]]:
+    present = ~np.isnan(values)
+    finite = np.isfinite(values)
+    huge = finite & (np.abs(values) > SCORABLE_MAX)
+    usable = finite & ~huge
+    out = [(present & ~finite, NOT_FINITE), (huge, TOO_LARGE)]
+    if feat.min is not None:
+        out.append((usable & (values < feat.min), _below(feat)))
+    if feat.max is not None:
+        out.append((usable & (values > feat.max), _above(feat)))
+    if not feat.nullable:
+        out.append((~present, NOT_NULLABLE))
+    return out
+
+
+def read_numeric(feat: NumericFeature, series: pd.Series) -> NumericColumn:
+    """Read a numeric column by the policy above."""
+    none = np.zeros(len(series), dtype=bool)
+    if pd.api.types.is_bool_dtype(series):
+        values = np.full(len(series), np.nan)
+        return NumericColumn(pd.Series(values, index=series.index), [(~none, NOT_A_NUMBER)], 0, 0)
+    if pd.api.types.is_numeric_dtype(series):
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+        problems = _numeric_problems(feat, values)
+        return NumericColumn(pd.Series(values, index=series.index), problems, 0, 0)
+    if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):  # a CSV's text
+        is_text = series.notna().to_numpy()
+        is_bool = np.zeros(len(series), dtype=bool)
+        text = series.astype("string").str.strip()
+    else:
+        is_text = series.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+        is_bool = series.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy(dtype=bool)
+        text = series.where(is_text).astype("string").str.strip()
+    missing_text = is_text & text.isin(_MISSING).fillna(False).to_numpy(dtype=bool)
+    parsed = pd.to_numeric(text.where(~missing_text), errors="coerce").to_numpy(dtype=float)
+    number_text = is_text & ~missing_text & ~np.isnan(parsed)
+    other = ~is_text & ~is_bool & series.notna().to_numpy()
+    others = pd.to_numeric(series.where(other), errors="coerce").to_numpy(dtype=float)
+    values = np.where(is_text, parsed, np.where(is_bool, np.nan, others))
+    not_number = (is_text & ~missing_text & np.isnan(parsed)) | (other & np.isnan(others))
+    not_number |= is_bool
+    problems = [(not_number, NOT_A_NUMBER)]
+    problems += [(m & ~not_number, p) for m, p in _numeric_problems(feat, values)]
+    return NumericColumn(
+        pd.Series(values, index=series.index),
+        problems,
+        int(missing_text.sum()),
+        int(number_text.sum()),
+    )
+
+
+def read_categorical(feat: CategoricalFeature, series: pd.Series) -> CategoricalColumn:
+    """Read a categorical column by the policy above."""
+    if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        text = series  # text already (a CSV, Parquet strings): no per-value work
+    else:
+        text = series.astype(object).where(series.notna(), None)
+        text = text.map(lambda v: v if v is None or isinstance(v, str) else str(v))
+    # few distinct values in a categorical column: judge those, not every row
+    distinct = pd.unique(text[text.notna()])
+    blank = [v for v in distinct if v.strip() in _MISSING]
+    missing_text = text.isin(blank).to_numpy(dtype=bool) if blank else np.zeros(len(text), bool)
+    if missing_text.any():
+        text = text.where(~missing_text, None)
+    missing = text.isna().to_numpy()
+    problems = []
+    if feat.values is not None:
+        problems.append(((~missing & ~text.isin(feat.values).to_numpy()), NOT_ALLOWED))
+    if not feat.nullable:
+        problems.append((missing, NOT_NULLABLE))
+    return CategoricalColumn(text, problems, int(missing_text.sum()))
+
+
+def parse_value(feat: NumericFeature | CategoricalFeature, value: Any) -> float | str | None:
+    """One request value by the same rules: the value to score (None = missing), or
+    ValueRefused with the problem."""
+    if isinstance(feat, CategoricalFeature):
+        text = None if value is None else value if isinstance(value, str) else str(value)
+        if text is not None and text.strip() in _MISSING:
+            text = None
+        if text is None:
+            if not feat.nullable:
+                raise ValueRefused(NOT_NULLABLE)
+            return None
+        if feat.values is not None and text not in feat.values:
+            raise ValueRefused(NOT_ALLOWED)
+        return text
+    number = _number(value)
+    if number is None or math.isnan(number):
+        if not feat.nullable:
+            raise ValueRefused(NOT_NULLABLE)
+        return None
+    if math.isinf(number):
+        raise ValueRefused(NOT_FINITE)
+    if abs(number) > SCORABLE_MAX:
+        raise ValueRefused(TOO_LARGE)
+    if feat.min is not None and number < feat.min:
+        raise ValueRefused(_below(feat))
+    if feat.max is not None and number > feat.max:
+        raise ValueRefused(_above(feat))
+    return number
+
+
+def _number(value: Any) -> float | None:
+    if type(value) is float:  # the common case first: JSON numbers
+        return value
+    if value is None:
+        return None
+    if isinstance(value, bool | np.bool_):
+        raise ValueRefused(NOT_A_NUMBER)
+    if isinstance(value, int | float | np.integer | np.floating):
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond float's range
+            raise ValueRefused(TOO_LARGE) from None
+    if isinstance(value, str):
+        text = value.strip()
+        if text in _MISSING:
+            return None
+        parsed = pd.to_numeric(pd.Series([text]), errors="coerce").iloc[0]  # as a table would
+        if pd.isna(parsed):
+            raise ValueRefused(NOT_A_NUMBER)
+        return float(parsed)
+    raise ValueRefused(NOT_A_NUMBER)
