@@ -4,8 +4,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-HOST ?= 127.0.0.1
-PORT ?= 5000
+MLCYCLE := $(BIN)/mlcycle
+HOST ?=
+PORT ?=
 ENV_FILE ?=
 ARGS ?=
 DATASET ?=
@@ -17,9 +18,9 @@ export PLOOMBER_STATS_ENABLED ?= false
 export FEAST_USAGE ?= False
 export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR ?= false
 
-BUILD := $(BIN)/python -m mlcycle.orchestration.dag build $(if $(JOBS),--jobs $(JOBS)) \
-	$(if $(ENV_FILE),--env-file $(ENV_FILE)) \
-	$(if $(DATASET),--env--dataset $(abspath $(DATASET))) $(ARGS)
+ENV_ARGS = $(if $(ENV_FILE),--env-file $(ENV_FILE)) $(if $(DATASET),--env--dataset $(abspath $(DATASET))) \
+	$(if $(HOST),--env--host $(HOST)) $(ARGS)
+BUILD := $(MLCYCLE) run $(if $(JOBS),--jobs $(JOBS)) $(ENV_ARGS)
 
 .DEFAULT_GOAL := help
 .PHONY: help setup system-deps run report gate deploy-staging promote check-workflows server migrate batch simulate weekly rebuild status test test-fast lint format lab serve ui example-data diagram lock clean
@@ -59,29 +60,25 @@ system-deps: ## install the Debian packages the tests need (Prometheus, Java, Ch
 run: $(STAMP) ## run the whole lifecycle (only what changed since the last run)
 	$(BUILD)
 
-ENV_ARGS = $(if $(ENV_FILE),--env-file $(ENV_FILE)) $(if $(DATASET),--env--dataset $(abspath $(DATASET))) $(ARGS)
-
 report: $(STAMP) ## re-render every report and the report hub (index.html); retrains nothing
-	$(BIN)/python -m mlcycle.reporting.publish $(ENV_ARGS)
+	$(MLCYCLE) report $(ENV_ARGS)
 
 gate: $(STAMP) ## check the quality gate from metrics.json (CI); stricter: make gate THRESHOLD=0.9
-	$(BIN)/python -m mlcycle.training.check_gate $(if $(THRESHOLD),--threshold $(THRESHOLD)) $(ENV_ARGS)
+	$(MLCYCLE) gate $(if $(THRESHOLD),--threshold $(THRESHOLD)) $(ENV_ARGS)
 
 deploy-staging: $(STAMP) ## point the staging alias at the version the newest build registered
-	$(BIN)/python -m mlcycle.registry.deploy staging $(ENV_ARGS)
+	$(MLCYCLE) deploy staging $(ENV_ARGS)
 
 promote: $(STAMP) ## production: make promote VERSION=N (must be on staging; a reviewed step)
 	@test -n "$(VERSION)" || { echo "usage: make promote VERSION=N [REASON='...']"; exit 2; }
-	$(BIN)/python -m mlcycle.registry.deploy production --version $(VERSION) \
-		--reason "$(REASON)" $(ENV_ARGS)
+	$(MLCYCLE) promote $(VERSION) --reason "$(REASON)" $(ENV_ARGS)
 
 server: $(STAMP) ## team mode: MLflow server on PostgreSQL (PGHOST, PGUSER, PGPASSWORD...; README)
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m mlcycle.team.server \
-		$(if $(ARTIFACTS),--artifacts-destination $(ARTIFACTS))
+	$(MLCYCLE) server $(if $(PORT),--port $(PORT)) \
+		$(if $(ARTIFACTS),--artifacts-destination $(ARTIFACTS)) $(ENV_ARGS)
 
 migrate: $(STAMP) ## copy products/mlflow.db (runs, models, aliases) to $$MLFLOW_TRACKING_URI
-	$(BIN)/python -m mlcycle.team.migrate --from sqlite:///$(CURDIR)/products/mlflow.db \
-		$(if $(TO),--to $(TO))
+	$(MLCYCLE) migrate $(if $(TO),--to $(TO)) $(ENV_ARGS)
 
 check-workflows: $(STAMP) ## validate .github/workflows against GitHub's schema (offline)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
@@ -90,7 +87,7 @@ rebuild: $(STAMP) ## run every stage again, changed or not
 	$(BUILD) --force
 
 status: $(STAMP) ## show which stages are out of date
-	$(BIN)/python -m mlcycle.orchestration.dag status $(if $(ENV_FILE),--env-file $(ENV_FILE)) $(ARGS)
+	$(MLCYCLE) status $(ENV_ARGS)
 
 # two workers (pytest-xdist): the tests on the built project share one, and so are built once
 PYTEST_WORKERS ?= 2
@@ -103,42 +100,37 @@ test-fast: $(STAMP) ## the unit layer for day-to-day work: no kernels, no server
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not dag and not service" $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff: lint and check formatting
+lint: $(STAMP) ## ruff (lint, formatting) and import-linter (the layers, no import cycles)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: $(STAMP) ## ruff: fix what can be fixed and format
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 lab: $(STAMP) ## JupyterLab on the notebooks (the .py files open as notebooks)
-	$(BIN)/python -m mlcycle.orchestration.lab_settings
-	$(BIN)/jupyter lab --ServerApp.ip=$(HOST) --notebook-dir=notebooks \
-		$(if $(filter 0,$(shell id -u)),--allow-root)
+	$(MLCYCLE) lab $(if $(PORT),--port $(PORT)) $(ENV_ARGS)
 
 batch: $(STAMP) ## score a file: make batch INPUT=in.parquet OUTPUT=out.parquet [ALIAS=champion]
 	@test -n "$(INPUT)" -a -n "$(OUTPUT)" || { echo "usage: make batch INPUT=file OUTPUT=file.parquet [ALIAS=champion] [ENGINE=spark]"; exit 2; }
-	$(BIN)/python -m mlcycle.batch.score $(INPUT) $(OUTPUT) --alias $(or $(ALIAS),champion) \
-		$(if $(ENGINE),--engine $(ENGINE)) $(if $(DATASET),--dataset $(abspath $(DATASET)))
+	$(MLCYCLE) batch $(INPUT) $(OUTPUT) --alias $(or $(ALIAS),champion) \
+		$(if $(ENGINE),--engine $(ENGINE)) $(ENV_ARGS)
 
 weekly: $(STAMP) ## what a scheduler runs weekly: monitor WINDOW=file, retrain if the policy says so
-	$(BIN)/python -m mlcycle.monitoring.weekly $(if $(WINDOW),--window $(WINDOW)) \
-		$(if $(ENV_FILE),--env-file $(ENV_FILE)) $(ARGS)
+	$(MLCYCLE) weekly $(if $(WINDOW),--window $(WINDOW)) $(ENV_ARGS)
 
 simulate: $(STAMP) ## the monitoring loop on weekly traffic with drift: make simulate WEEKS=8
-	$(BIN)/python -m mlcycle.monitoring.simulate --weeks $(or $(WEEKS),8) \
-		$(if $(ENV_FILE),--env-file $(ENV_FILE))
+	$(MLCYCLE) simulate --weeks $(or $(WEEKS),8) $(ENV_ARGS)
 
 serve: $(STAMP) ## the prediction service on the champion (127.0.0.1:8000; settings: README)
-	HOST=$(HOST) PORT=$${PORT:-8000} $(BIN)/python -m mlcycle.serving.app
+	$(MLCYCLE) serve $(if $(PORT),--env--port $(PORT)) $(ENV_ARGS)
 
 ui: $(STAMP) ## MLflow UI on the local tracking store, bound to 127.0.0.1
-	@mkdir -p products
-	$(BIN)/mlflow ui --backend-store-uri $${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/products/mlflow.db} \
-		--host $(HOST) --port $(PORT)
+	$(MLCYCLE) ui $(if $(PORT),--port $(PORT)) $(ENV_ARGS)
 
 example-data: $(STAMP) ## write an example user CSV for config/datasets/example_user.yaml
-	$(BIN)/python -m mlcycle.data.example products/example
+	$(MLCYCLE) example-data
 
 diagram: $(STAMP) ## print the DAG as a Mermaid diagram (paste into README.md)
 	$(BIN)/python -m mlcycle.orchestration.diagram

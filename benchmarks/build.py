@@ -4,7 +4,7 @@ Three measurements, each beside its reference, in one run on a temporary copy of
 
 1. Fixed cost per stage: a fresh kernel started and the stage notebook's own imports run in it
    (what every stage pays before any work), against `python -c` running the same imports.
-2. A full build (`python -m mlcycle.orchestration.dag build`): wall time and each stage's time
+2. A full build (`mlcycle run`): wall time and each stage's time
    (Ploomber's report); what is not work is every import made in the kernels (profiled with
    PYTHONPROFILEIMPORTTIME, lazy imports inside library functions included) plus a bare
    kernel start per stage, as a share of the stages' time.
@@ -74,7 +74,7 @@ def build(
     `profile_imports` the seconds spent importing in the build and every kernel it started
     (PYTHONPROFILEIMPORTTIME, which the kernels inherit: the top-level imports' cumulative
     times, lazy imports inside library functions included)."""
-    args = [sys.executable, "-m", "mlcycle.orchestration.dag", "build"]
+    args = [sys.executable, "-m", "mlcycle.cli.main", "run"]
     if env_file:
         args += ["--env-file", env_file]
     env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"} if profile_imports else None

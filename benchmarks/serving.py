@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         servers = {
             "mlcycle (this service)": (
-                [sys.executable, "-m", "mlcycle.serving.app"],
+                [sys.executable, "-m", "mlcycle.cli.main", "serve"],
                 {
                     "MLFLOW_TRACKING_URI": args.tracking_uri,
                     "MLCYCLE_DATASET": args.dataset,
@@ -207,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
             port = free_port()
             if "mlflow" in label:
                 command = [*command, "-p", str(port)]
-            env = {**env, "HOST": "127.0.0.1", "PORT": str(port)}
+            env = {**env, "HOST": "127.0.0.1", "PORT": str(port), "MLCYCLE_HOST": "127.0.0.1",
+                   "MLCYCLE_PORT": str(port)}  # fmt: skip
             log = work / f"{label.split()[0]}.log"
             with running(command, f"http://127.0.0.1:{port}{ready}", log, env=env, timeout=180):
                 if not label.startswith("floor"):

@@ -25,6 +25,7 @@ upstream = ["batch_predict", "train"]
 product = None
 inputs_digest = None  # set by the build: reruns this stage when the lib/ code it imports changes
 dataset = None  # dataset config YAML
+products = None  # the build's products folder (MLflow artifacts of a local store go under it)
 monitor_window = None  # Parquet/CSV of the current production window; '' = the scoring set
 prediction_log = None  # the service's prediction log (SQLite); a missing file = no outcomes yet
 drift_share_threshold = None  # dataset drift when this share of feature columns drifted
@@ -121,7 +122,7 @@ decision = decide(policy, drift.dataset_drift, drift.drift_share, accuracy, labe
                   champion_age_days(client, config.model_name))  # fmt: skip
 write_json(decision.to_dict() | {"window": window, "champion": champion}, product["decision"])
 run_id = record_decision(client, f"{config.model_name}-monitoring", window, drift.summary,
-                         decision, champion)  # fmt: skip
+                         decision, champion, products=products)  # fmt: skip
 display(Markdown(
     f"### {'Retrain' if decision.retrain else 'No retraining needed'}\n\n"
     + "\n".join(f"- {r}" for r in decision.reasons)

@@ -36,7 +36,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from mlcycle.io import read_json, write_json
-from mlcycle.orchestration.project import grid_order
+from mlcycle.project import grid_order
 from mlcycle.tracking import connect
 from mlcycle.training.selection import rank_candidates, tag_ranks
 

@@ -15,16 +15,13 @@ import mlflow
 from mlflow.tracking import MlflowClient
 
 from mlcycle.environment import apply_quiet_defaults
+from mlcycle.settings import artifacts_under, local_store_uri
 
 
 def resolve_tracking_uri(products: str | Path, tracking_uri: str | None = None) -> str:
-    """MLFLOW_TRACKING_URI wins, then the explicit parameter, then SQLite under `products`."""
-    env = os.environ.get("MLFLOW_TRACKING_URI")
-    if env:
-        return env
-    if tracking_uri:
-        return tracking_uri
-    return f"sqlite:///{Path(products).resolve() / 'mlflow.db'}"
+    """MLFLOW_TRACKING_URI wins, then the explicit parameter (the settings layer's resolved
+    `tracking_uri`), then the embedded store under `products`."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or tracking_uri or local_store_uri(products)
 
 
 def configure_tracking(
@@ -41,21 +38,27 @@ def configure_tracking(
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
-    client = MlflowClient(uri)
-    found = client.get_experiment_by_name(experiment)
+    return ensure_experiment(MlflowClient(uri), experiment, products)
+
+
+def ensure_experiment(client: MlflowClient, name: str, products: str | Path | None) -> str:
+    """The experiment's id, created if needed. In a local store its artifacts go under the
+    products folder (settings.artifacts_under), never the working directory; a tracking
+    server keeps its own artifact root."""
+    found = client.get_experiment_by_name(name)
     if found is not None:
         return found.experiment_id
     artifact_location = None
-    if uri.startswith("sqlite:"):  # local store: keep artifacts under products/, not the cwd
-        artifact_location = (Path(products).resolve() / "mlartifacts").as_uri()
+    if products is not None and client.tracking_uri.startswith("sqlite:"):
+        artifact_location = artifacts_under(products).as_uri()
     from mlflow.exceptions import MlflowException
 
     try:
-        return client.create_experiment(experiment, artifact_location=artifact_location)
+        return client.create_experiment(name, artifact_location=artifact_location)
     except MlflowException as exc:  # a parallel task created it first (the model grid)
         if exc.error_code != "RESOURCE_ALREADY_EXISTS":
             raise
-        return client.get_experiment_by_name(experiment).experiment_id
+        return client.get_experiment_by_name(name).experiment_id
 
 
 def connect(tracking_uri: str) -> MlflowClient:

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from mlcycle.batch.reader import InputSchemaError
-from mlcycle.batch.score import load_registered, main, score_file
+from mlcycle.batch.score import load_registered, score_file
+from mlcycle.cli.batch import main
 from tests.conftest import CHURN_CONFIG
 
 

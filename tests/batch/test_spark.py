@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from mlcycle.batch.reader import InputSchemaError
-from mlcycle.batch.score import load_registered, main, score_file
+from mlcycle.batch.score import load_registered, score_file
 from mlcycle.batch.spark import score_file_spark, spark_session
+from mlcycle.cli.batch import main
 from tests.conftest import CHURN_CONFIG
 
 pytestmark = pytest.mark.service

@@ -343,7 +343,7 @@ def test_ab_analysis_reads_the_prediction_log_and_recommends(built_project, tmp_
 def test_make_report_rerenders_reports_and_the_hub_without_rerunning_a_stage(
     built_project, monkeypatch, capsys
 ):
-    from mlcycle.reporting.publish import main
+    from mlcycle.cli.report import main
 
     out = products(built_project)
     for name in ("evaluate.html", "index.html", "model_card.html"):

@@ -37,6 +37,25 @@ def test_resolve_stage_fills_paths_and_unset_params(monkeypatch):
     assert ns["dataset"].endswith("config/datasets/churn.yaml")
 
 
+def test_an_interactive_run_honours_env_file(monkeypatch):
+    """A notebook opened by hand with ENV_FILE set resolves the paths a build with that env file
+    would use: products, the prediction log, the tracking store."""
+    monkeypatch.chdir(PROJECT / "notebooks")
+    monkeypatch.setenv("ENV_FILE", "env.test.yaml")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    ns = {"upstream": ["batch_predict", "train"], "product": None, "prediction_log": None,
+          "products": None}  # fmt: skip
+    resolve_stage("monitor", ns)
+    test_products = PROJECT / "products-test"
+    assert ns["product"]["decision"] == str(test_products / "monitoring/decision.json")
+    assert ns["prediction_log"] == str(test_products / "serving/predictions.db")
+    assert ns["products"] == str(test_products)
+    dag = make_dag(PROJECT, "env.test.yaml")
+    assert ns["product"] == {
+        k: str(v) for k, v in dag["monitor"].product.to_json_serializable().items()
+    }
+
+
 def test_a_wildcard_upstream_gets_every_grid_task_by_name(monkeypatch):
     monkeypatch.chdir(PROJECT / "notebooks")
     ns = {"upstream": ["candidate-*"], "product": None}

@@ -60,11 +60,11 @@ def service(registry, tmp_path_factory):
         "MLCYCLE_PRODUCTS": str(work),
         "MLCYCLE_RELOAD_SECONDS": "0",
         "MLCYCLE_PROJECT": str(PROJECT),
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
+        "MLCYCLE_HOST": "127.0.0.1",
+        "MLCYCLE_PORT": str(port),
     }
     base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "mlcycle.serving.app"]
+    command = [sys.executable, "-m", "mlcycle.cli.main", "serve"]
     with running(command, f"{base}/ready", work / "service.log", env=env):
         yield base
 

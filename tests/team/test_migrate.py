@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from mlflow import MlflowClient
 
-from mlcycle.team.migrate import ORIGIN, main, migrate
+from mlcycle.cli.migrate import main
+from mlcycle.team.migrate import ORIGIN, migrate
 from mlcycle.tracking import connect
 
 pytestmark = pytest.mark.service

@@ -2,13 +2,12 @@
 rows, score the good ones, write them and the rejects, repeat. Memory stays flat with input
 size; the outputs appear only when complete.
 
-    python -m mlcycle.batch.score INPUT OUTPUT [--alias champion] [--engine local|spark]
+    mlcycle batch INPUT OUTPUT [--alias champion] [--engine local|spark]
     make batch INPUT=customers.parquet OUTPUT=predictions.parquet
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -17,7 +16,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,7 +25,7 @@ import pyarrow as pa
 from mlcycle.batch.output import atomic_parquet, write_text
 from mlcycle.batch.reader import open_input
 from mlcycle.batch.rows import check_rows
-from mlcycle.config import DatasetConfig, load_dataset_config
+from mlcycle.config import DatasetConfig
 
 
 @dataclass
@@ -236,82 +234,3 @@ def score_file(
     summary.rows_per_second = round(summary.rows_read / max(summary.seconds, 1e-9), 1)
     write_text(summary_path, json.dumps(summary.to_dict(), indent=2) + "\n")
     return summary
-
-
-def parse_args(argv: list[str] | None, project: Path) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m mlcycle.batch.score",
-        description="Score a Parquet or CSV file (local path or fsspec URI such as s3://) with "
-        "the registered model behind an alias; write Parquet with the id, prediction, "
-        "probability, model name and version and scoring time. Rows that cannot be scored go "
-        "to a rejects file with the reason; the outputs appear only when complete.",
-    )
-    parser.add_argument("input", help="Parquet or CSV file with the id and feature columns")
-    parser.add_argument("output", help="Parquet file to write (replaced only when complete)")
-    parser.add_argument("--alias", default="champion", help="registry alias (default: champion)")
-    parser.add_argument("--model-name", help="registered model (default: the dataset's name)")
-    parser.add_argument(
-        "--dataset",
-        default=os.environ.get("MLCYCLE_DATASET", str(project / "config/datasets/churn.yaml")),
-        help="dataset config naming the columns (default: $MLCYCLE_DATASET or the churn one)",
-    )
-    parser.add_argument(
-        "--tracking-uri",
-        default=os.environ.get("MLFLOW_TRACKING_URI")
-        or f"sqlite:///{project / 'products/mlflow.db'}",
-        help="MLflow tracking store and registry (default: $MLFLOW_TRACKING_URI or products/)",
-    )
-    parser.add_argument("--rejects", help="rejects file (default: OUTPUT's stem.rejects.parquet)")
-    parser.add_argument("--summary", help="summary JSON (default: OUTPUT's stem.summary.json)")
-    parser.add_argument("--format", choices=["parquet", "csv"], help="default: from the suffix")
-    parser.add_argument("--batch-size", type=int, default=65_536, help="rows per batch")
-    parser.add_argument("--jobs", type=int, default=-1, help="scikit-learn n_jobs (-1: all cores)")
-    parser.add_argument("--engine", choices=["local", "spark"], default="local")
-    parser.add_argument(
-        "--spark-master",
-        default=os.environ.get("SPARK_MASTER", "local[*]"),
-        help="Spark master URL for --engine spark (default: $SPARK_MASTER or local[*])",
-    )
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    from mlcycle.environment import apply_quiet_defaults
-    from mlcycle.orchestration.project import find_project
-
-    args = parse_args(argv, find_project())
-    apply_quiet_defaults()
-    config = load_dataset_config(args.dataset)
-    name = args.model_name or config.model_name
-    try:
-        if args.engine == "spark":
-            from mlcycle.batch.spark import score_file_spark
-
-            summary = score_file_spark(
-                args.input, args.output, args.tracking_uri, name, args.alias, config,
-                rejects_path=args.rejects, summary_path=args.summary, fmt=args.format,
-                master=args.spark_master,
-            )  # fmt: skip
-        else:
-            model = load_registered(args.tracking_uri, name, args.alias, args.jobs)
-            summary = score_file(
-                args.input, args.output, model, config, args.rejects, args.summary,
-                args.batch_size, args.format,
-            )  # fmt: skip
-    except (LookupError, ValueError, RuntimeError) as exc:
-        print(f"batch scoring failed: {exc}", file=sys.stderr)
-        return 2
-    print(
-        f"scored {summary.rows_scored:,} of {summary.rows_read:,} rows with {name} "
-        f"v{summary.model_version} ({summary.alias}) in {summary.seconds:.1f} s "
-        f"({summary.rows_per_second:,.0f} rows/s) -> {summary.output}"
-    )
-    if summary.rows_rejected:
-        print(f"rejected {summary.rows_rejected:,} rows -> {summary.rejects}")
-        for reason, count in sorted(summary.reasons.items(), key=lambda kv: -kv[1]):
-            print(f"  {count:>9,}  {reason}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,14 +1,11 @@
 """An example "user" table: what a team's own churn export might look like.
 
 Other column names, string ids, string labels, no timestamp and no event log: the shape the
-dataset config has to cope with. `python -m mlcycle.data.example DIR` writes it as CSV beside
+dataset config has to cope with. `mlcycle example-data [DIR]` writes it as CSV beside
 config/datasets/example_user.yaml's expectations, for trying `make run DATASET=...`.
 """
 
 from __future__ import annotations
-
-import argparse
-from pathlib import Path
 
 import pandas as pd
 
@@ -34,18 +31,3 @@ def user_table(n: int = 5000, seed: int = 11) -> pd.DataFrame:
             "status": df["churned"].map({1: "left", 0: "stayed"}),
         }
     )
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", type=Path, help="where to write accounts.csv")
-    parser.add_argument("--rows", type=int, default=5000)
-    args = parser.parse_args(argv)
-    args.folder.mkdir(parents=True, exist_ok=True)
-    path = args.folder / "accounts.csv"
-    user_table(args.rows).to_csv(path, index=False)
-    print(f"wrote {path}")
-
-
-if __name__ == "__main__":
-    main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from mlcycle.monitoring.policy import Decision
@@ -27,10 +28,13 @@ def record_decision(
     decision: Decision,
     champion: str | None,
     artifacts: dict[str, Any] | None = None,
+    products: str | Path | None = None,
 ) -> str:
-    """A run with the decision, its reasons and figures; returns the run id."""
-    found = client.get_experiment_by_name(experiment)
-    experiment_id = found.experiment_id if found else client.create_experiment(experiment)
+    """A run with the decision, its reasons and figures; returns the run id. A new experiment
+    in a local store keeps its artifacts under `products` (never the working directory)."""
+    from mlcycle.tracking import ensure_experiment
+
+    experiment_id = ensure_experiment(client, experiment, products)
     run = client.create_run(experiment_id, run_name=f"monitor {window}"[:250])
     run_id = run.info.run_id
     tags = {

@@ -1,70 +1,33 @@
 """Load the lifecycle DAG from pipeline.yaml and build it.
 
-`python -m mlcycle.orchestration.dag build` is what `make run` calls: Ploomber's own build
-plus the per-task inputs digest (see digest.py), an env file of your choice, and a failure
-summary that names the task and the reason instead of a wall of traceback. Plain
-`ploomber build` works too, but does not notice edits to lib/ code or to the dataset config.
+`mlcycle run` (what `make run` calls) builds it: Ploomber's own build plus the per-task inputs
+digest (see digest.py), the settings layer's values, and a failure summary that names the task
+and the reason instead of a wall of traceback. Plain `ploomber build` works too, but does not
+notice edits to lib/ code or to the dataset config.
 """
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 import warnings
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from mlcycle.environment import apply_quiet_defaults, skip_unused_optional_imports
+from mlcycle.environment import apply_quiet_defaults
 from mlcycle.orchestration.digest import inputs_digest
-from mlcycle.orchestration.project import PIPELINE, find_project
+from mlcycle.project import PIPELINE, find_project
+from mlcycle.settings import load_settings
 
 DIGEST_PARAM = "inputs_digest"
 
 
-def parse_overrides(pairs: list[str]) -> dict[str, str]:
-    """['--env--key', 'value', ...] or ['key=value', ...] -> {'key': 'value'}."""
-    out: dict[str, str] = {}
-    it = iter(pairs)
-    for token in it:
-        if token.startswith("--env--"):
-            key = token.removeprefix("--env--")
-            if "=" in key:
-                key, value = key.split("=", 1)
-            else:
-                try:
-                    value = next(it)
-                except StopIteration:
-                    raise ValueError(f"{token} needs a value") from None
-        elif "=" in token:
-            key, value = token.split("=", 1)
-        else:
-            raise ValueError(f"expected --env--KEY VALUE or KEY=VALUE, got {token!r}")
-        out[key.replace("--", "__")] = value
-    return out
-
-
 def load_env(project: Path, env_file: str | Path | None = None, overrides: dict | None = None):
-    """The EnvDict a build uses: env.yaml's defaults, the chosen env file, then overrides."""
+    """The EnvDict a build uses: the settings layer's values (env.yaml, the env file or
+    $ENV_FILE, MLCYCLE_* variables, then overrides), every path already resolved."""
     from ploomber.env.envdict import EnvDict
 
-    values = yaml.safe_load((project / "env.yaml").read_text()) or {}
-    if env_file:
-        path = Path(env_file)
-        if not path.is_absolute() and not path.exists():
-            path = project / path
-        if not path.is_file():
-            raise FileNotFoundError(f"env file not found: {env_file}")
-        values.update(yaml.safe_load(path.read_text()) or {})
-    unknown = sorted({k.split("__")[0] for k in (overrides or {})} - set(values))
-    if unknown:
-        raise KeyError(f"unknown env key(s) {unknown}; known keys: {sorted(values)}")
-    env = EnvDict(values, path_to_here=project)
-    if overrides:
-        env = env._replace_flatten_keys({f"env__{k}": v for k, v in overrides.items()})
-    return env
+    settings = load_settings(project, env_file, overrides)
+    return EnvDict(settings.env_values(), path_to_here=settings.project)
 
 
 def task_files(params: dict[str, Any]) -> list[str]:
@@ -115,7 +78,7 @@ def make_dag(
 _EXC_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Failed)): ", re.M)
 
 
-def _root_cause(exc: BaseException) -> str:
+def root_cause(exc: BaseException) -> str:
     """The notebook's own exception and message, without Ploomber's wrapping.
 
     In-process builds keep papermill's exception (ename/evalue) in the chain; subprocess builds
@@ -140,57 +103,6 @@ def failed_tasks(dag) -> list[tuple[str, Any]]:
     from ploomber.constants import TaskStatus
 
     return [(name, task) for name, task in dag.items() if task.exec_status == TaskStatus.Errored]
-
-
-def main(argv: list[str] | None = None) -> int:
-    skip_unused_optional_imports()
-    parser = argparse.ArgumentParser(
-        prog="python -m mlcycle.orchestration.dag",
-        description="Build the lifecycle DAG (pipeline.yaml) incrementally.",
-        epilog="Override any env key: --env--KEY VALUE (e.g. --env--gate_threshold 0.9).",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("build", help="run what changed (everything with --force)")
-    b.add_argument("--env-file", help="env YAML (default: env.yaml beside pipeline.yaml)")
-    b.add_argument("--force", action="store_true", help="rerun every task")
-    b.add_argument(
-        "--jobs",
-        type=int,
-        default=1,
-        help="tasks built at once, in separate processes (e.g. the model grid; needs a tracking "
-        "server, since the SQLite store takes one writer at a time)",
-    )
-    s = sub.add_parser("status", help="which tasks are outdated")
-    s.add_argument("--env-file")
-    args, rest = parser.parse_known_args(argv)
-    overrides = parse_overrides(rest)
-    executor = None
-    if getattr(args, "jobs", 1) > 1:
-        from ploomber.executors import Parallel
-
-        executor = Parallel(processes=args.jobs)
-    dag = make_dag(None, args.env_file, overrides, executor=executor)
-    if args.command == "status":
-        print(status_text(dag.status().to_dict()))
-        return 0
-    from ploomber.exceptions import DAGBuildError
-
-    try:
-        report = dag.build(force=args.force)
-    except DAGBuildError as exc:
-        print("\n" + "=" * 78, file=sys.stderr)
-        for name, task in failed_tasks(dag):
-            product = task.product.to_json_serializable()
-            print(f"BUILD FAILED at task '{name}'", file=sys.stderr)
-            for key in ("report", "nb"):
-                if key in product:
-                    print(f"  {key}: {product[key]}", file=sys.stderr)
-        print(_root_cause(exc), file=sys.stderr)
-        print("=" * 78, file=sys.stderr)
-        return 1
-    print(report)
-    print(summary(dag))
-    return 0
 
 
 def status_text(status: dict[str, list]) -> str:
@@ -234,7 +146,3 @@ def summary(dag) -> str:
         lines.append(f"  Report hub (open in a browser): {hub}")
     lines.append("  MLflow UI: make ui  (then open http://127.0.0.1:5000)")
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mlcycle.io import write_text_atomic
+from mlcycle.orchestration.html import render_html
 
 RUN_KEY = "run"  # product key of the JSON that names the MLflow training run
 
@@ -26,33 +26,6 @@ def _run_file(task: Any) -> Path | None:
                 return path
         todo.extend(current.upstream.values())
     return None
-
-
-# JupyterLab's template without its CDN scripts (require.js, MathJax): the reports need neither,
-# and a published report must open offline with no failed requests (an empty icon, too: else the
-# browser asks the host for /favicon.ico)
-_OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
-{%- block html_head_js_requirejs -%}
-<link rel="icon" href="data:,">
-{%- endblock html_head_js_requirejs -%}
-{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
-"""
-
-
-def render_html(notebook: str | Path, html: str | Path, exclude_input: bool = True) -> Path:
-    """A self-contained HTML page of an executed notebook (code hidden by default)."""
-    import nbconvert
-    import nbformat
-    from jinja2 import DictLoader
-
-    nb = nbformat.read(str(notebook), as_version=nbformat.NO_CONVERT)
-    exporter = nbconvert.HTMLExporter(
-        exclude_input=exclude_input,
-        extra_loaders=[DictLoader({"mlcycle-offline.html.j2": _OFFLINE_TEMPLATE})],
-        template_file="mlcycle-offline.html.j2",
-    )
-    body, _ = exporter.from_notebook_node(nb)
-    return write_text_atomic(html, body)
 
 
 def _render_report(product: Any) -> Path | None:
@@ -91,7 +64,7 @@ def _publish_failure(task: Any) -> None:
     if dag is None:
         return
     try:
-        from mlcycle.reporting.publish import publish_after_failure
+        from mlcycle.orchestration.reports import publish_after_failure
 
         publish_after_failure(dag, task.name)
     except Exception as exc:  # the stage's own error is the one to report

@@ -39,8 +39,3 @@ def disable_ploomber_extensions(prefix: str | Path = sys.prefix) -> Path:
         config = {"ServerApp": {"jpserver_extensions": {name: False}}}
         (folder / f"{name}.json").write_text(json.dumps(config, indent=2) + "\n")
     return folder
-
-
-if __name__ == "__main__":
-    print(f"JupyterLab settings: {write_overrides()}")
-    print(f"Ploomber's Jupyter extensions disabled in {disable_ploomber_extensions()}")

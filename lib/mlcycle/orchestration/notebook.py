@@ -2,8 +2,9 @@
 
 Under Ploomber, papermill injects `upstream`, `product` and the params after the parameters
 cell. Opened by hand, nothing is injected: `product` is still None. `resolve_stage` then reads
-pipeline.yaml and env.yaml and fills in the same paths and params a build would use, so no
-injected cell ever needs to be committed. A test checks this resolver against Ploomber's own.
+pipeline.yaml and the settings (env.yaml, $ENV_FILE, ...) and fills in the same paths and
+params a build would use, so no injected cell ever needs to be committed. A test checks this
+resolver against Ploomber's own.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from mlcycle.orchestration.project import PIPELINE, find_project, task_name
+from mlcycle.project import PIPELINE, find_project, task_name
 
 _PLACEHOLDER = re.compile(r"{{\s*([\w.]+)\s*}}")
 
@@ -42,7 +43,7 @@ def _expand(value: Any, env: dict[str, Any]) -> Any:
         node: Any = env
         for part in key.split("."):
             if not isinstance(node, dict) or part not in node:
-                raise KeyError(f"placeholder {{{{{key}}}}} is not defined in env.yaml")
+                raise KeyError(f"placeholder {{{{{key}}}}} is not a setting (env.yaml)")
             node = node[part]
         return str(node)
 
@@ -50,12 +51,10 @@ def _expand(value: Any, env: dict[str, Any]) -> Any:
 
 
 def _load_env(project: Path) -> dict[str, Any]:
-    raw = yaml.safe_load((project / "env.yaml").read_text()) or {}
-    builtins = {"here": str(project), "root": str(project)}
-    env = dict(builtins)
-    for key, value in raw.items():
-        env[key] = _expand(value, builtins)
-    return env
+    """The values a build would render: the settings layer's (so $ENV_FILE counts here too)."""
+    from mlcycle.settings import load_settings
+
+    return {"here": str(project), "root": str(project), **load_settings(project).env_values()}
 
 
 def _indexed(path: str, index: int) -> str:
@@ -141,7 +140,7 @@ def resolve_stage(name: str, namespace: dict[str, Any]) -> None:
         if namespace.get(key) is None:
             namespace[key] = value
             filled.append(key)
-    print(f"Interactive run of '{name}': paths from {PIPELINE}; params from env.yaml: {filled}")
+    print(f"Interactive run of '{name}': paths from {PIPELINE}; params from the settings: {filled}")
 
 
 def provenance(name: str, inputs_digest: str | None) -> Any:

@@ -5,8 +5,6 @@ shows what failed), and as `make report` (re-render every report, no stage rerun
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -15,7 +13,7 @@ from typing import Any
 
 from mlcycle.config import load_dataset_config
 from mlcycle.io import write_json
-from mlcycle.orchestration.project import grid_order, stage_names
+from mlcycle.project import grid_order, stage_names
 from mlcycle.reporting.figures import glance, stage_figures
 from mlcycle.reporting.hub import render_hub
 from mlcycle.reporting.model_card import render_model_card
@@ -98,91 +96,3 @@ def flatten_upstream(upstream: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         else:
             out[name] = dict(value)
     return out
-
-
-def _products(dag) -> dict[str, dict[str, str]]:
-    return {
-        name: {k: str(v) for k, v in task.product.to_json_serializable().items()}
-        for name, task in dag.items()
-        if name != PUBLISH_STAGE
-    }
-
-
-def _downstream(dag, name: str) -> list[str]:
-    """Every task that (transitively) depends on `name`."""
-    found: list[str] = []
-    todo = [name]
-    while todo:
-        current = todo.pop()
-        for other, task in dag.items():
-            if current in task.upstream and other not in found:
-                found.append(other)
-                todo.append(other)
-    return found
-
-
-def publish_dag(dag, outdated: Mapping[str, str] | None = None) -> dict | None:
-    """Publish from a DAG's products; None when the DAG has no publish stage."""
-    if PUBLISH_STAGE not in dag:
-        return None
-    task = dag[PUBLISH_STAGE]
-    product = task.product
-    return publish(
-        _products(dag),
-        task.params["dataset"],
-        str(product["hub"]),
-        str(product["model_card"]),
-        str(product["summary"]),
-        outdated,
-    )
-
-
-def publish_after_failure(dag, failed: str) -> dict | None:
-    """The hub after `failed` failed: it and what depends on it are marked."""
-    outdated = {name: f"not run: stage '{failed}' failed" for name in _downstream(dag, failed)}
-    return publish_dag(dag, outdated)
-
-
-def rerender_reports(dag) -> list[Path]:
-    """Every stage's HTML report again from its executed notebook (no stage reruns)."""
-    from mlcycle.orchestration.hooks import render_html
-
-    done = []
-    for task in dag.values():
-        keys = task.product.to_json_serializable()
-        if "nb" in keys and "report" in keys and Path(str(keys["nb"])).is_file():
-            done.append(render_html(keys["nb"], keys["report"]))
-    return done
-
-
-def main(argv: list[str] | None = None) -> int:
-    from mlcycle.orchestration.dag import make_dag, parse_overrides
-
-    parser = argparse.ArgumentParser(
-        prog="python -m mlcycle.reporting.publish",
-        description="Re-render every stage's report and the report hub; nothing is retrained.",
-        epilog="Override any env key: --env--KEY VALUE (the same as make run).",
-    )
-    parser.add_argument("--env-file", help="env YAML (default: env.yaml beside pipeline.yaml)")
-    args, rest = parser.parse_known_args(argv)
-    dag = make_dag(None, args.env_file, parse_overrides(rest))
-    status = dag.status().to_dict()
-    outdated = {
-        name: f"out of date: {why}"
-        for name, why in zip(status["name"], status["Outdated?"], strict=True)
-        if why is not False and name != PUBLISH_STAGE
-    }
-    reports = rerender_reports(dag)
-    result = publish_dag(dag, outdated)
-    if result is None:
-        print(f"pipeline.yaml has no '{PUBLISH_STAGE}' stage", file=sys.stderr)
-        return 1
-    print(f"Re-rendered {len(reports)} stage reports.")
-    for stage in result["stages"]:
-        print(f"  {stage['name']:<14} {stage['state']:<12} {stage['error'] or stage['why'] or ''}")
-    print(f"Report hub: {result['hub']}\nModel card: {result['model_card']}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

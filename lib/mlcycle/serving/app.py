@@ -1,20 +1,18 @@
 """The prediction service: FastAPI on the registry's champion, with A/B routing and metrics.
 
-Start it with `make serve` (uvicorn, 127.0.0.1). Settings come from environment variables,
-each with a default (see Settings.from_env and the README).
+Start it with `make serve` (uvicorn, 127.0.0.1). Its settings are keys of the settings layer
+(env.yaml; MLCYCLE_AB_ARMS and the like override them): see Settings.of.
 """
 
 import asyncio
 import contextlib
 import gc
-import os
 import threading
 import time
 import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -59,27 +57,22 @@ class Settings:
     products: str = "products"
 
     @classmethod
-    def from_env(cls, project: Path) -> "Settings":
-        env = os.environ.get
-        products = env("MLCYCLE_PRODUCTS", str(project / "products"))
+    def of(cls, s: Any) -> "Settings":
+        """The service's slice of the settings layer's object (mlcycle.settings.Settings)."""
         return cls(
-            dataset=env("MLCYCLE_DATASET", str(project / "config/datasets/churn.yaml")),
-            tracking_uri=env("MLFLOW_TRACKING_URI", f"sqlite:///{Path(products) / 'mlflow.db'}"),
-            model_name=env("MLCYCLE_MODEL_NAME") or None,
-            arms=env("MLCYCLE_AB_ARMS", "champion=100"),
-            experiment_key=env("MLCYCLE_AB_KEY", "ab-1"),
-            prediction_log=env(
-                "MLCYCLE_PREDICTION_LOG", str(Path(products) / "serving/predictions.db")
-            ),
-            max_batch=int(env("MLCYCLE_MAX_BATCH", "1000")),
-            max_body_bytes=int(env("MLCYCLE_MAX_BODY_BYTES", "1000000")),
-            reload_seconds=float(env("MLCYCLE_RELOAD_SECONDS", "30")),
-            reload_token=env("MLCYCLE_RELOAD_TOKEN") or None,
-            accuracy_window_hours=float(env("MLCYCLE_ACCURACY_WINDOW_HOURS", "168")),
-            feature_store=env(
-                "MLCYCLE_FEATURE_STORE", str(project / "feature_repo/feature_store.yaml")
-            ),
-            products=products,
+            dataset=str(s.dataset),
+            tracking_uri=s.tracking_uri,
+            model_name=s.model_name or None,
+            arms=s.ab_arms,
+            experiment_key=s.ab_key,
+            prediction_log=str(s.prediction_log),
+            max_batch=s.max_batch,
+            max_body_bytes=s.max_body_bytes,
+            reload_seconds=s.reload_seconds,
+            reload_token=s.reload_token,
+            accuracy_window_hours=s.accuracy_window_hours,
+            feature_store=str(s.feature_store),
+            products=str(s.products),
         )
 
 
@@ -371,22 +364,3 @@ async def _poll(service: Service, seconds: float) -> None:
         # a registry hiccup must not kill the service; the next poll retries
         with contextlib.suppress(Exception):
             await asyncio.to_thread(service.load)
-
-
-def main() -> None:
-    import uvicorn
-
-    from mlcycle.environment import apply_quiet_defaults
-    from mlcycle.orchestration.project import find_project
-
-    apply_quiet_defaults()
-    settings = Settings.from_env(find_project())
-    uvicorn.run(
-        create_app(settings),
-        host=os.environ.get("HOST", "127.0.0.1"),
-        port=int(os.environ.get("PORT", "8000")),
-    )
-
-
-if __name__ == "__main__":
-    main()

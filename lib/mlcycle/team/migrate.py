@@ -9,9 +9,6 @@ again: what was copied before is skipped, what is new is added.
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -193,33 +190,3 @@ def migrate(source_uri: str, destination_uri: str) -> Migration:
     for rm in _pages(src.search_registered_models):
         _registered_model(src, dst, rm, m)
     return m
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m mlcycle.team.migrate",
-        description="Copy experiments, runs, logged models and registered models (with their "
-        "aliases) from the embedded SQLite store to the team's tracking server.",
-    )
-    parser.add_argument("--from", dest="source", default="sqlite:///products/mlflow.db",
-                        help="source store (default: %(default)s)")  # fmt: skip
-    parser.add_argument("--to", dest="destination", default=os.environ.get("MLFLOW_TRACKING_URI"),
-                        help="the server (default: $MLFLOW_TRACKING_URI)")  # fmt: skip
-    args = parser.parse_args(argv)
-    if not args.destination:
-        print(
-            "no destination: pass --to http://host:port or set MLFLOW_TRACKING_URI", file=sys.stderr
-        )
-        return 2
-    if args.source.startswith("sqlite:///") and not Path(args.source[10:]).is_file():
-        print(f"no source store: {args.source[10:]} does not exist", file=sys.stderr)
-        return 2
-    done = migrate(args.source, args.destination)
-    print(f"migrated {args.source} -> {args.destination}: {done.describe()}")
-    for (name, alias), version in sorted(done.aliases.items()):
-        print(f"  {name}@{alias} -> version {version}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -43,3 +43,10 @@ def enforce_gate(result: GateResult, where: str = "test set") -> None:
             f"Quality gate failed: {result.metric} = {result.value:.4f} on the {where} is "
             f"{relation} the threshold {result.threshold}. The model was not registered."
         )
+
+
+def summary_markdown(metrics: dict[str, float], result: GateResult) -> str:
+    """The gate and the test metrics as Markdown (a CI job summary)."""
+    lines = [f"### {result.describe()}", "", "| metric | test |", "|---|---|"]
+    lines += [f"| {k} | {v:.4f} |" for k, v in metrics.items()]
+    return "\n".join(lines) + "\n"

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from mlcycle.training.check_gate import main
+from mlcycle.cli.gate import main
 
 METRICS = {
     "metrics": {"accuracy": 0.87, "roc_auc": 0.93, "log_loss": 0.3},

@@ -1,4 +1,4 @@
-from mlcycle.orchestration.project import grid_order
+from mlcycle.project import grid_order
 
 
 def test_grid_tasks_sort_by_number():

@@ -1,0 +1,31 @@
+"""What every command shares: the env options, the build's DAG, and one-line user errors."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+class UserError(RuntimeError):
+    """A mistake the user can fix from the message alone (shown as one line, no traceback)."""
+
+
+def add_env_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--env-file", help="env YAML on top of env.yaml (default: $ENV_FILE, if set)"
+    )
+
+
+def build_dag(args: argparse.Namespace, rest: list[str], executor: Any = None):
+    """The build's DAG with the command's env file and --env--KEY overrides."""
+    from mlcycle.orchestration.dag import make_dag
+    from mlcycle.settings import parse_overrides
+
+    return make_dag(None, args.env_file, parse_overrides(rest), executor=executor)
+
+
+def settings_of(args: argparse.Namespace, rest: list[str] | None = None):
+    """The settings a command runs with (env.yaml, env file, MLCYCLE_*, overrides)."""
+    from mlcycle.settings import load_settings, parse_overrides
+
+    return load_settings(None, args.env_file, parse_overrides(rest or []))
