@@ -23,7 +23,7 @@ ENV_ARGS = $(if $(ENV_FILE),--env-file $(ENV_FILE)) $(if $(DATASET),--env--datas
 BUILD := $(MLCYCLE) run $(if $(JOBS),--jobs $(JOBS)) $(ENV_ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps run report gate deploy-staging promote check-workflows server migrate batch simulate weekly rebuild status test test-fast lint format lab serve ui example-data diagram lock clean
+.PHONY: help setup system-deps run report gate deploy-staging promote check-workflows server migrate batch simulate weekly rebuild status test test-fast lint format lab serve ui example-data docs diagram lock clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -131,6 +131,9 @@ ui: $(STAMP) ## MLflow UI on the local tracking store, bound to 127.0.0.1
 
 example-data: $(STAMP) ## write an example user CSV for config/datasets/example_user.yaml
 	$(MLCYCLE) example-data
+
+docs: $(STAMP) ## write docs/configuration.md again from the code that reads the configuration
+	$(BIN)/python -m mlcycle.reference
 
 diagram: $(STAMP) ## print the DAG as a Mermaid diagram (paste into README.md)
 	$(BIN)/python -m mlcycle.orchestration.diagram

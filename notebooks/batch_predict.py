@@ -44,10 +44,11 @@ from IPython.display import Markdown, display
 from mlcycle.batch.score import load_registered, score_file
 from mlcycle.batch.scoring_set import scoring_set
 from mlcycle.config import load_dataset_config
-from mlcycle.io import read_json, write_parquet
+from mlcycle.io import write_parquet
+from mlcycle.records import TrainingRun, read_record
 
 config = load_dataset_config(dataset)
-run = read_json(upstream["train"]["run"])
+run = read_record(upstream["train"]["run"], TrainingRun).model_dump()
 rows = scoring_set(
     config,
     int(n_scoring),

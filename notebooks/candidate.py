@@ -46,7 +46,8 @@ from IPython.display import Markdown, display
 
 from mlcycle.config import load_dataset_config
 from mlcycle.features.store import open_store, training_frame
-from mlcycle.io import read_json, write_json, write_parquet
+from mlcycle.io import read_json, write_parquet
+from mlcycle.records import CandidateRun, write_record
 from mlcycle.tracking import configure_tracking
 from mlcycle.training.metrics import classification_metrics
 from mlcycle.training.run import lineage_tags, log_dataset_inputs
@@ -109,17 +110,17 @@ with mlflow.start_run(experiment_id=experiment_id, run_name=f"{model_family}") a
     mlflow.log_figure(fig, "plots/feature_importance.png")
     info = log_probability_model(model, xy.X)
 
-write_json(
-    {
-        "run_id": run.info.run_id,
-        "experiment_id": experiment_id,
-        "tracking_uri": mlflow.get_tracking_uri(),
-        "model_uri": info.model_uri,
-        "model_name": config.model_name,
-        "model_family": model_family,
-        "model_params": dict(model_params or {}),
-        "valid_metrics": valid_metrics,
-    },
+write_record(
+    CandidateRun(
+        run_id=run.info.run_id,
+        experiment_id=experiment_id,
+        tracking_uri=mlflow.get_tracking_uri(),
+        model_uri=info.model_uri,
+        model_name=config.model_name,
+        model_family=model_family,
+        model_params=dict(model_params or {}),
+        valid_metrics=valid_metrics,
+    ),
     product["run"],
 )
 

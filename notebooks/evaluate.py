@@ -37,7 +37,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from mlcycle.config import load_dataset_config
-from mlcycle.io import read_json, write_json
+from mlcycle.records import Evaluation, Gate, TrainingRun, read_record, write_record
 from mlcycle.tracking import connect
 from mlcycle.training.gate import enforce_gate, evaluate_gate
 from mlcycle.training.metrics import (
@@ -52,7 +52,7 @@ from mlcycle.training.metrics import (
 from mlcycle.training.train import features_and_target
 
 config = load_dataset_config(dataset)
-run = read_json(upstream["train"]["run"])
+run = read_record(upstream["train"]["run"], TrainingRun).model_dump()
 connect(run["tracking_uri"])
 test = pd.read_parquet(upstream["train"]["test"])
 xy = features_and_target(test, config)
@@ -82,20 +82,17 @@ with mlflow.start_run(run_id=run["run_id"]):
             "gate.passed": str(gate.passed).lower(),
         }
     )
-write_json(
-    {
-        "run_id": run["run_id"],
-        "test_rows": len(test),
-        "metrics": metrics,
-        "confusion": counts,
-        "groups": groups,
-        "gate": {
-            "metric": gate.metric,
-            "value": gate.value,
-            "threshold": gate.threshold,
-            "passed": gate.passed,
-        },
-    },
+write_record(
+    Evaluation(
+        run_id=run["run_id"],
+        test_rows=len(test),
+        metrics=metrics,
+        confusion=counts,
+        groups=groups,
+        gate=Gate(
+            metric=gate.metric, value=gate.value, threshold=gate.threshold, passed=gate.passed
+        ),
+    ),
     product["metrics"],
 )
 

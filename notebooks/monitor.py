@@ -45,7 +45,7 @@ from IPython.display import Markdown, display
 
 from mlcycle.batch.reader import open_input
 from mlcycle.config import load_dataset_config
-from mlcycle.io import read_json, write_json
+from mlcycle.io import write_json
 from mlcycle.monitoring.drift import detect_drift
 from mlcycle.monitoring.performance import (
     classification_report,
@@ -56,6 +56,8 @@ from mlcycle.monitoring.performance import (
 )
 from mlcycle.monitoring.policy import RetrainPolicy, decide
 from mlcycle.monitoring.record import champion_age_days, record_decision
+from mlcycle.records import MonitoringDecision, TrainingRun, read_record, write_record
+from mlcycle.registry.aliases import CHAMPION, alias_version
 from mlcycle.tracking import connect
 
 config = load_dataset_config(dataset)
@@ -89,12 +91,9 @@ drift.columns.sort_values("drifted", ascending=False).round(4)
 # (`POST /feedback` on the service).
 
 # %%
-run = read_json(upstream["train"]["run"])
+run = read_record(upstream["train"]["run"], TrainingRun).model_dump()
 client = connect(run["tracking_uri"])
-try:
-    champion = str(client.get_model_version_by_alias(config.model_name, "champion").version)
-except Exception:  # noqa: BLE001 - no champion: nothing served yet
-    champion = None
+champion = alias_version(client, config.model_name, CHAMPION)  # None: nothing served yet
 log = read_log(prediction_log)
 performance = weekly_performance(log)
 write_json(performance.to_dict("records"), product["performance"])
@@ -120,7 +119,8 @@ else:
 policy = RetrainPolicy.from_dict(dict(retrain_policy))
 decision = decide(policy, drift.dataset_drift, drift.drift_share, accuracy, labelled,
                   champion_age_days(client, config.model_name))  # fmt: skip
-write_json(decision.to_dict() | {"window": window, "champion": champion}, product["decision"])
+write_record(MonitoringDecision(**decision.to_dict(), window=window, champion=champion),
+             product["decision"])  # fmt: skip
 run_id = record_decision(client, f"{config.model_name}-monitoring", window, drift.summary,
                          decision, champion, products=products)  # fmt: skip
 display(Markdown(

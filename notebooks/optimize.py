@@ -41,16 +41,17 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from mlcycle.config import load_dataset_config
-from mlcycle.io import read_json, write_json
 from mlcycle.optimize.latency import compare_runtimes
 from mlcycle.optimize.onnx_export import export
 from mlcycle.optimize.registry import TAG_PARITY, record_export
+from mlcycle.records import OnnxExports, Registration, TrainingRun, read_record, write_record
+from mlcycle.registry.aliases import CHAMPION, alias_version
 from mlcycle.tracking import connect
 from mlcycle.training.train import features_and_target
 
 config = load_dataset_config(dataset)
-run = read_json(upstream["train"]["run"])
-registry = read_json(upstream["register"]["registry"])
+run = read_record(upstream["train"]["run"], TrainingRun).model_dump()
+registry = read_record(upstream["register"]["registry"], Registration).model_dump()
 client = connect(run["tracking_uri"])
 name = registry["model_name"]
 test = features_and_target(pd.read_parquet(upstream["train"]["test"]), config)
@@ -58,7 +59,7 @@ limits = {"max_allowed_diff": onnx_max_diff, "min_agreement": onnx_min_agreement
 
 # this build's version, and the champion when it never went through this stage
 versions = [str(registry["version"])]
-champion = client.get_model_version_by_alias(name, "champion")
+champion = client.get_model_version(name, alias_version(client, name, CHAMPION))
 if str(champion.version) not in versions and TAG_PARITY not in champion.tags:
     versions.append(str(champion.version))
 summaries, pipelines, results = {}, {}, {}
@@ -126,12 +127,12 @@ else:
     display(Markdown("Quantization study off (`quantize_mlp: false`)."))
 
 # %%
-write_json(
-    {
-        "exports": summaries,
-        "runtimes": None if comparison is None else comparison.reset_index().to_dict("records"),
-        "quantization": None if study is None else study.table.reset_index().to_dict("records"),
-    },
+write_record(
+    OnnxExports(
+        exports=summaries,
+        runtimes=None if comparison is None else comparison.reset_index().to_dict("records"),
+        quantization=None if study is None else study.table.reset_index().to_dict("records"),
+    ),
     product["summary"],
 )
 

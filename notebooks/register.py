@@ -38,15 +38,16 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from mlcycle.config import load_dataset_config
-from mlcycle.io import read_json, write_json
-from mlcycle.registry.register import CHAMPION, register_and_promote
+from mlcycle.records import Evaluation, Registration, TrainingRun, read_record, write_record
+from mlcycle.registry.aliases import CHAMPION
+from mlcycle.registry.register import register_and_promote
 from mlcycle.tracking import connect
 from mlcycle.training.metrics import classification_metrics
 from mlcycle.training.train import features_and_target
 
 config = load_dataset_config(dataset)
-run = read_json(upstream["train"]["run"])
-evaluation = read_json(upstream["evaluate"]["metrics"])
+run = read_record(upstream["train"]["run"], TrainingRun).model_dump()
+evaluation = read_record(upstream["evaluate"]["metrics"], Evaluation).model_dump()
 client = connect(run["tracking_uri"])
 xy = features_and_target(pd.read_parquet(upstream["train"]["test"]), config)
 run_tags = client.get_run(run["run_id"]).data.tags
@@ -70,7 +71,7 @@ result = register_and_promote(
         **{f"test_{k}": f"{v:.6f}" for k, v in evaluation["metrics"].items()},
     },
 )
-write_json(result.to_dict(), product["registry"])
+write_record(Registration(**result.to_dict()), product["registry"])
 
 # %%
 verdict = "promoted to **champion**" if result.promoted else "kept as **challenger**"

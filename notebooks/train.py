@@ -35,31 +35,34 @@ import shutil
 import pandas as pd
 from IPython.display import Markdown, display
 
-from mlcycle.io import read_json, write_json
 from mlcycle.project import grid_order
+from mlcycle.records import CandidateRun, TrainingRun, read_record, write_record
 from mlcycle.tracking import connect
 from mlcycle.training.selection import rank_candidates, tag_ranks
 
 grid = upstream["candidate-*"]
-candidates = {name: read_json(grid[name]["run"]) for name in sorted(grid, key=grid_order)}
+candidates = {
+    name: read_record(grid[name]["run"], CandidateRun).model_dump()
+    for name in sorted(grid, key=grid_order)
+}
 ranked = rank_candidates(candidates, selection_metric)
 best_name, best = ranked[0]
 tag_ranks(connect(best["tracking_uri"]), ranked, selection_metric)
 # the chosen candidate's splits and run are this stage's products: what follows reads them
 for split in ("train", "valid", "test"):
     shutil.copyfile(grid[best_name][split], product[split])
-write_json(
-    {
+write_record(
+    TrainingRun(
         **best,
-        "selected_from": best_name,
-        "selection_metric": selection_metric,
-        "candidates": [
+        selected_from=best_name,
+        selection_metric=selection_metric,
+        candidates=[
             {"task": name, "run_id": run["run_id"], "model_family": run["model_family"],
              "model_params": run.get("model_params", {}),
              selection_metric: run["valid_metrics"][selection_metric]}
             for name, run in ranked
         ],
-    },
+    ),
     product["run"],
 )  # fmt: skip
 

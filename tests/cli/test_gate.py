@@ -4,7 +4,11 @@ import pytest
 
 from mlcycle.cli.gate import main
 
-METRICS = {
+METRICS = {  # an evaluate stage's record (mlcycle.records.Evaluation)
+    "run_id": "r1",
+    "test_rows": 300,
+    "confusion": {"tn": 200, "fp": 10, "fn": 29, "tp": 61},
+    "groups": [],
     "metrics": {"accuracy": 0.87, "roc_auc": 0.93, "log_loss": 0.3},
     "gate": {"metric": "accuracy", "threshold": 0.85, "value": 0.87, "passed": True},
 }
@@ -40,3 +44,14 @@ def test_missing_metrics_or_an_unknown_metric_say_what_is_wrong(metrics, tmp_pat
     assert "does not exist (did the build run?)" in capsys.readouterr().err
     assert main(["--metrics", str(metrics), "--metric", "mcc"]) == 2
     assert "gate metric 'mcc' is not among the metrics" in capsys.readouterr().err
+
+
+def test_a_record_missing_a_field_fails_by_name(tmp_path, capsys):
+    from mlcycle.cli.main import main as mlcycle
+
+    path = tmp_path / "metrics.json"
+    path.write_text(json.dumps({k: v for k, v in METRICS.items() if k != "gate"}))
+    assert mlcycle(["gate", "--metrics", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: not a valid Evaluation record: 'gate' field required" in err
+    assert "Traceback" not in err

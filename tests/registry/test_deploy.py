@@ -4,8 +4,8 @@ production takes only what is on staging."""
 import mlflow
 import pytest
 
+from mlcycle.registry.aliases import CHAMPION, STAGING, alias_version
 from mlcycle.registry.deploy import DeployRefused, deploy
-from mlcycle.registry.register import CHAMPION, STAGING, alias_version
 
 NAME = "customer_churn"
 

@@ -2,7 +2,8 @@ import mlflow
 import pytest
 
 from mlcycle.features.table import build_model_table
-from mlcycle.registry.register import CHALLENGER, CHAMPION, alias_version, register_and_promote
+from mlcycle.registry.aliases import CHALLENGER, CHAMPION, alias_version
+from mlcycle.registry.register import register_and_promote
 from mlcycle.training.metrics import classification_metrics
 from mlcycle.training.train import features_and_target, fit, log_probability_model
 

@@ -39,6 +39,7 @@ METRICS = {
     "confusion": {"tn": 1, "fp": 1, "fn": 1, "tp": 1},
     "test_rows": 400,
     "run_id": "r1",
+    "groups": [],
     "gate": {"metric": "accuracy", "value": 0.91, "threshold": 0.85, "passed": True},
 }
 
@@ -67,11 +68,16 @@ def planted(tmp_path):
             "report": put(reports / "register.html", "<html>register</html>"),
             "registry": put(
                 out / "registry.json",
-                {
+                {  # a Registration record (mlcycle.records)
+                    "model_name": "customer_churn",
                     "version": "4",
+                    "champion_before": "3",
+                    "champion_after": "4",
                     "promoted": True,
                     "reason": "challenger beats champion",
-                    "champion_after": "4",
+                    "metric": "roc_auc",
+                    "challenger_score": 0.95,
+                    "champion_score": 0.94,
                 },
             ),  # fmt: skip
         },
@@ -80,7 +86,16 @@ def planted(tmp_path):
             "report": put(reports / "monitor.html", "<html>monitor</html>"),
             "drift_report": put(reports / "monitoring" / "drift.html", "<html>drift</html>"),
             "drift": put(out / "drift.json", {"dataset_drift": True, "drift_share": 0.6}),
-            "decision": put(out / "decision.json", {"retrain": True}),
+            "decision": put(
+                out / "decision.json",
+                {
+                    "retrain": True,
+                    "reasons": ["drift"],
+                    "figures": {},
+                    "window": "",
+                    "champion": "4",
+                },
+            ),  # fmt: skip
         },
     }
     return {name: {k: str(v) for k, v in prods.items()} for name, prods in stages.items()}

@@ -61,17 +61,16 @@ class RegisteredModel:
 def resolve_alias(tracking_uri: str, name: str, alias: str) -> str:
     """The version behind `alias` now, so a run scores with one version even if the alias
     moves meanwhile; this process then uses that registry (local and Spark engines alike)."""
-    from mlflow.exceptions import MlflowException
-
+    from mlcycle.registry.aliases import alias_version
     from mlcycle.tracking import connect
 
-    try:
-        return str(connect(tracking_uri).get_model_version_by_alias(name, alias).version)
-    except MlflowException:
+    version = alias_version(connect(tracking_uri), name, alias)
+    if version is None:
         raise LookupError(
             f"no model '{name}' with alias '{alias}' in {tracking_uri}: run `make run` first, "
             "or pass --tracking-uri / --model-name / --alias"
-        ) from None
+        )
+    return version
 
 
 def load_registered(tracking_uri: str, name: str, alias: str, n_jobs: int = -1) -> RegisteredModel:

@@ -9,6 +9,7 @@ import sys
 from mlcycle.batch.score import load_registered, score_file
 from mlcycle.cli.common import add_env_options, settings_of
 from mlcycle.config import load_dataset_config
+from mlcycle.registry.aliases import CHAMPION
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
@@ -21,7 +22,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     )
     parser.add_argument("input", help="Parquet or CSV file with the id and feature columns")
     parser.add_argument("output", help="Parquet file to write (replaced only when complete)")
-    parser.add_argument("--alias", default="champion", help="registry alias (default: champion)")
+    parser.add_argument("--alias", default=CHAMPION, help="registry alias (default: champion)")
     parser.add_argument("--model-name", help="registered model (default: the dataset's name)")
     parser.add_argument("--dataset", help="dataset config naming the columns (default: the "
                         "setting 'dataset')")  # fmt: skip

@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
 
     from mlcycle.config import load_dataset_config
-    from mlcycle.io import read_json
+    from mlcycle.records import Registration, TrainingRun, read_record
     from mlcycle.tracking import connect
 
     if args.environment == "production" and not args.version:
@@ -42,11 +42,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"no build to deploy: {registry_file} is missing (make run first)", file=sys.stderr
             )
             return 2
-        version = read_json(registry_file)["version"]
+        version = read_record(registry_file, Registration).version
     # the shared registry when MLFLOW_TRACKING_URI names it, else the store the build used
     uri = os.environ.get("MLFLOW_TRACKING_URI")
     if not uri and os.path.isfile(run_file):
-        uri = read_json(run_file)["tracking_uri"]
+        uri = read_record(run_file, TrainingRun).tracking_uri
     if not uri:
         print("no registry: set MLFLOW_TRACKING_URI or run the build first", file=sys.stderr)
         return 2

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 
 from mlcycle.cli.common import add_env_options, build_dag
+from mlcycle.records import Evaluation, read_record
 from mlcycle.training.gate import evaluate_gate, summary_markdown
 
 
@@ -30,16 +30,16 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(path).is_file():
         print(f"no metrics to check: {path} does not exist (did the build run?)", file=sys.stderr)
         return 2
-    saved = json.loads(Path(path).read_text())
-    metric = args.metric or saved["gate"]["metric"]
-    threshold = saved["gate"]["threshold"] if args.threshold is None else args.threshold
+    saved = read_record(path, Evaluation)
+    metric = args.metric or saved.gate.metric
+    threshold = saved.gate.threshold if args.threshold is None else args.threshold
     try:
-        result = evaluate_gate(saved["metrics"], metric, threshold)
+        result = evaluate_gate(saved.metrics, metric, threshold)
     except KeyError as exc:
         print(f"{path}: {exc.args[0]}", file=sys.stderr)
         return 2
     print(result.describe())
     if os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(os.environ["GITHUB_STEP_SUMMARY"], "a") as out:
-            out.write(summary_markdown(saved["metrics"], result))
+            out.write(summary_markdown(saved.metrics, result))
     return 0 if result.passed else 1

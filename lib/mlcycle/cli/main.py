@@ -36,9 +36,11 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from mlcycle.cli.common import UserError
     from mlcycle.config import ConfigError
     from mlcycle.project import ProjectNotFound
+    from mlcycle.records import RecordError
     from mlcycle.settings import SettingsError
 
-    return (UserError, ConfigError, SettingsError, ProjectNotFound, FileNotFoundError)
+    errors = (UserError, ConfigError, SettingsError, RecordError, ProjectNotFound)
+    return (*errors, FileNotFoundError)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,14 +13,13 @@ Exit status 0 when all went well (retrained or not), 1 when a build failed.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from mlcycle.cli import run
 from mlcycle.cli.common import add_env_options, build_dag
 
 
 def main(argv: list[str] | None = None) -> int:
-    from mlcycle.io import read_json
+    from mlcycle.records import MonitoringDecision, read_record
 
     parser = argparse.ArgumentParser(prog="mlcycle weekly",
                                      description=__doc__.split("\n\n")[0])  # fmt: skip
@@ -33,11 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     if code:
         return code
     dag = build_dag(args, ["--env--monitor_window", args.window, *rest])
-    decision = read_json(Path(str(dag["monitor"].product["decision"])))
-    print("\nMonitoring decision:", "RETRAIN" if decision["retrain"] else "no retraining")
-    for reason in decision["reasons"]:
+    decision = read_record(str(dag["monitor"].product["decision"]), MonitoringDecision)
+    print("\nMonitoring decision:", "RETRAIN" if decision.retrain else "no retraining")
+    for reason in decision.reasons:
         print(f"  - {reason}")
-    if not decision["retrain"] or args.no_retrain:
+    if not decision.retrain or args.no_retrain:
         return 0
     print("\nRetraining: rebuilding the training DAG on the newest data ...", flush=True)
     return run.main(["--force", "--env--monitor_window", args.window, *common])

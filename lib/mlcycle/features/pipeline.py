@@ -19,7 +19,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from mlcycle.config import DatasetConfig
 
 # family -> (estimator class, defaults). Defaults suit a 2-core machine: n_jobs=1 keeps
-# single-row prediction fast (n_jobs=-1 makes it ~3x slower, see STACK-NOTES).
+# single-row prediction fast (n_jobs=-1 makes it ~3x slower: thread start-up per call).
 FAMILIES: dict[str, tuple[type, dict[str, Any]]] = {
     "random_forest": (
         RandomForestClassifier,

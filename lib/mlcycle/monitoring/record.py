@@ -11,13 +11,13 @@ from mlcycle.monitoring.policy import Decision
 
 def champion_age_days(client: Any, name: str) -> float | None:
     """Days since the champion version was registered (None without a champion)."""
-    from mlflow.exceptions import MlflowException
+    from mlcycle.registry.aliases import CHAMPION, alias_version
 
-    try:
-        mv = client.get_model_version_by_alias(name, "champion")
-    except MlflowException:
+    version = alias_version(client, name, CHAMPION)
+    if version is None:
         return None
-    return (time.time() * 1000 - mv.creation_timestamp) / 86_400_000
+    created = client.get_model_version(name, version).creation_timestamp
+    return (time.time() * 1000 - created) / 86_400_000
 
 
 def record_decision(

@@ -23,8 +23,7 @@ import pandas as pd
 from mlcycle.config import DatasetConfig
 from mlcycle.monitoring.policy import RetrainPolicy, decide
 from mlcycle.monitoring.rollout import Ramp, next_move
-
-CHAMPION, CHALLENGER = "champion", "challenger"
+from mlcycle.registry.aliases import CHALLENGER, CHAMPION
 
 
 @dataclass(frozen=True)
@@ -136,7 +135,7 @@ class Loop:
         return str(version)
 
     def alias(self, alias: str) -> str | None:
-        from mlcycle.registry.register import alias_version
+        from mlcycle.registry.aliases import alias_version
 
         return alias_version(self.client, self.name, alias)
 

@@ -2,7 +2,8 @@
 
 * JupyterLab's settings overrides: `.py` files open with the Jupytext Notebook viewer.
 * Ploomber's server extensions are switched off: its contents manager injects cells and is
-  unreliable beside jupytext >= 1.17 (STACK-NOTES); the notebooks resolve their own paths.
+  unreliable beside jupytext >= 1.17 (it fails to open some notebooks); the notebooks
+  resolve their own paths.
 
 Everything is written inside the virtual environment (not the user's home), so `make lab`
 behaves the same for everyone and nothing outside the project changes.

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from mlflow import MlflowClient
 
-from mlcycle.registry.register import CHAMPION, STAGING, alias_version
+from mlcycle.registry.aliases import CHAMPION, STAGING, alias_version
 
 ENVIRONMENTS = {"staging": STAGING, "production": CHAMPION}
 

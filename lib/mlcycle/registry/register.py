@@ -1,7 +1,6 @@
 """Registry operations: register a challenger, score the champion, move aliases.
 
-Aliases, never the deprecated stages: `challenger` marks the newest registered version,
-`champion` the one in production, `staging` what CI deployed.
+The alias names and their lookup are mlcycle.registry.aliases.
 """
 
 from __future__ import annotations
@@ -14,9 +13,8 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from mlcycle.registry.aliases import CHALLENGER, CHAMPION, alias_version
 from mlcycle.registry.promotion import PromotionDecision, decide_promotion
-
-CHAMPION, CHALLENGER, STAGING = "champion", "challenger", "staging"
 
 
 @dataclass(frozen=True)
@@ -39,13 +37,6 @@ def logged_model_id(model_uri: str) -> str | None:
     """The logged model (MLflow 3) a `models:/m-…` URI names: a tracking server insists on it
     beside such a source when a version is created (the SQLite store does not)."""
     return model_uri.removeprefix("models:/") if model_uri.startswith("models:/m-") else None
-
-
-def alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
-    try:
-        return str(client.get_model_version_by_alias(name, alias).version)
-    except MlflowException:
-        return None
 
 
 def existing_version(client: MlflowClient, name: str, model_uri: str) -> str | None:

@@ -10,8 +10,9 @@ import json
 import tempfile
 from pathlib import Path
 
+from mlcycle.registry.aliases import ALIASES
+
 LINEAGE_PREFIX = "lineage."
-ALIASES = ("champion", "challenger", "staging")
 GROUPS_ARTIFACT = "evaluation/groups.json"
 
 

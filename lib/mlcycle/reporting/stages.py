@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from mlcycle.records import read_record, record_kind
+
 BUILT, FAILED, OUT_OF_DATE, NOT_BUILT = "built", "failed", "out of date", "not built"
 NOTEBOOK_KEY = "nb"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -40,8 +42,15 @@ class Stage:
         return path if path is not None and path.is_file() else None
 
     def read_json(self, key: str):
+        """The product's JSON; a stage record (mlcycle.records) is checked against its class
+        first, so a missing field fails here, by name, not deep in a page."""
         path = self.product(key)
-        return json.loads(path.read_text()) if path else None
+        if path is None:
+            return None
+        kind = record_kind(self.name, key)
+        if kind is None:
+            return json.loads(path.read_text())
+        return read_record(path, kind).model_dump()
 
 
 def _notebook_facts(path: Path) -> tuple[str | None, str | None]:

@@ -32,8 +32,9 @@ from pydantic import BaseModel, Field, create_model, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mlcycle.config import DatasetConfig, load_dataset_config
+from mlcycle.registry.aliases import CHAMPION, alias_versions
 from mlcycle.serving.ab import assign_arm, parse_arms
-from mlcycle.serving.models import ServedModel, alias_versions, load_alias
+from mlcycle.serving.models import ServedModel, load_alias
 from mlcycle.serving.prediction_log import Prediction, PredictionLog, UnknownRequestError
 from mlcycle.serving.request_schema import features_model, frame_to_records, to_records
 
@@ -251,14 +252,14 @@ def create_app(settings: Settings) -> FastAPI:
 
     def arm_of(item: Any, models: dict[str, ServedModel]) -> str:
         if item.user_id is None or len(service.arms) == 1:
-            return "champion"
+            return CHAMPION
         arm = assign_arm(item.user_id, service.arms, settings.experiment_key)
-        return arm if arm in models else "champion"  # an arm whose alias is unset
+        return arm if arm in models else CHAMPION  # an arm whose alias is unset
 
     def predict_many(items: list[Any]) -> list[PredictionOut]:
         started = time.perf_counter()
         models = service.models  # this request keeps these models even if a reload swaps them
-        if "champion" not in models:
+        if CHAMPION not in models:
             raise HTTPException(503, f"no champion of '{service.name}' is loaded yet")
         rows = request_records(items)
         arms = [arm_of(item, models) for item in items]
@@ -338,7 +339,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/ready")
     def ready() -> JSONResponse:
         models = {a: m.version for a, m in service.models.items()}
-        ok = "champion" in models
+        ok = CHAMPION in models
         runtimes = {a: m.runtime for a, m in service.models.items()}
         return JSONResponse(
             {"ready": ok, "model_name": service.name, "versions": models, "runtimes": runtimes},

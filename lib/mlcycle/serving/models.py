@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from mlcycle.registry.aliases import alias_version
+
 
 @dataclass(frozen=True)
 class ServedModel:
@@ -60,16 +62,14 @@ def load_alias(client, name: str, alias: str, config: object = None) -> ServedMo
     """The version behind `alias`, or None when the alias is not set. With the dataset config,
     a version whose ONNX export passed parity is served through ONNX Runtime."""
     import mlflow
-    from mlflow.exceptions import MlflowException
 
-    try:
-        version = str(client.get_model_version_by_alias(name, alias).version)
-    except MlflowException:
+    version = alias_version(client, name, alias)
+    if version is None:
         return None
     pipeline = mlflow.sklearn.load_model(f"models:/{name}/{version}")
     classifier = pipeline.steps[-1][1]
     if hasattr(classifier, "n_jobs"):
-        classifier.n_jobs = 1  # single requests: parallelism costs ~3x (STACK-NOTES)
+        classifier.n_jobs = 1  # single requests: threads per call cost ~3x the latency
     onnx_session = None
     if config is not None:
         from mlcycle.optimize.onnx_export import session
@@ -80,15 +80,3 @@ def load_alias(client, name: str, alias: str, config: object = None) -> ServedMo
     return ServedModel(
         name, alias, version, pipeline, _known_categories(pipeline), onnx_session, config
     )
-
-
-def alias_versions(client, name: str, aliases: tuple[str, ...]) -> dict[str, str | None]:
-    from mlflow.exceptions import MlflowException
-
-    out: dict[str, str | None] = {}
-    for alias in aliases:
-        try:
-            out[alias] = str(client.get_model_version_by_alias(name, alias).version)
-        except MlflowException:
-            out[alias] = None
-    return out
