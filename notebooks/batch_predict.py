@@ -20,7 +20,7 @@
 # new customers from the generator (none was trained on); a user's dataset scores its test split.
 
 # %% tags=["parameters"]
-upstream = ["register", "train"]
+upstream = ["register", "select"]
 product = None
 inputs_digest = None  # set by the build: reruns this stage when the lib/ code it imports changes
 dataset = None  # dataset config YAML
@@ -48,13 +48,13 @@ from mlcycle.io import write_parquet
 from mlcycle.records import TrainingRun, read_record
 
 config = load_dataset_config(dataset)
-run = read_record(upstream["train"]["run"], TrainingRun).model_dump()
+run = read_record(upstream["select"]["run"], TrainingRun).model_dump()
 rows = scoring_set(
     config,
     int(n_scoring),
     snapshot_date,
     int(seed) + 1,
-    fallback=pd.read_parquet(upstream["train"]["test"]),
+    fallback=pd.read_parquet(upstream["select"]["test"]),
     drift=tuple(float(x) for x in scoring_drift),
 )
 write_parquet(rows, product["scoring_set"])

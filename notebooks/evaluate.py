@@ -18,7 +18,7 @@
 # quality gate: below the threshold the build stops and nothing is registered.
 
 # %% tags=["parameters"]
-upstream = ["train"]
+upstream = ["select"]
 product = None
 inputs_digest = None  # set by the build: reruns this stage when the lib/ code it imports changes
 dataset = None  # dataset config YAML
@@ -52,9 +52,9 @@ from mlcycle.training.metrics import (
 from mlcycle.training.train import features_and_target
 
 config = load_dataset_config(dataset)
-run = read_record(upstream["train"]["run"], TrainingRun).model_dump()
+run = read_record(upstream["select"]["run"], TrainingRun).model_dump()
 connect(run["tracking_uri"])
-test = pd.read_parquet(upstream["train"]["test"])
+test = pd.read_parquet(upstream["select"]["test"])
 xy = features_and_target(test, config)
 model = mlflow.sklearn.load_model(run["model_uri"])
 proba = model.predict_proba(xy.X)[:, 1]

@@ -21,7 +21,7 @@
 # is recorded in MLflow. To act on it: `make weekly` (see the README's Monitoring section).
 
 # %% tags=["parameters"]
-upstream = ["batch_predict", "train"]
+upstream = ["batch_predict", "select"]
 product = None
 inputs_digest = None  # set by the build: reruns this stage when the lib/ code it imports changes
 dataset = None  # dataset config YAML
@@ -64,7 +64,7 @@ config = load_dataset_config(dataset)
 window = monitor_window or str(upstream["batch_predict"]["scoring_set"])
 with open_input(window, config.feature_names) as source:
     current = pd.concat(batch.to_pandas() for batch in source.batches)
-reference = pd.read_parquet(upstream["train"]["train"])
+reference = pd.read_parquet(upstream["select"]["train"])
 drift = detect_drift(
     reference, current, config, max_rows=int(max_drift_rows),
     drift_share=float(drift_share_threshold), seed=int(seed),
@@ -91,7 +91,7 @@ drift.columns.sort_values("drifted", ascending=False).round(4)
 # (`POST /feedback` on the service).
 
 # %%
-run = read_record(upstream["train"]["run"], TrainingRun).model_dump()
+run = read_record(upstream["select"]["run"], TrainingRun).model_dump()
 client = connect(run["tracking_uri"])
 champion = alias_version(client, config.model_name, CHAMPION)  # None: nothing served yet
 log = read_log(prediction_log)

@@ -22,7 +22,7 @@
 # int8 quantization does to a small neural network.
 
 # %% tags=["parameters"]
-upstream = ["register", "train"]
+upstream = ["register", "select"]
 product = None
 inputs_digest = None  # set by the build: reruns this stage when the lib/ code it imports changes
 dataset = None  # dataset config YAML
@@ -42,19 +42,19 @@ from IPython.display import Markdown, display
 
 from mlcycle.config import load_dataset_config
 from mlcycle.optimize.latency import compare_runtimes
+from mlcycle.optimize.onnx_artifact import TAG_PARITY, record_export
 from mlcycle.optimize.onnx_export import export
-from mlcycle.optimize.registry import TAG_PARITY, record_export
 from mlcycle.records import OnnxExports, Registration, TrainingRun, read_record, write_record
 from mlcycle.registry.aliases import CHAMPION, alias_version
 from mlcycle.tracking import connect
 from mlcycle.training.train import features_and_target
 
 config = load_dataset_config(dataset)
-run = read_record(upstream["train"]["run"], TrainingRun).model_dump()
+run = read_record(upstream["select"]["run"], TrainingRun).model_dump()
 registry = read_record(upstream["register"]["registry"], Registration).model_dump()
 client = connect(run["tracking_uri"])
 name = registry["model_name"]
-test = features_and_target(pd.read_parquet(upstream["train"]["test"]), config)
+test = features_and_target(pd.read_parquet(upstream["select"]["test"]), config)
 limits = {"max_allowed_diff": onnx_max_diff, "min_agreement": onnx_min_agreement}
 
 # this build's version, and the champion when it never went through this stage
@@ -112,7 +112,7 @@ study = None
 if flag(quantize_mlp):
     from mlcycle.optimize.quantize import log_study, quantization_study
 
-    train = pd.read_parquet(upstream["train"]["train"])
+    train = pd.read_parquet(upstream["select"]["train"])
     study = quantization_study(train, test.X, test.y, config)
     study_run = log_study(study, run["experiment_id"], name, version)
     display(

@@ -27,7 +27,7 @@ upstream = [
     "feature_store",
     "materialize",
     "candidate-*",
-    "train",
+    "select",
     "evaluate",
     "register",
     "optimize",

@@ -19,7 +19,7 @@
 # becomes champion). Aliases, not the deprecated stages.
 
 # %% tags=["parameters"]
-upstream = ["train", "evaluate"]
+upstream = ["select", "evaluate"]
 product = None
 inputs_digest = None  # set by the build: reruns this stage when the lib/ code it imports changes
 dataset = None  # dataset config YAML
@@ -46,10 +46,10 @@ from mlcycle.training.metrics import classification_metrics
 from mlcycle.training.train import features_and_target
 
 config = load_dataset_config(dataset)
-run = read_record(upstream["train"]["run"], TrainingRun).model_dump()
+run = read_record(upstream["select"]["run"], TrainingRun).model_dump()
 evaluation = read_record(upstream["evaluate"]["metrics"], Evaluation).model_dump()
 client = connect(run["tracking_uri"])
-xy = features_and_target(pd.read_parquet(upstream["train"]["test"]), config)
+xy = features_and_target(pd.read_parquet(upstream["select"]["test"]), config)
 run_tags = client.get_run(run["run_id"]).data.tags
 
 result = register_and_promote(

@@ -32,7 +32,7 @@ def test_every_catalogued_record_is_a_product_of_its_stage_in_pipeline_yaml():
         task = next(t for n, t in tasks.items() if n.split("-")[0] == stage)
         assert key in task["product"], (stage, key)
     assert record_kind("candidate-3", "run") is CATALOG[("candidate", "run")]
-    assert record_kind("train", "report") is None
+    assert record_kind("select", "report") is None
 
 
 def test_a_record_round_trips_with_its_version(tmp_path):

@@ -17,6 +17,6 @@ def test_no_products_are_tracked():
 
 
 def test_products_folders_are_ignored():
-    for path in ("products/mlflow.db", "products-test/x.parquet", "notebooks/train.ipynb"):
+    for path in ("products/mlflow.db", "products-test/x.parquet", "notebooks/select.ipynb"):
         ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=PROJECT)
         assert ignored.returncode == 0, f"{path} is not gitignored"

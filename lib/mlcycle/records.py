@@ -44,7 +44,7 @@ class CandidateRun(Record):
 
 
 class TrainingRun(CandidateRun):
-    """The chosen candidate (the train stage): its run, and how it was chosen."""
+    """The chosen candidate (the select stage): its run, and how it was chosen."""
 
     selected_from: str
     selection_metric: str
@@ -108,7 +108,7 @@ class MonitoringDecision(Record):
 # (stage, product key) -> the record it holds
 CATALOG: dict[tuple[str, str], type[Record]] = {
     ("candidate", "run"): CandidateRun,
-    ("train", "run"): TrainingRun,
+    ("select", "run"): TrainingRun,
     ("evaluate", "metrics"): Evaluation,
     ("register", "registry"): Registration,
     ("optimize", "summary"): OnnxExports,

@@ -67,7 +67,7 @@ def test_build_tracks_evaluates_registers_and_reports(built_project):
         "plots/confusion_matrix.png",
     } <= artifacts
     reports = {a.path for a in client.list_artifacts(run.info.run_id, "reports")}
-    assert {"reports/train.html", "reports/evaluate.html", "reports/register.html"} <= reports
+    assert {"reports/select.html", "reports/evaluate.html", "reports/register.html"} <= reports
 
     metrics = json.loads((out / "model" / "metrics.json").read_text())
     assert metrics["gate"] == {
@@ -212,13 +212,13 @@ def test_a_failed_gate_stops_the_build_before_registering(built_project):
     assert states["evaluate"]["state"] == "failed"
     assert states["register"]["state"] == "out of date"
     assert states["register"]["why"] == "not run: stage 'evaluate' failed"
-    assert states["train"]["state"] == "built"
+    assert states["select"]["state"] == "built"
     # the failed stage is not taken as up to date: the next build runs it again (built here up
     # to the stage itself, to see it pass; what follows it reruns as the render predicts)
     again = would_run(built_project)
-    assert again["evaluate"] and again["register"] and not again["train"]
+    assert again["evaluate"] and again["register"] and not again["select"]
     ran = build(built_project, until="evaluate")
-    assert ran["evaluate"] and not ran["train"]
+    assert ran["evaluate"] and not ran["select"]
     assert json.loads((out / "model" / "metrics.json").read_text())["gate"]["passed"] is True
 
 
@@ -291,7 +291,7 @@ def test_monitor_catches_a_drifted_window_and_decides_to_retrain(built_project):
     stable = json.loads((out / "monitoring" / "decision.json").read_text())
     assert stable["figures"]["dataset_drift"] is False and not stable["retrain"]
     ran = build(built_project, until="monitor", scoring_drift="[0.6, 0.1, 1.0]")
-    assert ran["batch_predict"] and ran["monitor"] and not ran["train"]
+    assert ran["batch_predict"] and ran["monitor"] and not ran["select"]
     drifted = json.loads((out / "monitoring" / "decision.json").read_text())
     assert drifted["retrain"] and drifted["reasons"][0].startswith("retrain: dataset drift")
     assert (out / "reports" / "monitoring" / "drift.html").stat().st_size > 10_000
@@ -367,4 +367,4 @@ def test_make_report_rerenders_reports_and_the_hub_without_rerunning_a_stage(
     assert (
         states["evaluate"]["state"] == "out of date" and "Source code" in states["evaluate"]["why"]
     )
-    assert states["train"]["state"] == "built"
+    assert states["select"]["state"] == "built"

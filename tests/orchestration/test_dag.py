@@ -47,7 +47,7 @@ def testroot_cause_from_a_subprocess_build_text():
 def test_status_text_is_compact():
     text = status_text(
         {
-            "name": ["collect", "train"],
+            "name": ["collect", "select"],
             "Outdated?": [False, "Upstream"],
             "Last run": ["2 minutes ago", "Has not been run"],
             "Product": ["x"] * 2,

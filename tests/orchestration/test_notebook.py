@@ -43,7 +43,7 @@ def test_an_interactive_run_honours_env_file(monkeypatch):
     monkeypatch.chdir(PROJECT / "notebooks")
     monkeypatch.setenv("ENV_FILE", "env.test.yaml")
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    ns = {"upstream": ["batch_predict", "train"], "product": None, "prediction_log": None,
+    ns = {"upstream": ["batch_predict", "select"], "product": None, "prediction_log": None,
           "products": None}  # fmt: skip
     resolve_stage("monitor", ns)
     test_products = PROJECT / "products-test"
@@ -59,7 +59,7 @@ def test_an_interactive_run_honours_env_file(monkeypatch):
 def test_a_wildcard_upstream_gets_every_grid_task_by_name(monkeypatch):
     monkeypatch.chdir(PROJECT / "notebooks")
     ns = {"upstream": ["candidate-*"], "product": None}
-    resolve_stage("train", ns)
+    resolve_stage("select", ns)
     tasks = pipeline_tasks(PROJECT)
     grid = [n for n in tasks if n.startswith("candidate-")]
     assert grid and ns["upstream"] == {"candidate-*": {n: tasks[n]["product"] for n in grid}}
@@ -76,9 +76,9 @@ def test_resolve_stage_names_unknown_tasks(monkeypatch):
     with pytest.raises(KeyError, match="no task named 'trian'"):
         resolve_stage("trian", {"product": None})
     with pytest.raises(KeyError, match=r"upstream \['nope'\]"):
-        resolve_stage("train", {"product": None, "upstream": ["nope"]})
+        resolve_stage("select", {"product": None, "upstream": ["nope"]})
     with pytest.raises(KeyError, match=r"upstream \['nope-\*'\]"):
-        resolve_stage("train", {"product": None, "upstream": ["nope-*"]})
+        resolve_stage("select", {"product": None, "upstream": ["nope-*"]})
 
 
 def test_flag_reads_yaml_and_command_line_values():

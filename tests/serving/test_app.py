@@ -3,6 +3,7 @@
 import json
 import threading
 import time
+from dataclasses import replace
 
 import mlflow
 import pytest
@@ -10,7 +11,10 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from mlcycle.serving.app import Settings, create_app
-from tests.conftest import CHURN_CONFIG
+from mlcycle.settings import load_settings
+from tests.conftest import CHURN_CONFIG, PROJECT
+
+DEFAULTS = Settings.of(load_settings(PROJECT, environ={}))  # env.yaml's
 
 
 def settings(registry, **change):
@@ -22,8 +26,9 @@ def settings(registry, **change):
         prediction_log=str(folder / f"log-{len(change)}-{sorted(change)}.db"),
         feature_store=None,
         products=str(folder),
+        arms="champion=100",  # no A/B test unless a test asks for one
     )
-    return Settings(**{**base, **change})
+    return replace(DEFAULTS, **{**base, **change})
 
 
 def payload(registry, i=0, **change):
@@ -256,8 +261,8 @@ def metric(client, name, **labels):
 
 
 def test_a_version_that_passed_onnx_parity_is_served_by_onnxruntime(registry, churn_config):
+    from mlcycle.optimize.onnx_artifact import record_export
     from mlcycle.optimize.onnx_export import export
-    from mlcycle.optimize.registry import record_export
 
     folder, uri, rows = registry
     client = mlflow.MlflowClient(uri, registry_uri=uri)

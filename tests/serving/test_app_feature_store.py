@@ -1,22 +1,22 @@
 """Requests by customer id: features from the Feast online store of a real build."""
 
+from dataclasses import replace
+
 import pytest
 from fastapi.testclient import TestClient
 
 from mlcycle.serving.app import Settings, create_app
+from mlcycle.settings import load_settings
 
 pytestmark = pytest.mark.dag
 
 
 def test_predict_by_customer_id_reads_the_online_store(built_project):
     out = built_project / "products"
-    settings = Settings(
-        dataset=str(built_project / "config/datasets/churn.yaml"),
-        tracking_uri=f"sqlite:///{out / 'mlflow.db'}",
-        prediction_log=str(out / "serving" / "predictions.db"),
+    settings = replace(
+        Settings.of(load_settings(built_project, environ={})),  # the built project's paths
         reload_seconds=0,
-        feature_store=str(built_project / "feature_repo/feature_store.yaml"),
-        products=str(out),
+        arms="champion=100",
     )
     import pandas as pd
 

@@ -3,6 +3,7 @@ pointed at it with nothing but MLFLOW_TRACKING_URI. Tracking, the promotion rule
 scoring and the service behave as with the embedded store."""
 
 import json
+from dataclasses import replace
 
 import mlflow
 import pandas as pd
@@ -14,6 +15,7 @@ from mlcycle.batch.score import load_registered, score_file
 from mlcycle.config import load_dataset_config
 from mlcycle.registry.register import register_and_promote
 from mlcycle.serving.app import Settings, create_app
+from mlcycle.settings import load_settings
 from mlcycle.team.database import Postgres
 from mlcycle.tracking import connect
 from mlcycle.training.metrics import classification_metrics
@@ -113,13 +115,14 @@ def test_the_lifecycle_runs_unchanged_against_the_tracking_server(
     assert abs(scored["probability"].to_numpy() - expected).max() < 1e-9
 
     # the service loads the champion from the server and answers
-    settings = Settings(
-        dataset=str(project / "config" / "datasets" / "churn.yaml"),
+    settings = replace(
+        Settings.of(load_settings(project, environ={})),
         tracking_uri=tracking_server,
         reload_seconds=0,
         prediction_log=str(tmp_path / "predictions.db"),
         feature_store=None,
         products=str(out),
+        arms="champion=100",
     )
     row = pd.read_parquet(test)[config.feature_names].iloc[0].to_dict()
     with TestClient(create_app(settings)) as service:

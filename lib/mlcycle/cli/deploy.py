@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     dag = build_dag(args, rest)
     name = load_dataset_config(dag["register"].params["dataset"]).model_name
-    run_file = str(dag["train"].product["run"])
+    run_file = str(dag["select"].product["run"])
     registry_file = str(dag["register"].product["registry"])
     version = args.version
     if version is None:

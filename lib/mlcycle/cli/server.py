@@ -30,9 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     settings = settings_of(args, rest)
     args.host = args.host or settings.host
-    args.artifacts_destination = args.artifacts_destination or str(
-        settings.products / "mlflow-server" / "artifacts"
-    )
+    args.artifacts_destination = args.artifacts_destination or str(settings.server_artifacts)
     pg = Postgres.from_env()
     try:
         created = ensure_database(pg)

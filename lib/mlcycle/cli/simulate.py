@@ -28,12 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
 
     apply_quiet_defaults()
-    env = settings_of(args, rest).env_values()
+    project = settings_of(args, rest)
+    env = project.env_values()
     settings = settings_from_env(
         env, weeks=args.weeks, customers_per_week=args.customers_per_week,
         initial_customers=args.initial_customers, drift_from_week=args.drift_from_week,
     )  # fmt: skip
-    out = Path(args.out or Path(str(env["products"])) / "simulation")
+    out = Path(args.out or project.simulation)
     if (out / "mlflow.db").exists():  # a fresh loop each time: registry, log, reports
         import shutil
 

@@ -147,12 +147,16 @@ class Loop:
     # -- one week -----------------------------------------------------------------------
     def serve(self, traffic: pd.DataFrame) -> pd.DataFrame:
         """Score the week through the service app; send last week's outcomes as feedback."""
+        from dataclasses import replace
+
         from fastapi.testclient import TestClient
 
         from mlcycle.serving.app import Settings, create_app
         from mlcycle.serving.request_schema import frame_to_records
+        from mlcycle.settings import load_settings
 
-        settings = Settings(
+        settings = replace(
+            Settings.of(load_settings()),
             dataset=str(self.config.path), tracking_uri=self.uri, model_name=self.name,
             arms=self.arms(), experiment_key=self.s.experiment_key,
             prediction_log=str(self.log_path), reload_seconds=0, feature_store=None,

@@ -65,7 +65,7 @@ def _materialize(s: Stage) -> str:
     return "; ".join(f"{k}: {v}" for k, v in d["loads"].items()) if d else ""
 
 
-def _train(s: Stage) -> str:
+def _select(s: Stage) -> str:
     r = s.read_json("run")
     if not r:
         return ""
@@ -152,7 +152,7 @@ STAGE_FIGURES: dict[str, Callable[[Stage], str]] = {
     "features": _features,
     "feature_store": _feature_store,
     "materialize": _materialize,
-    "train": _train,
+    "select": _select,
     "evaluate": _evaluate,
     "register": _register,
     "optimize": _optimize,

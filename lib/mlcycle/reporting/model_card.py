@@ -120,7 +120,7 @@ def _groups(config: DatasetConfig, champion: dict) -> str:
 
 def _data(config: DatasetConfig, stages: dict[str, Stage], champion: dict) -> str:
     validation = stages["validate"].read_json("summary") if "validate" in stages else None
-    train = stages.get("train")
+    train = stages.get("select")
     sizes = {
         split: parquet_rows(train.product(split)) if train else None
         for split in ("train", "valid", "test")

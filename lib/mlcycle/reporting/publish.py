@@ -47,7 +47,7 @@ def publish(
     stages = read_stages(stage_products, outdated)
     by_name = {s.name: s for s in stages}
     if lineage is None:
-        run = by_name["train"].read_json("run") if "train" in by_name else None
+        run = by_name["select"].read_json("run") if "select" in by_name else None
         if run:
             from mlcycle.reporting.lineage import model_lineage
 

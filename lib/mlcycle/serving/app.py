@@ -43,19 +43,22 @@ LOCALHOST = {"127.0.0.1", "::1", "localhost", "testclient"}
 
 @dataclass(frozen=True)
 class Settings:
+    """The service's slice of the settings layer, made by `Settings.of`: no defaults here
+    (env.yaml has them; a test or the simulation replaces what it needs)."""
+
     dataset: str
     tracking_uri: str
-    model_name: str | None = None  # default: the dataset's name
-    arms: str = "champion=100"  # e.g. "champion=90,challenger=10" for an A/B test
-    experiment_key: str = "ab-1"
-    prediction_log: str = "products/serving/predictions.db"
-    max_batch: int = 1000
-    max_body_bytes: int = 1_000_000
-    reload_seconds: float = 30.0  # 0 turns polling off
+    prediction_log: str
+    products: str
+    arms: str  # e.g. "champion=90,challenger=10"; an arm whose alias is unset: the champion
+    experiment_key: str
+    max_batch: int
+    max_body_bytes: int
+    reload_seconds: float  # 0 turns polling off
+    accuracy_window_hours: float
+    model_name: str | None = None  # None: the dataset's name
     reload_token: str | None = None
-    accuracy_window_hours: float = 168.0
     feature_store: str | None = None  # feature_store.yaml, for requests by customer id
-    products: str = "products"
 
     @classmethod
     def of(cls, s: Any) -> "Settings":

@@ -72,8 +72,8 @@ def load_alias(client, name: str, alias: str, config: object = None) -> ServedMo
         classifier.n_jobs = 1  # single requests: threads per call cost ~3x the latency
     onnx_session = None
     if config is not None:
+        from mlcycle.optimize.onnx_artifact import load_onnx
         from mlcycle.optimize.onnx_export import session
-        from mlcycle.optimize.registry import load_onnx
 
         onnx_bytes = load_onnx(client, name, version)
         onnx_session = session(onnx_bytes) if onnx_bytes else None

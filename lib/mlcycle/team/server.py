@@ -14,8 +14,6 @@ from pathlib import Path
 
 from mlcycle.team.database import Postgres
 
-DEFAULT_ARTIFACTS = "products/mlflow-server/artifacts"
-
 
 def server_command(
     pg: Postgres, host: str, port: int, artifacts: str, workers: int = 2

@@ -12,7 +12,7 @@ from sklearn.inspection import permutation_importance
 from sklearn.pipeline import Pipeline
 
 from mlcycle.config import DatasetConfig
-from mlcycle.features.pipeline import build_pipeline
+from mlcycle.training.model import build_pipeline
 
 
 @dataclass(frozen=True)

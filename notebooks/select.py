@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # 7. Train: keep the best candidate
+# # 7. Select: keep the best candidate
 # Each point of the model grid trained one candidate (its own MLflow run) on the same training
 # split. The candidate with the best `selection_metric` on the validation split goes on to
 # evaluation, the quality gate and the registry; every candidate's run is tagged with its rank.
@@ -27,7 +27,7 @@ selection_metric = None  # validation metric that picks the candidate (roc_auc, 
 # %%
 from mlcycle.orchestration.notebook import provenance, resolve_stage
 
-resolve_stage("train", globals())
+resolve_stage("select", globals())
 
 # %%
 import shutil
@@ -83,4 +83,4 @@ table = pd.DataFrame(
 table.round(4)
 
 # %%
-provenance("train", inputs_digest)
+provenance("select", inputs_digest)

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from mlcycle.features.pipeline import FAMILIES, build_pipeline
 from mlcycle.features.table import build_model_table
+from mlcycle.training.model import FAMILIES, build_pipeline
 from mlcycle.training.train import features_and_target
 
 
