@@ -96,13 +96,16 @@ def run_worker(mode: str, path: Path, out: Path, args) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from mlcycle.settings import load_settings
+
+    settings = load_settings(PROJECT)  # the build's store and dataset (env.yaml, $ENV_FILE, ...)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tracking-uri", default=f"sqlite:///{PROJECT / 'products/mlflow.db'}")
-    parser.add_argument("--dataset", default=str(PROJECT / "config/datasets/churn.yaml"))
+    parser.add_argument("--tracking-uri", default=settings.tracking_uri)
+    parser.add_argument("--dataset", default=str(settings.dataset))
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--pairs", type=int, default=3, help="raw / end-to-end pairs per size")
     parser.add_argument("--workdir", help="where the generated files go (default: a temp dir)")
-    parser.add_argument("--out", default=str(PROJECT / "products/benchmarks/batch.json"))
+    parser.add_argument("--out", default=str(settings.products / "benchmarks" / "batch.json"))
     parser.add_argument(
         "--worker", nargs=3, metavar=("MODE", "INPUT", "OUTPUT"), help=argparse.SUPPRESS
     )

@@ -103,6 +103,12 @@ def _top_level_import_seconds(stderr: str) -> float:
     return total_us / 1e6
 
 
+def _products() -> Path:
+    from mlcycle.settings import load_settings
+
+    return load_settings(PROJECT).products
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--env-file", default=None, help="e.g. env.test.yaml (default env.yaml)")
@@ -111,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         "--fixed-cost", action=argparse.BooleanOptionalAction, default=True,
         help="measure 1. (the per-stage import lines; about 5 minutes)",
     )  # fmt: skip
-    parser.add_argument("--out", default=str(PROJECT / "products/benchmarks/build.json"))
+    parser.add_argument("--out", default=str(_products() / "benchmarks" / "build.json"))
     args = parser.parse_args(argv)
 
     from mlcycle.environment import apply_quiet_defaults

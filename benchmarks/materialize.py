@@ -84,11 +84,17 @@ def one_load(n: int, variant: str) -> float:
         return load_store(Path(tmp), config, tables)
 
 
+def _products() -> Path:
+    from mlcycle.settings import load_settings
+
+    return load_settings(PROJECT).products
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, nargs="+", default=[100_000])
     parser.add_argument("--one", nargs=2, metavar=("N", "VARIANT"), help=argparse.SUPPRESS)
-    parser.add_argument("--out", default=str(PROJECT / "products/benchmarks/materialize.json"))
+    parser.add_argument("--out", default=str(_products() / "benchmarks" / "materialize.json"))
     args = parser.parse_args(argv)
     if args.one:  # a child process: one load, its seconds on stdout
         print(one_load(int(args.one[0]), args.one[1]))

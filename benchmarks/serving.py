@@ -128,14 +128,17 @@ def post(port: int, path: str, body: bytes) -> object:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from mlcycle.settings import load_settings
+
+    settings = load_settings(PROJECT)  # the build's store and dataset (env.yaml, $ENV_FILE, ...)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tracking-uri", default=f"sqlite:///{PROJECT / 'products/mlflow.db'}")
-    parser.add_argument("--dataset", default=str(PROJECT / "config/datasets/churn.yaml"))
+    parser.add_argument("--tracking-uri", default=settings.tracking_uri)
+    parser.add_argument("--dataset", default=str(settings.dataset))
     parser.add_argument("--model-name", default=None, help="default: the dataset's name")
     parser.add_argument("--requests", type=int, default=1000, help="per concurrency level")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10])
     parser.add_argument("--rows", type=int, default=500, help="distinct rows to cycle through")
-    parser.add_argument("--out", default=str(PROJECT / "products/benchmarks/serving.json"))
+    parser.add_argument("--out", default=str(settings.products / "benchmarks" / "serving.json"))
     args = parser.parse_args(argv)
 
     from mlcycle.config import load_dataset_config
