@@ -56,5 +56,5 @@ def test_status_text_is_compact():
     assert text.splitlines() == [
         "stage    out of date?   last run",
         "collect  no             2 minutes ago",
-        "train    yes: Upstream  Has not been run",
+        "select   yes: Upstream  Has not been run",
     ]

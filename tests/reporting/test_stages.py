@@ -13,7 +13,7 @@ def test_a_stage_is_built_failed_out_of_date_or_never_built(planted, tmp_path):
     assert set(stages[3].pages) == {"report", "drift_report"}  # the HTML products
 
     never = read_stage("select", {"nb": str(tmp_path / "missing.ipynb")})
-    assert never.state == NOT_BUILT and never.built_at is None and never.title == "Train"
+    assert never.state == NOT_BUILT and never.built_at is None and never.title == "Select"
 
 
 def test_a_failed_stage_carries_its_exception(tmp_path):
