@@ -134,8 +134,7 @@ def read_categorical(feat: CategoricalFeature, series: pd.Series) -> Categorical
         text = series.astype(object).where(series.notna(), None)
         text = text.map(lambda v: v if v is None or isinstance(v, str) else str(v))
     # few distinct values in a categorical column: judge those, not every row
-    distinct = pd.unique(text[text.notna()])
-    blank = [v for v in distinct if v.strip() in _MISSING]
+    blank = [v for v in text.unique() if isinstance(v, str) and v.strip() in _MISSING]
     missing_text = text.isin(blank).to_numpy(dtype=bool) if blank else np.zeros(len(text), bool)
     if missing_text.any():
         text = text.where(~missing_text, None)
