@@ -73,8 +73,10 @@ def test_mistakes_name_the_key_and_where_it_came_from(tmp_path):
     bad.write_text("gate_threshold: high\n")
     with pytest.raises(SettingsError, match="setting 'gate_threshold'.*'high'.*env.bad.yaml"):
         load_settings(PROJECT, bad, environ=CLEAN)
-    with pytest.raises(SettingsError, match="setting 'test_size'"):
+    with pytest.raises(SettingsError, match="setting 'test_size'.*from --env--test_size"):
         load_settings(PROJECT, None, {"test_size": "2"}, environ=CLEAN)
+    with pytest.raises(SettingsError, match=r"setting 'seed'.*'abc'; from \$MLCYCLE_SEED"):
+        load_settings(PROJECT, environ={"MLCYCLE_SEED": "abc"})
     with pytest.raises(
         SettingsError,
         match="setting 'retrain_policy__min_metric__y' in --env: 'retrain_policy' has no",

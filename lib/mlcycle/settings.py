@@ -227,18 +227,22 @@ def load_settings(
     root = find_project(project)
     values = _read_yaml(root / "env.yaml")
     _no_secrets(values, root / "env.yaml")
+    origins = dict.fromkeys(values, str(root / "env.yaml"))  # where each key's value came from
     chosen = _env_file(root, env_file, environ)
     if chosen is not None:
         extra = _read_yaml(chosen)
         _no_secrets(extra, chosen)
         for key, value in extra.items():
             _set(values, key, value, str(chosen))
+            origins[key.split("__")[0]] = str(chosen)
     for name, text in environ.items():
         key = name.removeprefix(ENV_PREFIX).lower()
         if name.startswith(ENV_PREFIX) and (key in values or key in SECRET_KEYS):
             values[key] = text if key in SECRET_KEYS else _yaml_value(text)
+            origins[key] = f"${name}"
     for key, value in (overrides or {}).items():
         _set(values, key, _yaml_value(value) if isinstance(value, str) else value, "--env")
+        origins[key.split("__")[0]] = f"--env--{key}"
     values = _here(values, root)
     products = Path(str(values["products"])).resolve()
     uri = environ.get("MLFLOW_TRACKING_URI") or values.get("tracking_uri") or ""
@@ -251,8 +255,9 @@ def load_settings(
     try:
         return Settings.model_validate(values)
     except ValidationError as exc:
-        origin = f"{root / 'env.yaml'}" + (f" + {chosen}" if chosen else "")
-        raise SettingsError("; ".join(_describe(e, origin) for e in exc.errors())) from None
+        files = f"{root / 'env.yaml'}" + (f" + {chosen}" if chosen else "")
+        problems = [_describe(e, origins.get(str(e["loc"][0]), files)) for e in exc.errors()]
+        raise SettingsError("; ".join(problems)) from None
 
 
 def _describe(error: dict[str, Any], origin: str) -> str:

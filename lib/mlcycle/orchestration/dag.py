@@ -8,6 +8,7 @@ notice edits to lib/ code or to the dataset config.
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from pathlib import Path
@@ -39,15 +40,21 @@ def task_files(params: dict[str, Any]) -> list[str]:
     files += [f"{f}-wal" for f in files if Path(f"{f}-wal").is_file()]
     dataset = params.get("dataset")
     if dataset and Path(str(dataset)).is_file():
-        try:
-            from mlcycle.config import load_dataset_config
-
-            source = load_dataset_config(dataset).source.path
-            if source:
-                files.append(source)
-        except Exception:  # a broken config is reported by the task itself, with context
-            pass
+        source = _source_file(str(dataset), Path(str(dataset)).stat().st_mtime_ns)
+        if source:
+            files.append(source)
     return files
+
+
+@functools.lru_cache(maxsize=8)
+def _source_file(dataset: str, mtime_ns: int) -> str | None:
+    """The data file a dataset config reads (parsed once per build, not once per task)."""
+    from mlcycle.config import load_dataset_config
+
+    try:
+        return load_dataset_config(dataset).source.path
+    except Exception:  # a broken config is reported by the task itself, with context
+        return None
 
 
 def make_dag(
