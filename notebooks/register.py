@@ -38,7 +38,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from mlcycle.config import load_dataset_config
-from mlcycle.records import Evaluation, Registration, TrainingRun, read_record, write_record
+from mlcycle.records import Evaluation, TrainingRun, read_record, write_record
 from mlcycle.registry.aliases import CHAMPION
 from mlcycle.registry.register import register_and_promote
 from mlcycle.tracking import connect
@@ -71,7 +71,7 @@ result = register_and_promote(
         **{f"test_{k}": f"{v:.6f}" for k, v in evaluation["metrics"].items()},
     },
 )
-write_record(Registration(**result.to_dict()), product["registry"])
+write_record(result, product["registry"])
 
 # %%
 verdict = "promoted to **champion**" if result.promoted else "kept as **challenger**"

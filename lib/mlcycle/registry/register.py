@@ -6,31 +6,15 @@ The alias names and their lookup are mlcycle.registry.aliases.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from mlcycle.records import Registration
 from mlcycle.registry.aliases import CHALLENGER, CHAMPION, alias_version
 from mlcycle.registry.promotion import PromotionDecision, decide_promotion
-
-
-@dataclass(frozen=True)
-class RegistrationResult:
-    model_name: str
-    version: str
-    champion_before: str | None
-    champion_after: str | None
-    promoted: bool
-    reason: str
-    metric: str
-    challenger_score: float
-    champion_score: float | None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def logged_model_id(model_uri: str) -> str | None:
@@ -70,7 +54,7 @@ def register_and_promote(
     min_improvement: float = 0.0,
     tags: dict[str, str] | None = None,
     auto_promote: bool = True,
-) -> RegistrationResult:
+) -> Registration:
     """Register `model_uri` as the challenger; promote it to champion if the rule says so.
 
     Both models are scored on the same test rows, so the comparison is like for like. With
@@ -130,7 +114,7 @@ def register_and_promote(
         "promotion.champion_before": champion_before or "",
     }.items():
         client.set_model_version_tag(name, version, key, value)
-    return RegistrationResult(
+    return Registration(
         model_name=name,
         version=str(version),
         champion_before=champion_before,
