@@ -267,14 +267,3 @@ def _describe(error: dict[str, Any], origin: str) -> str:
     if error["type"] == "missing":
         return f"setting '{key}' is missing from {origin}"
     return f"setting '{key}': {error['msg']} (got {error.get('input')!r}; from {origin})"
-
-
-def settings_reference() -> list[tuple[str, str, str]]:
-    """(key, type, description) per setting: the configuration reference in docs/."""
-    rows = []
-    for name, field in Settings.model_fields.items():
-        if name == "project":
-            continue
-        kind = getattr(field.annotation, "__name__", None) or str(field.annotation)
-        rows.append((name, kind.replace("typing.", ""), field.description or ""))
-    return rows
