@@ -15,6 +15,16 @@ QUIET_DEFAULTS = {
 }
 
 
+def tool(name: str) -> str:
+    """A command-line tool installed beside this interpreter (the project's .venv), so a
+    system-wide `jupyter` or `mlflow` on PATH is never picked by mistake."""
+    import shutil
+    import sys
+    from pathlib import Path
+
+    return shutil.which(name, path=str(Path(sys.executable).parent)) or name
+
+
 def apply_quiet_defaults() -> None:
     """Set the variables above unless the user already chose a value; kernels inherit them."""
     for key, value in QUIET_DEFAULTS.items():

@@ -130,7 +130,7 @@ def record_kind(stage: str, key: str) -> type[Record] | None:
     """The record a stage's product holds (a grid's tasks, `candidate-3`, by their stage)."""
     from mlcycle.project import grid_order
 
-    return CATALOG.get((grid_order(stage)[0].rstrip("-"), key))
+    return CATALOG.get((grid_order(stage)[0], key))
 
 
 def read_record(path: str | Path, kind: type[R]) -> R:

@@ -10,6 +10,18 @@ class UserError(RuntimeError):
     """A mistake the user can fix from the message alone (shown as one line, no traceback)."""
 
 
+def exec_tool(name: str, *args: str) -> None:
+    """Replace this process with a tool of the project's environment (signals reach it)."""
+    import os
+    import sys
+
+    from mlcycle.environment import tool
+
+    command = [tool(name), *args]
+    sys.stdout.flush()
+    os.execvp(command[0], command)  # a path runs as is; a bare name is looked up on PATH
+
+
 def add_env_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--env-file", help="env YAML on top of env.yaml (default: $ENV_FILE, if set)"

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import sys
 
-from mlcycle.cli.common import add_env_options, settings_of
+from mlcycle.cli.common import add_env_options, exec_tool, settings_of
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,17 +18,14 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings_of(args, rest)
     print(f"JupyterLab settings: {write_overrides()}")
     print(f"Ploomber's Jupyter extensions disabled in {disable_ploomber_extensions()}")
-    command = [
-        shutil.which("jupyter") or "jupyter",
-        "lab",
+    options = [
         f"--ServerApp.ip={settings.host}",
         f"--ServerApp.port={args.port}",
         f"--notebook-dir={settings.project / 'notebooks'}",
     ]
     if hasattr(os, "getuid") and os.getuid() == 0:
-        command.append("--allow-root")
+        options.append("--allow-root")
     if args.env_file:  # the notebooks read it through the settings layer
         os.environ["ENV_FILE"] = str(args.env_file)
-    sys.stdout.flush()
-    os.execvp(command[0], command)
+    exec_tool("jupyter", "lab", *options)
     return 0  # not reached: JupyterLab replaces this process

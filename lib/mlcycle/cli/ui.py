@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import sys
 
-from mlcycle.cli.common import add_env_options, settings_of
+from mlcycle.cli.common import add_env_options, exec_tool, settings_of
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,16 +14,6 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     settings = settings_of(args, rest)
     settings.products.mkdir(parents=True, exist_ok=True)
-    command = [
-        shutil.which("mlflow") or "mlflow",
-        "ui",
-        "--backend-store-uri",
-        settings.tracking_uri,
-        "--host",
-        settings.host,
-        "--port",
-        str(args.port),
-    ]
-    sys.stdout.flush()
-    os.execvp(command[0], command)
+    exec_tool("mlflow", "ui", "--backend-store-uri", settings.tracking_uri,
+              "--host", settings.host, "--port", str(args.port))  # fmt: skip
     return 0  # not reached: the UI replaces this process

@@ -8,10 +8,9 @@ s3://… with the `s3` extra), so clients need no credentials of their own for i
 
 from __future__ import annotations
 
-import shutil
-import sys
 from pathlib import Path
 
+from mlcycle.environment import tool
 from mlcycle.team.database import Postgres
 
 
@@ -21,7 +20,7 @@ def server_command(
     """The `mlflow server` command line (it holds the password: never print it as is)."""
     if "://" not in artifacts:
         artifacts = str(Path(artifacts).resolve())
-    mlflow = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or "mlflow"
+    mlflow = tool("mlflow")
     return [
         mlflow,
         "server",
