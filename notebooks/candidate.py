@@ -22,7 +22,7 @@
 # signature), a feature-importance plot and lineage tags. The train stage keeps the best.
 
 # %% tags=["parameters"]
-upstream = ["features", "feature_store"]
+upstream = ["collect", "features", "feature_store"]
 product = None
 inputs_digest = None  # set by the build: reruns this stage when the lib/ code it imports changes
 dataset = None  # dataset config YAML
@@ -45,9 +45,10 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from mlcycle.config import load_dataset_config
-from mlcycle.features.store import open_store, training_frame
+from mlcycle.features.store import ENTITY_TS, open_store, training_frame
+from mlcycle.features.table import split_kind
 from mlcycle.io import read_json, write_parquet
-from mlcycle.records import CandidateRun, write_record
+from mlcycle.records import CandidateRun, Collection, read_record, write_record
 from mlcycle.tracking import configure_tracking
 from mlcycle.training.metrics import classification_metrics
 from mlcycle.training.run import lineage_tags, log_dataset_inputs
@@ -64,6 +65,7 @@ config = load_dataset_config(dataset)
 store = open_store(products, feature_store)
 definitions = read_json(upstream["feature_store"]["definitions"])
 labels = pd.read_parquet(upstream["features"]["labels"])
+collection = read_record(upstream["collect"]["summary"], Collection)
 frame = training_frame(store, labels, config)
 splits = {name: part.drop(columns="split") for name, part in frame.groupby("split")}
 for name, part in splits.items():
@@ -77,7 +79,7 @@ experiment_id = configure_tracking(products, experiment_name, tracking_uri)
 with mlflow.start_run(experiment_id=experiment_id, run_name=f"{model_family}") as run:
     mlflow.set_tags(
         {
-            **lineage_tags(config, train),
+            **lineage_tags(config, train, collection, split_kind(labels, ENTITY_TS)),
             "lineage.inputs_digest": str(inputs_digest),
             "lineage.feature_service": definitions["feature_service"],
             "lineage.feature_definitions": definitions["fingerprint"],

@@ -15,7 +15,8 @@
 # %% [markdown]
 # # 1. Collect
 # Bring the raw data in: the built-in customer generator by default, or the table named in the
-# dataset config. Nothing is cleaned here: this is exactly what the source held.
+# dataset config, as it was known at `as_of` (rows and events after it are not seen) and within
+# the training window. Nothing is cleaned here: this is exactly what the source held.
 
 # %% tags=["parameters"]
 # Left as None, a parameter takes its value from env.yaml (interactive runs) or the build.
@@ -23,7 +24,11 @@ upstream = None
 product = None
 inputs_digest = None  # set by the build: reruns this stage when the lib/ code it imports changes
 dataset = None  # dataset config YAML
+as_of = None  # what the build knows: rows up to this time ('' = the data's newest)
+train_window_days = None  # how far back before as_of (None = all history)
 n_customers = None  # generator: number of customers
+weekly_customers = None  # generator: new customers each week after the snapshot date
+drift_from_week = None  # generator: the drift knobs apply from this week on (0 = all)
 snapshot_date = None  # generator: as-of date of the snapshot
 seed = None  # generator and sampling seed
 drift_shift = None  # generator drift knobs, 0..1
@@ -42,7 +47,9 @@ from IPython.display import Markdown, display
 from mlcycle.config import load_dataset_config
 from mlcycle.data.collect import collect
 from mlcycle.data.generator import Drift
+from mlcycle.fingerprint import data_fingerprint
 from mlcycle.io import write_parquet
+from mlcycle.records import Collection, write_record
 
 config = load_dataset_config(dataset)
 collected = collect(
@@ -52,9 +59,30 @@ collected = collect(
     seed=seed,
     drift=Drift(drift_shift, drift_new_category, drift_relationship),
     max_rows=max_rows,
+    as_of=as_of,
+    train_window_days=train_window_days,
+    weekly_customers=weekly_customers,
+    drift_from_week=drift_from_week,
 )
 write_parquet(collected.entities, product["entities"])
 write_parquet(collected.events, product["events"])
+window = collected.window
+write_record(
+    Collection(
+        source=collected.source,
+        as_of=window.as_of,
+        as_of_setting=str(as_of or ""),
+        window_start=window.window_start,
+        train_window_days=window.train_window_days,
+        rows=len(collected.entities),
+        events=len(collected.events),
+        rows_after_as_of=window.rows_after_as_of,
+        rows_before_window=window.rows_before_window,
+        data_fingerprint=data_fingerprint(collected.entities),
+        notes=list(collected.notes),
+    ),
+    product["summary"],
+)
 
 # %%
 entities, events = collected.entities, collected.events

@@ -16,8 +16,9 @@
 # # 3. Features
 # Compute the timestamped feature tables the feature store serves: the profile as of each row's
 # timestamp, and behavioural features from the event log as of those times (point in time: no
-# event after a timestamp can reach it). Then assign each label to train / validation / test,
-# stratified on the target.
+# event after a timestamp can reach it). Then assign each label to train / validation / test:
+# by time when the rows come from more than one time (the newest rows are the test set, so the
+# model is judged on the future relative to what it learnt from), else stratified on the target.
 
 # %% tags=["parameters"]
 upstream = ["validate"]
@@ -39,8 +40,8 @@ from IPython.display import Markdown, display
 
 from mlcycle.config import load_dataset_config
 from mlcycle.data.profile import column_profile
-from mlcycle.features.store import feature_tables, label_frame
-from mlcycle.features.table import assign_splits
+from mlcycle.features.store import ENTITY_TS, feature_tables, label_frame
+from mlcycle.features.table import assign_splits, split_kind
 from mlcycle.io import write_parquet
 
 config = load_dataset_config(dataset)
@@ -48,7 +49,10 @@ entities = pd.read_parquet(upstream["validate"]["entities"])
 events = pd.read_parquet(upstream["validate"]["events"])
 tables = feature_tables(entities, events, config)
 labels = label_frame(entities, config)
-labels["split"] = assign_splits(labels, config.target.column, test_size, valid_size, seed)
+time_column = ENTITY_TS  # the label time
+labels["split"] = assign_splits(
+    labels, config.target.column, test_size, valid_size, seed, time_column=time_column
+)
 for name, table in tables.items():
     write_parquet(table, product[name])
 write_parquet(labels, product["labels"])
@@ -59,10 +63,12 @@ summary = labels.groupby("split")[target].agg(rows="size", positive_rate="mean")
 display(
     Markdown(
         f"**{len(config.feature_names)} features** in {len(tables)} tables "
-        f"({len(config.event_features)} derived from events) for target `{target}`"
+        f"({len(config.event_features)} derived from events) for target `{target}`; "
+        f"**{split_kind(labels, time_column)} split**"
     )
 )
-summary.loc[["train", "valid", "test"]]
+times = labels.groupby("split")[time_column].agg(["min", "max"])
+summary.join(times).loc[["train", "valid", "test"]]
 
 # %%
 keys = [config.id, config.timestamp_column]

@@ -66,3 +66,27 @@ def test_missing_file_and_unknown_format_name_the_path(tmp_path):
         collect(user_config(tmp_path, tmp_path / "nope.csv"))
     with pytest.raises(SourceError, match="cannot tell the format of .*data.xlsx"):
         read_table(str(tmp_path / "data.xlsx"))
+
+
+def test_generator_as_of_adds_the_weeks_since_the_snapshot(churn_config):
+    base = collect(churn_config, n_customers=60, seed=1, weekly_customers=10)
+    later = collect(churn_config, n_customers=60, seed=1, weekly_customers=10, as_of="2026-07-14")
+    assert len(base.entities) == 60 and base.window.as_of == "2026-06-30 00:00:00"
+    assert len(later.entities) == 80 and later.window.as_of == "2026-07-14 00:00:00"
+    assert later.entities["customer_id"].str.startswith("W002-").sum() == 10
+
+
+def test_user_table_as_of_and_window(tmp_path):
+    path = tmp_path / "shop.csv"
+    FRAME.assign(ts=["2026-01-01", "2026-02-01", "2026-03-01"]).to_csv(path, index=False)
+    config = parse_dataset_config(
+        {
+            "name": "shop", "source": {"path": str(path)}, "id": "cid", "timestamp": "ts",
+            "target": {"column": "left", "positive": "yes"},
+            "features": {"numeric": ["age"], "categorical": ["plan"]},
+        },
+        tmp_path / "shop.yaml",
+    )  # fmt: skip
+    got = collect(config, as_of="2026-02-15")
+    assert got.entities["cid"].tolist() == ["a", "b"]
+    assert any("1 rows after as_of not seen" in n for n in got.notes)

@@ -83,3 +83,22 @@ def test_ids_are_unique_strings():
     ids = generate_customers(300, seed=8).customers["customer_id"]
     assert ids.is_unique and ids.map(type).eq(str).all()
     assert np.all(ids.str.startswith("C"))
+
+
+def test_the_world_only_grows_with_time():
+    from mlcycle.data.generator import Drift, generate_world
+
+    first = generate_world(200, "2026-06-30", seed=3, weekly_customers=50, until="2026-06-30")
+    later = generate_world(200, "2026-06-30", seed=3, weekly_customers=50, until="2026-07-15")
+    assert len(first.customers) == 200
+    assert len(later.customers) == 300  # two whole weeks of 50 new customers
+    # what was known before is still there, unchanged
+    pd.testing.assert_frame_equal(later.customers.head(200), first.customers)
+    assert sorted(later.customers["snapshot_ts"].unique().astype(str))[-1].startswith("2026-07-14")
+    # drift from week 2: the first week's customers are drawn as before
+    drifted = generate_world(
+        200, "2026-06-30", seed=3, drift=Drift(1.0, 0.5, 1.0), weekly_customers=50,
+        drift_from_week=2, until="2026-07-15",
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(drifted.customers.head(250), later.customers.head(250))
+    assert (drifted.customers["payment_method"].tail(50) == "crypto_wallet").any()

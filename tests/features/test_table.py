@@ -61,3 +61,24 @@ def test_split_is_disjoint_complete_and_stratified(tiny_data):
 def test_bad_fractions_are_refused(tiny_data, test_size, valid_size):
     with pytest.raises(ValueError, match="bad split fractions"):
         split_table(tiny_data.customers, "churned", test_size, valid_size)
+
+
+def test_rows_of_several_times_split_by_time_newest_last():
+    from mlcycle.features.table import TIME_SPLIT, assign_splits, split_kind
+
+    times = pd.to_datetime(["2026-01-01"] * 60 + ["2026-01-08"] * 20 + ["2026-01-15"] * 20)
+    df = pd.DataFrame({"t": times, "y": [0, 1] * 50})
+    assert split_kind(df, "t") == TIME_SPLIT
+    split = assign_splits(df, "y", test_size=0.2, valid_size=0.1, seed=1, time_column="t")
+    assert split.value_counts().to_dict() == {"train": 70, "test": 20, "valid": 10}
+    assert (df.loc[split == "test", "t"] == times.max()).all()  # the newest week is the test
+    assert df.loc[split == "valid", "t"].min() >= df.loc[split == "train", "t"].max()
+
+
+def test_one_time_keeps_the_stratified_split(tiny_data):
+    from mlcycle.features.table import STRATIFIED_SPLIT, assign_splits, split_kind
+
+    df = tiny_data.customers
+    assert split_kind(df, "snapshot_ts") == STRATIFIED_SPLIT
+    by_time = assign_splits(df, "churned", 0.2, 0.1, seed=3, time_column="snapshot_ts")
+    assert by_time.equals(assign_splits(df, "churned", 0.2, 0.1, seed=3))

@@ -14,7 +14,8 @@ import pandas as pd
 
 from mlcycle.column_rules import MISSING_TEXT
 from mlcycle.config import LOAD_TIME_COLUMN, DatasetConfig
-from mlcycle.data.generator import Drift, generate_customers
+from mlcycle.data.as_of import TimeWindow, select_known
+from mlcycle.data.generator import Drift, generate_world
 
 EMPTY_EVENTS_COLUMNS = ("event_timestamp", "event_type", "amount")
 GENERATORS = ("customer_churn",)
@@ -29,6 +30,7 @@ class Collected:
     entities: pd.DataFrame
     events: pd.DataFrame
     source: str  # human-readable description of where the data came from
+    window: TimeWindow  # what was known at as_of, within the training window
     notes: tuple[str, ...] = ()  # what collect did that a reader should know (e.g. sampling)
 
 
@@ -68,19 +70,35 @@ def collect(
     seed: int = 42,
     drift: Drift | None = None,
     max_rows: int | None = None,
+    as_of: str | None = None,
+    train_window_days: int | None = None,
+    weekly_customers: int = 0,
+    drift_from_week: int = 0,
 ) -> Collected:
-    """Collect the dataset named by `config`; generator knobs apply to the built-in source."""
+    """Collect what the dataset named by `config` held at `as_of` (default: its newest
+    timestamp), within the training window; generator knobs apply to the built-in source."""
+    from mlcycle.data.as_of import parse_as_of
+
     notes: list[str] = []
     if config.source.is_generator:
         if config.source.generator not in GENERATORS:
             raise SourceError(
                 f"unknown generator {config.source.generator!r}; available: {list(GENERATORS)}"
             )
-        data = generate_customers(n_customers, snapshot_date, seed=seed, drift=drift)
+        until = parse_as_of(as_of)
+        data = generate_world(
+            n_customers, snapshot_date, seed, drift, weekly_customers, drift_from_week, until
+        )
         entities, events = data.customers, data.events
+        weekly = (
+            f", {weekly_customers} new a week, drift from week {drift_from_week}"
+            if weekly_customers
+            else ""
+        )
         source = (
             f"built-in generator '{config.source.generator}' "
-            f"(n={n_customers}, snapshot={snapshot_date}, seed={seed}, drift={drift or Drift()})"
+            f"(n={n_customers}, snapshot={snapshot_date}{weekly}, seed={seed}, "
+            f"drift={drift or Drift()})"
         )
     else:
         entities = read_table(config.source.path, config.source.format, config.source.read_options)
@@ -93,11 +111,20 @@ def collect(
         loaded_at = pd.Timestamp.now().floor("s")
         entities = entities.assign(**{LOAD_TIME_COLUMN: loaded_at})
         notes.append(f"no timestamp column configured: rows are as of the load time {loaded_at}")
+        if as_of or train_window_days:
+            notes.append("as_of and train_window_days do not apply to a static table")
+        window = TimeWindow(str(loaded_at), None, None, 0, 0, 0)
+    else:
+        entities, events, window = select_known(
+            entities, events, config.timestamp, config.id, as_of, train_window_days
+        )
+        notes.append(window.describe())
     if max_rows is not None and len(entities) > max_rows:
         entities = entities.sample(n=max_rows, random_state=seed).sort_index()
         notes.append(f"sampled {max_rows} of the source's rows (max_rows, seed {seed})")
         if len(events):
             events = events[events[config.id].isin(entities[config.id])]
     return Collected(
-        entities.reset_index(drop=True), events.reset_index(drop=True), source, tuple(notes)
-    )
+        entities.reset_index(drop=True), events.reset_index(drop=True), source, window,
+        tuple(notes),
+    )  # fmt: skip

@@ -184,3 +184,42 @@ def generate_customers(
         }
     )
     return GeneratedData(customers=customers, events=events)
+
+
+def generate_world(
+    n_customers: int,
+    snapshot_date: str = "2026-06-30",
+    seed: int = 42,
+    drift: Drift | None = None,
+    weekly_customers: int = 0,
+    drift_from_week: int = 0,
+    until: str | pd.Timestamp | None = None,
+) -> GeneratedData:
+    """The generator's world as known at `until`: the first `n_customers` as of
+    `snapshot_date`, then `weekly_customers` new ones every week after it (week k's snapshot is
+    `snapshot_date` + k weeks), up to and including `until`.
+
+    The world is the same whatever `until` is (week k always has seed `seed + k`), so a later
+    `until` only adds rows: that is what makes a weekly build learn from what is new.
+    `drift` applies to the weeks from `drift_from_week` on (0: to everyone, the first snapshot
+    included).
+    """
+    snapshot = pd.Timestamp(snapshot_date)
+    weeks = 0
+    if until is not None and weekly_customers > 0:
+        weeks = max(0, (pd.Timestamp(until) - snapshot).days // 7)
+    parts = []
+    for week in range(weeks + 1):
+        drifted = drift if week >= drift_from_week else None
+        if week == 0:
+            parts.append(generate_customers(n_customers, snapshot_date, seed, drifted))
+            continue
+        at = (snapshot + pd.Timedelta(weeks=week)).date().isoformat()
+        prefix = f"W{week:03d}-"
+        parts.append(generate_customers(weekly_customers, at, seed + week, drifted, prefix))
+    if len(parts) == 1:
+        return parts[0]
+    return GeneratedData(
+        customers=pd.concat([p.customers for p in parts], ignore_index=True),
+        events=pd.concat([p.events for p in parts], ignore_index=True),
+    )

@@ -1,4 +1,10 @@
-"""The model table for one snapshot, and the train / valid / test split."""
+"""The model table for one snapshot, and the train / valid / test split.
+
+With rows from more than one time, the split follows time: the newest rows are the test set
+and the ones before them validation, so a model is judged on the future relative to what it
+learnt from (and a retrain is judged on the newest rows). A table of one time (a single
+snapshot, or a static table) keeps the stratified random split.
+"""
 
 from __future__ import annotations
 
@@ -30,14 +36,28 @@ def build_model_table(
     return table
 
 
+TIME_SPLIT, STRATIFIED_SPLIT = "time", "stratified"
+
+
+def split_kind(table: pd.DataFrame, time_column: str | None) -> str:
+    """'time' when the rows come from more than one time, else 'stratified'."""
+    if time_column and time_column in table.columns and table[time_column].nunique() > 1:
+        return TIME_SPLIT
+    return STRATIFIED_SPLIT
+
+
 def assign_splits(
     table: pd.DataFrame,
     target: str,
     test_size: float = 0.2,
     valid_size: float = 0.1,
     seed: int = 42,
+    time_column: str | None = None,
 ) -> pd.Series:
-    """'train' / 'valid' / 'test' for each row: stratified, seeded, fractions of all rows."""
+    """'train' / 'valid' / 'test' for each row, fractions of all rows: by time (newest last)
+    when `time_column` holds more than one time, else stratified; seeded either way."""
+    if split_kind(table, time_column) == TIME_SPLIT:
+        return _time_splits(table, time_column, test_size, valid_size, seed)
     parts = split_table(table, target, test_size, valid_size, seed)
     out = pd.Series("", index=table.index, dtype=object)
     for name, part in parts.items():
@@ -53,8 +73,7 @@ def split_table(
     seed: int = 42,
 ) -> dict[str, pd.DataFrame]:
     """Stratified train/valid/test split; fractions are of the whole table."""
-    if not 0 < test_size < 1 or not 0 <= valid_size < 1 or test_size + valid_size >= 1:
-        raise ValueError(f"bad split fractions: test_size={test_size}, valid_size={valid_size}")
+    _check_fractions(test_size, valid_size)
     rest, test = train_test_split(
         table, test_size=test_size, random_state=seed, stratify=table[target]
     )
@@ -67,3 +86,31 @@ def split_table(
         stratify=rest[target],
     )
     return {"train": train, "valid": valid, "test": test}
+
+
+def _time_splits(
+    table: pd.DataFrame, time_column: str, test_size: float, valid_size: float, seed: int
+) -> pd.Series:
+    """The newest `test_size` of rows are test, the `valid_size` before them valid; rows of the
+    same time are ordered by a seeded shuffle, so a cut inside one time is random there."""
+    import numpy as np
+
+    _check_fractions(test_size, valid_size)
+    shuffle = np.random.default_rng(seed).permutation(len(table))
+    order = (
+        pd.DataFrame({"t": table[time_column].to_numpy(), "r": shuffle})
+        .sort_values(["t", "r"], kind="stable")
+        .index.to_numpy()
+    )
+    n = len(table)
+    n_test = int(round(n * test_size))
+    n_valid = int(round(n * valid_size))
+    labels = np.full(n, "train", dtype=object)
+    labels[order[n - n_test :]] = "test"
+    labels[order[n - n_test - n_valid : n - n_test]] = "valid"
+    return pd.Series(labels, index=table.index, dtype=object)
+
+
+def _check_fractions(test_size: float, valid_size: float) -> None:
+    if not 0 < test_size < 1 or not 0 <= valid_size < 1 or test_size + valid_size >= 1:
+        raise ValueError(f"bad split fractions: test_size={test_size}, valid_size={valid_size}")

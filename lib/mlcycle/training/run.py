@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -18,10 +19,13 @@ def feature_set_digest(config: DatasetConfig) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def lineage_tags(config: DatasetConfig, train: pd.DataFrame) -> dict[str, str]:
-    """Tags that answer 'where did this model come from': code, data and feature set."""
+def lineage_tags(
+    config: DatasetConfig, train: pd.DataFrame, collection: Any = None, split: str = ""
+) -> dict[str, str]:
+    """Tags that answer 'where did this model come from': code, data and feature set, and
+    with the collect stage's record, what time the data was as of and how it was split."""
     project = config.path.parent if config.path else Path.cwd()
-    return {
+    tags = {
         "lineage.git_commit": git_commit(Path(__file__).parent),
         "lineage.data_fingerprint": data_fingerprint(train),
         "lineage.dataset": config.name,
@@ -29,6 +33,16 @@ def lineage_tags(config: DatasetConfig, train: pd.DataFrame) -> dict[str, str]:
         "lineage.feature_set": feature_set_digest(config),
         "lineage.project": str(project),
     }
+    if collection is not None:
+        tags |= {
+            "lineage.as_of": collection.as_of,
+            "lineage.window_start": collection.window_start or "",
+            "lineage.source": collection.source[:500],
+            "lineage.source_rows": str(collection.rows),
+        }
+    if split:
+        tags["lineage.split"] = split
+    return tags
 
 
 def log_dataset_inputs(config: DatasetConfig, splits: dict[str, tuple[pd.DataFrame, str]]) -> None:
