@@ -14,9 +14,13 @@
 
 # %% [markdown]
 # # 8. Register
-# Register the model as a new version with the `challenger` alias. It becomes `champion` only
-# if it passed the gate and beats the current champion on the same test data (the first model
-# becomes champion). Aliases, not the deprecated stages.
+# Register the model as a new version with the `challenger` alias. It may replace the
+# champion only if it passed the gate and beats the current champion on the same test data:
+# the champion is re-scored on this build's test split (with timestamps, the newest rows). A
+# winner is then rolled out (a share of live traffic that grows while it is not worse,
+# `promotion: rollout`), promoted at once (`direct`) or left for review (`review`). The first
+# model becomes champion; a model trained on the champion's own data, the same way, is not
+# registered again. Aliases, not the deprecated stages.
 
 # %% tags=["parameters"]
 upstream = ["select", "evaluate"]
@@ -25,19 +29,23 @@ inputs_digest = None  # set by the build: reruns this stage when the lib/ code i
 dataset = None  # dataset config YAML
 promotion_metric = None  # metric the challenger must beat the champion on
 min_improvement = None  # margin the challenger must win by
-auto_promote = None  # false: a winning challenger waits for a reviewed `make promote`
+promotion = None  # a winner: rollout (a share of traffic), direct (champion now) or review
+ab_ramp = None  # a rollout's shares of traffic, step by step (the first is where it starts)
 
 # %%
-from mlcycle.orchestration.notebook import flag, provenance, resolve_stage
+from mlcycle.orchestration.notebook import provenance, resolve_stage
 
 resolve_stage("register", globals())
 
 # %%
+import json
+
 import mlflow
 import pandas as pd
 from IPython.display import Markdown, display
 
 from mlcycle.config import load_dataset_config
+from mlcycle.monitoring.rollout import Ramp
 from mlcycle.records import Evaluation, TrainingRun, read_record, write_record
 from mlcycle.registry.aliases import CHAMPION
 from mlcycle.registry.register import register_and_promote
@@ -63,10 +71,12 @@ result = register_and_promote(
     metric=promotion_metric,
     gate_passed=evaluation["gate"]["passed"],
     min_improvement=min_improvement,
-    auto_promote=flag(auto_promote),
+    promotion=promotion,
+    first_share=Ramp.parse(ab_ramp).steps[0],
     tags={
         "run_id": run["run_id"],
         "model_family": run["model_family"],
+        "model_params": json.dumps(run["model_params"], sort_keys=True),
         **{k: v for k, v in run_tags.items() if k.startswith("lineage.")},
         **{f"test_{k}": f"{v:.6f}" for k, v in evaluation["metrics"].items()},
     },
@@ -75,6 +85,10 @@ write_record(result, product["registry"])
 
 # %%
 verdict = "promoted to **champion**" if result.promoted else "kept as **challenger**"
+if result.rollout:
+    verdict = f"**rolled out** (experiment `{result.rollout}`)"
+if not result.registered:
+    verdict = "nothing new registered"
 display(
     Markdown(f"""
 ### `{result.model_name}` version {result.version}: {verdict}

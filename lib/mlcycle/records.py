@@ -30,6 +30,22 @@ class Record(BaseModel):
     record_version: int = RECORD_VERSION
 
 
+class Collection(Record):
+    """What the collect stage took in: its source, `as_of` and training window, row counts."""
+
+    source: str
+    as_of: str  # the time the build saw the data as of (resolved)
+    as_of_setting: str = ""  # the setting as given ('' = the data's newest), for the next build
+    window_start: str | None
+    train_window_days: int | None
+    rows: int
+    events: int
+    rows_after_as_of: int
+    rows_before_window: int
+    data_fingerprint: str
+    notes: list[str] = []
+
+
 class CandidateRun(Record):
     """One trained candidate's MLflow run (the candidate stage)."""
 
@@ -83,8 +99,11 @@ class Registration(Record):
     promoted: bool
     reason: str
     metric: str
-    challenger_score: float
+    challenger_score: float | None  # None: not registered (nothing new)
     champion_score: float | None
+    registered: bool = True  # False: the same training as the champion's, nothing new
+    beats_champion: bool = False  # the rule says it wins (promoted, rolled out or for review)
+    rollout: str | None = None  # the experiment key of the rollout it is in
 
 
 class OnnxExports(Record):
@@ -107,6 +126,7 @@ class MonitoringDecision(Record):
 
 # (stage, product key) -> the record it holds
 CATALOG: dict[tuple[str, str], type[Record]] = {
+    ("collect", "summary"): Collection,
     ("candidate", "run"): CandidateRun,
     ("select", "run"): TrainingRun,
     ("evaluate", "metrics"): Evaluation,

@@ -21,7 +21,7 @@ def logged(config, train, params):
     return info.model_uri, run.info.run_id
 
 
-def register(client, config, uri, run_id, test, gate_passed=True, auto_promote=True):
+def register(client, config, uri, run_id, test, gate_passed=True, promotion="direct", tags=None):
     return register_and_promote(
         client,
         uri,
@@ -32,8 +32,9 @@ def register(client, config, uri, run_id, test, gate_passed=True, auto_promote=T
         metric_fn=lambda y, p: classification_metrics(y, p)["roc_auc"],
         metric="roc_auc",
         gate_passed=gate_passed,
-        tags={"lineage.x": "1"},
-        auto_promote=auto_promote,
+        tags=tags or {"lineage.x": "1"},
+        promotion=promotion,
+        first_share=10.0,
     )
 
 
@@ -77,12 +78,54 @@ def test_without_auto_promotion_only_the_first_model_becomes_champion(
     train, test = data
     client = mlflow.MlflowClient()
     weak_uri, weak_run = logged(churn_config, train, {"n_estimators": 1, "max_depth": 1})
-    first = register(client, churn_config, weak_uri, weak_run, test, auto_promote=False)
+    first = register(client, churn_config, weak_uri, weak_run, test, promotion="review")
     assert first.promoted  # nothing in production to protect yet
     good_uri, good_run = logged(churn_config, train, {"n_estimators": 30})
-    better = register(client, churn_config, good_uri, good_run, test, auto_promote=False)
+    better = register(client, churn_config, good_uri, good_run, test, promotion="review")
     assert better.challenger_score > better.champion_score  # it would win...
     assert not better.promoted  # ...but waits for a reviewed promotion
     assert "automatic promotion is off" in better.reason and "VERSION=2" in better.reason
     assert alias_version(client, "churn", CHAMPION) == "1"
     assert alias_version(client, "churn", CHALLENGER) == "2"
+
+
+def test_rollout_mode_starts_a_rollout_instead_of_promoting(churn_config, data, mlflow_store):
+    from mlcycle.registry.rollout import RUNNING, read_rollout
+
+    train, test = data
+    client = mlflow.MlflowClient()
+    weak_uri, weak_run = logged(churn_config, train, {"n_estimators": 1, "max_depth": 1})
+    assert register(client, churn_config, weak_uri, weak_run, test, promotion="rollout").promoted
+    good_uri, good_run = logged(churn_config, train, {"n_estimators": 30})
+    better = register(client, churn_config, good_uri, good_run, test, promotion="rollout")
+    assert better.beats_champion and not better.promoted
+    assert alias_version(client, "churn", CHAMPION) == "1"
+    rollout = read_rollout(client, "churn")
+    assert rollout.status == RUNNING and rollout.version == "2" and rollout.share == 10.0
+    assert better.rollout == rollout.key and "rollout starts at 10%" in better.reason
+    # a rerun of the stage does not start it again
+    again = register(client, churn_config, good_uri, good_run, test, promotion="rollout")
+    assert again.rollout == rollout.key and read_rollout(client, "churn") == rollout
+    # a third winner over the (weak) champion waits while the second's rollout runs
+    best_uri, best_run = logged(churn_config, train, {"n_estimators": 60})
+    waiting = register(client, churn_config, best_uri, best_run, test, promotion="rollout")
+    assert waiting.beats_champion and not waiting.promoted and waiting.rollout is None
+    assert "rollout of version 2 runs" in waiting.reason
+    assert read_rollout(client, "churn").version == "2"
+
+
+def test_the_champions_own_training_again_is_not_registered(churn_config, data, mlflow_store):
+    train, test = data
+    client = mlflow.MlflowClient()
+    same = {"lineage.data_fingerprint": "abc", "model_family": "rf", "model_params": "{}"}
+    uri, run = logged(churn_config, train, {"n_estimators": 10})
+    assert register(client, churn_config, uri, run, test, tags=same).version == "1"
+    uri2, run2 = logged(churn_config, train, {"n_estimators": 10})  # trained again: a new run
+    again = register(client, churn_config, uri2, run2, test, tags=same)
+    assert not again.registered and not again.promoted and again.version == "1"
+    assert "same data as the champion" in again.reason
+    assert len(client.search_model_versions("name = 'churn'")) == 1
+    # new data is a new model
+    newer = register(client, churn_config, uri2, run2, test,
+                     tags=same | {"lineage.data_fingerprint": "def"})  # fmt: skip
+    assert newer.registered and newer.version == "2"

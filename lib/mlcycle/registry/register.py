@@ -16,6 +16,9 @@ from mlcycle.records import Registration
 from mlcycle.registry.aliases import CHALLENGER, CHAMPION, alias_version
 from mlcycle.registry.promotion import PromotionDecision, decide_promotion
 
+ROLLOUT, DIRECT, REVIEW = "rollout", "direct", "review"
+PROMOTIONS = (ROLLOUT, DIRECT, REVIEW)  # what a challenger that beats the champion gets
+
 
 def logged_model_id(model_uri: str) -> str | None:
     """The logged model (MLflow 3) a `models:/m-…` URI names: a tracking server insists on it
@@ -31,6 +34,23 @@ def existing_version(client: MlflowClient, name: str, model_uri: str) -> str | N
         if mv.source == model_uri
     ]
     return str(min(matches)) if matches else None
+
+
+def training_identity(tags: dict[str, str]) -> str | None:
+    """What a model was trained on and how: data fingerprint, family and parameters. Two
+    versions with the same identity are the same model trained again; None when unknown."""
+    fingerprint = tags.get("lineage.data_fingerprint")
+    if not fingerprint:
+        return None
+    return f"{fingerprint}/{tags.get('model_family', '')}/{tags.get('model_params', '')}"
+
+
+def _same_as_champion(client: MlflowClient, name: str, champion: str | None,
+                      tags: dict[str, str]) -> bool:  # fmt: skip
+    identity = training_identity(tags)
+    if champion is None or identity is None:
+        return False
+    return training_identity(client.get_model_version(name, champion).tags) == identity
 
 
 def score_version(model_uri: str, X: pd.DataFrame) -> np.ndarray:
@@ -53,14 +73,23 @@ def register_and_promote(
     gate_passed: bool,
     min_improvement: float = 0.0,
     tags: dict[str, str] | None = None,
-    auto_promote: bool = True,
+    promotion: str = DIRECT,
+    first_share: float = 100.0,
 ) -> Registration:
-    """Register `model_uri` as the challenger; promote it to champion if the rule says so.
+    """Register `model_uri` as the challenger; when the rule says it beats the champion:
 
-    Both models are scored on the same test rows, so the comparison is like for like. With
-    `auto_promote` off, a winning challenger waits for a reviewed `deploy production`; only the
-    very first model becomes champion by itself (there is no production model to protect).
+    - `rollout`: start a rollout at `first_share` percent of traffic (registry.rollout), which
+      the service follows and `mlcycle rollout advance` moves on live outcomes;
+    - `direct`: promote it to champion now;
+    - `review`: leave it for a reviewed `deploy production`.
+
+    Both models are scored on the same test rows (with timestamps, the newest ones), so the
+    comparison is like for like. The very first model becomes champion by itself (there is no
+    production model to protect). A model trained on the champion's data with the champion's
+    family and parameters (`training_identity`) is not registered again.
     """
+    if promotion not in PROMOTIONS:
+        raise ValueError(f"promotion {promotion!r}: one of {', '.join(PROMOTIONS)}")
     try:
         client.get_registered_model(name)
     except MlflowException:
@@ -68,6 +97,23 @@ def register_and_promote(
             name, description="Binary classifier registered by the mlcycle lifecycle."
         )
     version = existing_version(client, name, model_uri)
+    champion_before = alias_version(client, name, CHAMPION)
+    if version is None and _same_as_champion(client, name, champion_before, tags or {}):
+        return Registration(
+            model_name=name,
+            version=str(champion_before),
+            champion_before=champion_before,
+            champion_after=champion_before,
+            promoted=False,
+            registered=False,
+            reason=(
+                f"trained on the same data as the champion (version {champion_before}) with "
+                "the same model: nothing new to register"
+            ),
+            metric=metric,
+            challenger_score=None,
+            champion_score=None,
+        )
     if version is None:
         version = client.create_model_version(
             name, model_uri, run_id=run_id, tags=tags or {}, model_id=logged_model_id(model_uri)
@@ -76,7 +122,6 @@ def register_and_promote(
     client.set_registered_model_alias(name, CHALLENGER, version)
 
     challenger_score = float(metric_fn(y_test, score_version(f"models:/{name}/{version}", X_test)))
-    champion_before = alias_version(client, name, CHAMPION)
     champion_score = None
     if champion_before == str(version):
         champion_score = challenger_score
@@ -97,12 +142,16 @@ def register_and_promote(
             decision = decide_promotion(
                 metric, challenger_score, champion_score, gate_passed, min_improvement
             )
-    if decision.promote and champion_before not in (None, str(version)) and not auto_promote:
+    beats_champion = decision.promote and champion_before not in (None, str(version))
+    rollout_key = None
+    if beats_champion and promotion == REVIEW:
         decision = PromotionDecision(
             False,
             f"{decision.reason}, but automatic promotion is off: promote it after review "
             f"(make promote VERSION={version})",
         )
+    elif beats_champion and promotion == ROLLOUT and first_share < 100:
+        decision, rollout_key = _roll_out(client, name, str(version), decision, first_share)
     if decision.promote:
         client.set_registered_model_alias(name, CHAMPION, version)
     for key, value in {
@@ -124,4 +173,25 @@ def register_and_promote(
         metric=metric,
         challenger_score=challenger_score,
         champion_score=champion_score,
+        beats_champion=beats_champion,
+        rollout=rollout_key,
     )
+
+
+def _roll_out(client: MlflowClient, name: str, version: str, decision: PromotionDecision,
+              first_share: float) -> tuple[PromotionDecision, str | None]:  # fmt: skip
+    """Start the rollout of a winning challenger (once), instead of promoting it."""
+    from mlcycle.registry.rollout import read_rollout, start_rollout
+
+    current = read_rollout(client, name)
+    if current is not None and current.version == version:
+        return PromotionDecision(False, f"{decision.reason}; its rollout is {current.status} "
+                                 f"at {current.share:g}%"), current.key  # fmt: skip
+    if current is not None and current.active:
+        return PromotionDecision(
+            False, f"{decision.reason}, but the rollout of version {current.version} runs: "
+            "it waits (mlcycle rollout complete | rollback, then rollout start)",
+        ), None  # fmt: skip
+    started = start_rollout(client, name, first_share, decision.reason)
+    reason = f"{decision.reason}: its rollout starts at {first_share:g}% of traffic"
+    return PromotionDecision(False, reason), started.key
