@@ -32,10 +32,19 @@ from pydantic import BaseModel, Field, create_model, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mlcycle.config import DatasetConfig, load_dataset_config
-from mlcycle.registry.aliases import CHAMPION, alias_versions
-from mlcycle.serving.ab import assign_arm, parse_arms
+from mlcycle.registry.aliases import CHALLENGER, CHAMPION
+from mlcycle.registry.rollout import Rollout, rollout_of
+from mlcycle.serving.ab import Arm, assign_arm, parse_arms
 from mlcycle.serving.models import ServedModel, load_alias
-from mlcycle.serving.prediction_log import Prediction, PredictionLog, UnknownRequestError
+from mlcycle.serving.prediction_log import (
+    FALLBACK,
+    NO_EXPERIMENT,
+    NO_USER_ID,
+    RANDOMISED,
+    Prediction,
+    PredictionLog,
+    UnknownRequestError,
+)
 from mlcycle.serving.request_schema import features_model, frame_to_records, to_records
 
 LOCALHOST = {"127.0.0.1", "::1", "localhost", "testclient"}
@@ -50,8 +59,8 @@ class Settings:
     tracking_uri: str
     prediction_log: str
     products: str
-    arms: str  # e.g. "champion=90,challenger=10"; an arm whose alias is unset: the champion
-    experiment_key: str
+    arms: str  # '' = the registry's rollout; else pinned, e.g. "champion=90,challenger=10"
+    experiment_key: str  # the experiment of pinned arms (a rollout names its own)
     max_batch: int
     max_body_bytes: int
     reload_seconds: float  # 0 turns polling off
@@ -105,6 +114,12 @@ class Metrics:
         self.unseen = Counter(
             "unseen_categories", "Categorical values the model never saw", ["feature"], registry=r
         )
+        self.registry_errors = Counter(
+            "registry_errors",
+            "Reloads that kept the loaded models: registry unreachable, alias missing, load failed",
+            ["kind"],
+            registry=r,
+        )
 
 
 def _request_models(config: DatasetConfig) -> tuple[type[BaseModel], type[BaseModel]]:
@@ -139,6 +154,25 @@ class Feedback(BaseModel):
     outcome: int = Field(..., ge=0, le=1)
 
 
+@dataclass(frozen=True)
+class Split:
+    """How traffic is split now: the arms, the experiment they belong to, the spec logged."""
+
+    arms: tuple[Arm, ...]
+    experiment: str  # '' when everyone gets the champion (no experiment)
+    spec: str
+    versions: dict[str, str]  # a rollout's challenger version (not whatever the alias says)
+
+    @classmethod
+    def of(cls, settings: Settings, rollout: Rollout | None) -> "Split":
+        if settings.arms:  # pinned by the settings: an explicit override
+            return cls(parse_arms(settings.arms), settings.experiment_key, settings.arms, {})
+        if rollout is not None and rollout.active and rollout.share > 0:
+            spec = rollout.arms()
+            return cls(parse_arms(spec), rollout.key, spec, {CHALLENGER: rollout.version})
+        return cls(parse_arms(f"{CHAMPION}=100"), "", f"{CHAMPION}=100", {})
+
+
 class Service:
     """The mutable state behind the app: swapped atomically on reload."""
 
@@ -149,32 +183,54 @@ class Service:
         self.settings = settings
         self.config = config
         self.name = settings.model_name or config.model_name
-        self.arms = parse_arms(settings.arms)
+        self.split = Split.of(settings, None)
         self.log = PredictionLog(settings.prediction_log)
         self.metrics = Metrics()
         self.models: dict[str, ServedModel] = {}
+        self._loaded: dict[str, tuple[str, str]] = {}  # alias -> (version, ONNX verdict)
         self._lock = threading.Lock()
         self._store: Any = None
 
     def load(self) -> bool:
-        """(Re)load every alias an arm names; True when anything changed."""
-        wanted = tuple(a.name for a in self.arms)
-        versions = alias_versions(self.client, self.name, wanted)
-        current = {alias: m.version for alias, m in self.models.items()}
-        if versions == current and self.models:
+        """Follow the registry: the rollout's split, and for every arm its version and ONNX
+        verdict (a version tagged by `optimize` after it was loaded moves to ONNX Runtime).
+        True when anything changed. A registry that cannot be reached, an alias briefly
+        missing or a version that fails to load keeps what is loaded (counted)."""
+        from mlcycle.optimize.onnx_artifact import TAG_PARITY
+
+        errors = self.metrics.registry_errors
+        try:
+            registered = self.client.get_registered_model(self.name)
+        except Exception as exc:  # noqa: BLE001 - unreachable, or not registered yet
+            missing = getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST"
+            errors.labels(kind="model not registered" if missing else "registry unreachable").inc()
             return False
-        loaded = {}
-        for alias, version in versions.items():
+        split = Split.of(self.settings, rollout_of(registered))
+        aliases = {a: str(v) for a, v in (registered.aliases or {}).items()}
+        loaded, state = {}, {}
+        for alias in (a.name for a in split.arms):
+            version = split.versions.get(alias) or aliases.get(alias)
             if version is None:
+                if alias in self.models:  # briefly missing: keep serving it
+                    errors.labels(kind="alias missing").inc()
+                    loaded[alias], state[alias] = self.models[alias], self._loaded[alias]
                 continue
-            same = self.models.get(alias)
-            loaded[alias] = (
-                same
-                if same and same.version == version
-                else load_alias(self.client, self.name, alias, self.config)
-            )
-        with self._lock:
-            self.models = loaded  # in-flight requests keep the dict they already hold
+            try:
+                verdict = self.client.get_model_version(self.name, version).tags.get(TAG_PARITY)
+                key = (version, str(verdict))
+                model = self.models.get(alias)
+                if model is None or self._loaded.get(alias) != key:
+                    model = load_alias(self.client, self.name, alias, self.config, version)
+            except Exception:  # noqa: BLE001 - a failed load must not unload what serves
+                errors.labels(kind="load failed").inc()
+                if alias in self.models:
+                    loaded[alias], state[alias] = self.models[alias], self._loaded[alias]
+                continue
+            loaded[alias], state[alias] = model, key
+        if state == self._loaded and split == self.split:
+            return False
+        with self._lock:  # in-flight requests keep the dict and split they already hold
+            self.models, self._loaded, self.split = loaded, state, split
         _freeze_heap()
         return True
 
@@ -253,19 +309,26 @@ def create_app(settings: Settings) -> FastAPI:
             records.extend(frame_to_records(row, config))
         return records
 
-    def arm_of(item: Any, models: dict[str, ServedModel]) -> str:
-        if item.user_id is None or len(service.arms) == 1:
-            return CHAMPION
-        arm = assign_arm(item.user_id, service.arms, settings.experiment_key)
-        return arm if arm in models else CHAMPION  # an arm whose alias is unset
+    def arm_of(item: Any, models: dict[str, ServedModel], split: Split) -> tuple[str, str]:
+        """The arm a request goes to, and why (only 'randomised' rows are an A/B sample)."""
+        if len(split.arms) == 1:
+            return CHAMPION, NO_EXPERIMENT
+        if item.user_id is None:
+            return CHAMPION, NO_USER_ID
+        arm = assign_arm(item.user_id, split.arms, split.experiment)
+        if arm not in models:  # an arm whose model is not loaded
+            return CHAMPION, FALLBACK
+        return arm, RANDOMISED
 
     def predict_many(items: list[Any]) -> list[PredictionOut]:
         started = time.perf_counter()
-        models = service.models  # this request keeps these models even if a reload swaps them
+        # this request keeps these models and this split even if a reload swaps them
+        models, split = service.models, service.split
         if CHAMPION not in models:
             raise HTTPException(503, f"no champion of '{service.name}' is loaded yet")
         rows = request_records(items)
-        arms = [arm_of(item, models) for item in items]
+        routed = [arm_of(item, models, split) for item in items]
+        arms = [arm for arm, _ in routed]
         proba = np.empty(len(items))
         for arm in set(arms):
             picked = [i for i, a in enumerate(arms) if a == arm]
@@ -274,7 +337,8 @@ def create_app(settings: Settings) -> FastAPI:
                 service.metrics.unseen.labels(feature=feature).inc(count)
             proba[picked] = models[arm].positive_proba(part)
         out, records = [], []
-        for item, arm, p, features in zip(items, arms, proba, rows, strict=True):
+        experiment = split.experiment if len(split.arms) > 1 else ""
+        for item, (arm, why), p, features in zip(items, routed, proba, rows, strict=True):
             model = models[arm]
             pred = PredictionOut(
                 prediction=int(p >= 0.5),
@@ -295,6 +359,9 @@ def create_app(settings: Settings) -> FastAPI:
                     features,
                     pred.prediction,
                     pred.probability,
+                    experiment,
+                    why,
+                    split.spec,
                 )
             )
             service.metrics.predictions.labels(model_version=model.version, arm=arm).inc()
@@ -344,8 +411,16 @@ def create_app(settings: Settings) -> FastAPI:
         models = {a: m.version for a, m in service.models.items()}
         ok = CHAMPION in models
         runtimes = {a: m.runtime for a, m in service.models.items()}
+        split = service.split
         return JSONResponse(
-            {"ready": ok, "model_name": service.name, "versions": models, "runtimes": runtimes},
+            {
+                "ready": ok,
+                "model_name": service.name,
+                "versions": models,
+                "runtimes": runtimes,
+                "split": split.spec,
+                "experiment": split.experiment,
+            },
             status_code=200 if ok else 503,
         )
 
@@ -365,6 +440,6 @@ def create_app(settings: Settings) -> FastAPI:
 async def _poll(service: Service, seconds: float) -> None:
     while True:
         await asyncio.sleep(seconds)
-        # a registry hiccup must not kill the service; the next poll retries
+        # load() counts and survives registry trouble; this is the last line of defence
         with contextlib.suppress(Exception):
             await asyncio.to_thread(service.load)

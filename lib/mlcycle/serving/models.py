@@ -58,12 +58,15 @@ def _known_categories(pipeline: object) -> dict[str, frozenset[str]]:
     }
 
 
-def load_alias(client, name: str, alias: str, config: object = None) -> ServedModel | None:
-    """The version behind `alias`, or None when the alias is not set. With the dataset config,
-    a version whose ONNX export passed parity is served through ONNX Runtime."""
+def load_alias(
+    client, name: str, alias: str, config: object = None, version: str | None = None
+) -> ServedModel | None:
+    """`version` (default: the one behind `alias`; None when the alias is not set), served as
+    the `alias` arm. With the dataset config, a version whose ONNX export passed parity is
+    served through ONNX Runtime."""
     import mlflow
 
-    version = alias_version(client, name, alias)
+    version = version or alias_version(client, name, alias)
     if version is None:
         return None
     pipeline = mlflow.sklearn.load_model(f"models:/{name}/{version}")

@@ -37,10 +37,23 @@ CREATE TABLE IF NOT EXISTS predictions (
     prediction    INTEGER NOT NULL,
     probability   REAL NOT NULL,
     outcome       INTEGER,
-    outcome_ts    TEXT
+    outcome_ts    TEXT,
+    experiment    TEXT NOT NULL DEFAULT '',
+    assignment    TEXT NOT NULL DEFAULT '',
+    split         TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS predictions_ts ON predictions (ts);
 """
+# columns added since the first schema: a log written before them gains them on open
+ADDED_COLUMNS = {
+    "experiment": "TEXT NOT NULL DEFAULT ''",  # the A/B experiment key the row was served under
+    "assignment": "TEXT NOT NULL DEFAULT ''",  # why this arm: see ASSIGNMENTS
+    "split": "TEXT NOT NULL DEFAULT ''",  # the traffic split then, e.g. champion=90,challenger=10
+}
+# why a request got its arm: only 'randomised' rows belong in an A/B comparison
+RANDOMISED, NO_USER_ID, FALLBACK, NO_EXPERIMENT = (
+    "randomised", "no user id", "fallback", "no experiment",
+)  # fmt: skip
 
 
 class UnknownRequestError(KeyError):
@@ -57,6 +70,9 @@ class Prediction:
     features: dict[str, Any]
     prediction: int
     probability: float
+    experiment: str = ""
+    assignment: str = ""
+    split: str = ""
 
 
 def _now() -> str:
@@ -86,6 +102,10 @@ class PredictionLog:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+            have = {row[1] for row in db.execute("PRAGMA table_info(predictions)")}
+            for column, kind in ADDED_COLUMNS.items():
+                if column not in have:
+                    db.execute(f"ALTER TABLE predictions ADD COLUMN {column} {kind}")
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(
@@ -172,8 +192,8 @@ class PredictionLog:
         with self._writing() as db:
             db.executemany(
                 "INSERT INTO predictions (request_id, ts, user_id, arm, model_name,"
-                " model_version, features, prediction, probability)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " model_version, features, prediction, probability, experiment, assignment,"
+                " split) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
         self.commits += 1
@@ -191,6 +211,9 @@ class PredictionLog:
                 json.dumps(p.features, default=str),
                 int(p.prediction),
                 float(p.probability),
+                p.experiment,
+                p.assignment,
+                p.split,
             )
             for p in predictions
         ]
@@ -206,15 +229,19 @@ class PredictionLog:
         if cursor.rowcount == 0:
             raise UnknownRequestError(f"no prediction with request_id {request_id!r}")
 
-    def frame(self, since: datetime | None = None) -> pd.DataFrame:
-        """The log as a DataFrame (features parsed), newest last."""
-        query = "SELECT * FROM predictions"
-        args: tuple = ()
+    def frame(self, since: datetime | None = None, experiment: str | None = None) -> pd.DataFrame:
+        """The log as a DataFrame (features parsed), newest last; only the rows served since
+        `since`, and under the A/B experiment `experiment`, when given."""
+        where, args = [], []
         if since is not None:
-            query += " WHERE ts >= ?"
-            args = (since.astimezone(UTC).isoformat(timespec="microseconds"),)
+            where.append("ts >= ?")
+            args.append(since.astimezone(UTC).isoformat(timespec="microseconds"))
+        if experiment is not None:
+            where.append("experiment = ?")
+            args.append(experiment)
+        query = "SELECT * FROM predictions" + (" WHERE " + " AND ".join(where) if where else "")
         with self._connect() as db:
-            df = pd.read_sql_query(query + " ORDER BY ts", db, params=args)
+            df = pd.read_sql_query(query + " ORDER BY ts", db, params=tuple(args))
         df["ts"] = pd.to_datetime(df["ts"], format="ISO8601")
         df["features"] = df["features"].map(json.loads)
         return df
