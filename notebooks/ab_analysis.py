@@ -15,19 +15,26 @@
 # %% [markdown]
 # # 12. A/B test analysis
 # Should the challenger replace the champion? From the service's prediction log and the
-# outcomes that came back: how many requests each arm served and how accurate it was; whether
-# the split matches the configured weights (a sample-ratio mismatch voids the test); a
-# two-proportion z-test and a bootstrap confidence interval on the accuracy difference; and a
-# recommendation in plain words.
+# outcomes that came back, for the current experiment only (the registry's rollout, or the
+# split pinned by `ab_arms`) and only its randomised requests: how many each arm served and how
+# accurate it was; whether the split matches the configured weights (a sample-ratio mismatch
+# voids the test); a two-proportion z-test and a bootstrap confidence interval on the accuracy
+# difference, judged at a fixed horizon computed up front; and a recommendation in plain words.
 
 # %% tags=["parameters"]
 upstream = ["monitor"]
 product = None
 inputs_digest = None  # set by the build: reruns this stage when the lib/ code it imports changes
+dataset = None  # dataset config YAML (names the registered model)
+tracking_uri = None  # the registry that holds the rollout
+model_name = None  # registered model ('' = the dataset's name)
 prediction_log = None  # the service's prediction log (SQLite)
-ab_arms = None  # the weights the test ran with, as the service's MLCYCLE_AB_ARMS
+ab_arms = None  # '' = the registry's rollout; else the split pinned for the service
+ab_key = None  # the experiment key of a pinned split
 ab_alpha = None  # significance level of the z-test (and 1 - confidence of the interval)
 ab_min_labelled = None  # labelled predictions per arm before any verdict
+ab_min_effect = None  # smallest accuracy difference worth detecting (sets the horizon)
+ab_power = None  # chance of detecting it when it is there
 seed = None  # for the bootstrap
 
 # %%
@@ -42,11 +49,15 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
+from mlcycle.config import load_dataset_config
 from mlcycle.io import read_json, write_json
-from mlcycle.monitoring.ab_analysis import analyse
-from mlcycle.serving.ab import parse_arms
+from mlcycle.monitoring.ab_analysis import analyse, fixed_horizon, scope
+from mlcycle.monitoring.experiment import current_experiment
+from mlcycle.tracking import connect
 
-weights = {arm.name: arm.weight for arm in parse_arms(ab_arms)}
+name = model_name or load_dataset_config(dataset).model_name
+experiment = current_experiment(connect(tracking_uri), name, ab_arms, ab_key)
+horizon = fixed_horizon(experiment.baseline, float(ab_min_effect), float(ab_alpha), float(ab_power))
 monitoring = read_json(upstream["monitor"]["decision"])
 log_path = Path(prediction_log) if prediction_log else None
 if log_path is not None and log_path.is_file():
@@ -54,10 +65,23 @@ if log_path is not None and log_path.is_file():
 
     log = PredictionLog(log_path).frame()
 else:
-    log = pd.DataFrame(columns=["arm", "prediction", "outcome"])
-result = analyse(log, weights, alpha=float(ab_alpha), min_labelled=int(ab_min_labelled),
-                 seed=int(seed))  # fmt: skip
-write_json(result.to_dict() | {"prediction_log": str(log_path)}, product["analysis"])
+    log = pd.DataFrame(columns=["arm", "prediction", "outcome", "experiment", "assignment"])
+rows = scope(log, experiment.key)
+result = analyse(rows, experiment.weights, alpha=float(ab_alpha),
+                 min_labelled=int(ab_min_labelled), seed=int(seed), horizon=horizon)  # fmt: skip
+write_json(
+    result.to_dict()
+    | {
+        "prediction_log": str(log_path),
+        "experiment": experiment.key,
+        "experiment_source": experiment.source,
+        "started": experiment.started,
+        "rows_in_log": len(log),
+        "rows_analysed": len(rows),
+        "horizon": horizon,
+    },
+    product["analysis"],
+)
 
 # %%
 display(
@@ -66,8 +90,17 @@ display(
 
 {result.why[0].upper() + result.why[1:]}.
 
-Log: `{log_path}` ({len(log):,} predictions). Configured split: {ab_arms}. This week's
-monitoring: {"retrain" if monitoring["retrain"] else "no retraining"} ({monitoring["reasons"][0]}).
+Experiment `{experiment.key or "none"}`, from {experiment.source}{
+        f", started {experiment.started}" if experiment.started else ""
+    }: {len(rows):,} of the
+log's {len(log):,} predictions were randomised into its arms (the rest: other experiments,
+requests without a user id, fallbacks). This week's monitoring:
+{"retrain" if monitoring["retrain"] else "no retraining"} ({monitoring["reasons"][0]}).
+
+**Fixed horizon**: each arm needs {horizon:,} labelled predictions to detect an accuracy
+difference of {float(ab_min_effect):g} from the champion's {experiment.baseline:.3f} with
+power {float(ab_power):g} at alpha {ab_alpha}; the verdict waits for it, because looking
+every week and stopping at the first significant result would inflate false positives.
 """)
 )
 result.arms.round(4)

@@ -83,3 +83,39 @@ def test_an_empty_log_recommends_collecting_and_serialises_as_json():
     assert result.recommendation == "keep collecting"
     text = json.dumps(result.to_dict(), allow_nan=False)  # no NaN in the JSON
     assert json.loads(text)["difference"] is None
+
+
+def test_only_the_experiments_randomised_rows_count():
+    from mlcycle.monitoring.ab_analysis import scope
+
+    log = synthetic_log(3000, WEIGHTS, {"champion": 0.8, "challenger": 0.9}, seed=6)
+    log["experiment"] = np.where(np.arange(3000) < 2000, "exp-2", "exp-1")
+    log["assignment"] = np.where(np.arange(3000) % 10 == 0, "no user id", "randomised")
+    rows = scope(log, "exp-2")
+    assert len(rows) == 1800  # 2000 of exp-2, less every tenth without a user id
+    assert set(rows["experiment"]) == {"exp-2"} and set(rows["assignment"]) == {"randomised"}
+    assert scope(log.drop(columns="experiment"), "exp-2").empty
+
+
+def test_expected_shares_follow_the_split_each_row_was_served_under():
+    """A ramp: 1000 rows at 10 %, then 1000 at 50 %. Checked against the final 50/50 split
+    the arms would look mismatched; against their own splits they are not."""
+    first = synthetic_log(1000, {"champion": 90, "challenger": 10},
+                          {"champion": 0.8, "challenger": 0.8}, seed=7)  # fmt: skip
+    second = synthetic_log(1000, WEIGHTS, {"champion": 0.8, "challenger": 0.8}, seed=8)
+    ramp = pd.concat([first.assign(split="champion=90,challenger=10"),
+                      second.assign(split="champion=50,challenger=50")])  # fmt: skip
+    assert not analyse(ramp, WEIGHTS).srm
+    assert analyse(ramp.drop(columns="split"), WEIGHTS).srm
+
+
+def test_fixed_horizon_from_a_power_calculation():
+    from mlcycle.monitoring.ab_analysis import fixed_horizon
+
+    # a textbook figure: 0.80 -> 0.85 at alpha 0.05, power 0.8 needs ~900 per arm
+    assert 850 < fixed_horizon(0.80, 0.05) < 950
+    assert fixed_horizon(0.80, 0.02) > 4 * fixed_horizon(0.80, 0.05)  # ~1/effect^2
+    assert fixed_horizon(0.99, 0.05) > 0  # near 1: measured downwards
+    log = synthetic_log(6000, WEIGHTS, {"champion": 0.80, "challenger": 0.85}, seed=1)
+    early = analyse(log, WEIGHTS, horizon=fixed_horizon(0.80, 0.01))
+    assert early.recommendation == "keep collecting" and "fixed horizon" in early.why

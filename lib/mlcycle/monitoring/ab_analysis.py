@@ -4,6 +4,15 @@ The primary metric is accuracy (a proportion: correct predictions among labelled
 the arms are compared with a two-proportion z-test and a bootstrap confidence interval of the
 difference; a chi-square test on how many requests each arm got catches a broken split
 (sample ratio mismatch), which invalidates everything else.
+
+Scope: only the current experiment's randomised traffic counts (`scope`): rows served under
+another experiment key, without a user id (always the champion) or as a fallback would bias
+the arms. Each row carries the split it was served under, so the expected shares follow a ramp.
+
+Weekly looks at a running test are repeated significance tests, which inflate false positives.
+So the test has a fixed horizon: the labelled predictions each arm needs are computed up front
+(`fixed_horizon`, a power calculation with statsmodels) from the smallest difference worth
+detecting, and no verdict is given before both arms reach it.
 """
 
 from __future__ import annotations
@@ -73,6 +82,48 @@ def bootstrap_ci(
     return float(low), float(high)
 
 
+def scope(log: pd.DataFrame, experiment: str) -> pd.DataFrame:
+    """The rows of one experiment that were randomised into their arm."""
+    from mlcycle.serving.prediction_log import RANDOMISED
+
+    if "experiment" not in log.columns or "assignment" not in log.columns:
+        return log.iloc[:0]
+    return log[(log["experiment"] == experiment) & (log["assignment"] == RANDOMISED)]
+
+
+def fixed_horizon(
+    baseline: float, min_effect: float, alpha: float = 0.05, power: float = 0.8
+) -> int:
+    """Labelled predictions each arm needs to detect an accuracy difference of `min_effect`
+    from `baseline` with this power (two-sided z-test of two proportions)."""
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
+
+    if not 0 < min_effect < 1:
+        raise ValueError(f"the smallest effect must be within (0, 1), got {min_effect}")
+    baseline = min(max(baseline, 0.01), 0.99)
+    target = baseline - min_effect if baseline + min_effect >= 1 else baseline + min_effect
+    effect = abs(proportion_effectsize(target, baseline))
+    n = NormalIndPower().solve_power(effect_size=effect, alpha=alpha, power=power, ratio=1.0)
+    return int(np.ceil(n))
+
+
+def _expected_shares(log: pd.DataFrame, weights: dict[str, float]) -> np.ndarray:
+    """Each arm's expected number of rows: from the split each row was served under (a ramp
+    changes it), else from `weights`."""
+    from mlcycle.serving.ab import parse_arms
+
+    total = sum(weights.values())
+    if "split" not in log.columns or not (log["split"].astype(str) != "").any():
+        return np.array([weights[a] / total for a in weights]) * len(log)
+    expected = np.zeros(len(weights))
+    for spec, count in log["split"].astype(str).value_counts().items():
+        arms = {a.name: a.weight for a in parse_arms(spec)} if spec else weights
+        within = sum(arms.get(a, 0.0) for a in weights) or 1.0
+        expected += np.array([arms.get(a, 0.0) / within for a in weights]) * count
+    return expected
+
+
 def analyse(
     log: pd.DataFrame,
     weights: dict[str, float],
@@ -82,12 +133,16 @@ def analyse(
     srm_alpha: float = 0.001,
     min_labelled: int = 200,
     seed: int = 0,
+    horizon: int = 0,
 ) -> ABResult:
-    """Compare `treatment` with `control` on the log's labelled predictions."""
+    """Compare `treatment` with `control` on the log's labelled predictions; no verdict before
+    both arms have `max(min_labelled, horizon)` of them (the fixed horizon)."""
     missing = {"arm", "prediction", "outcome"} - set(log.columns)
     if missing:
         raise ValueError(f"the prediction log lacks column(s) {sorted(missing)}")
     total = sum(weights.values())
+    log = log[log["arm"].isin(list(weights))]
+    expected = _expected_shares(log, weights)
     arms = []
     correct_by_arm = {}
     for arm in weights:
@@ -107,7 +162,8 @@ def analyse(
         )
     table = pd.DataFrame(arms).set_index("arm")
     served = table["served"].to_numpy()
-    expected = table["expected_share"].to_numpy() * served.sum()
+    if served.sum():
+        table["expected_share"] = expected / expected.sum()
     srm_p = float(stats.chisquare(served, expected).pvalue) if served.sum() else 1.0
     srm = srm_p < srm_alpha
     a, b = correct_by_arm[control], correct_by_arm[treatment]
@@ -120,9 +176,11 @@ def analyse(
             f"sample ratio mismatch (chi-square p = {srm_p:.2g} < {srm_alpha}): the arms did "
             "not get the configured shares, so their comparison cannot be trusted"
         )
-    elif min(len(a), len(b)) < min_labelled:
+    elif min(len(a), len(b)) < max(min_labelled, horizon):
         rec = "keep collecting"
-        why = f"too few labelled predictions ({len(a)} and {len(b)}; need {min_labelled} per arm)"
+        need = max(min_labelled, horizon)
+        why = f"too few labelled predictions ({len(a)} and {len(b)}; need {need} per arm"
+        why += ", the fixed horizon)" if horizon > min_labelled else ")"
     elif p < alpha and diff > 0:
         rec = "promote the challenger"
         why = (

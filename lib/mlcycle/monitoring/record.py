@@ -56,3 +56,27 @@ def record_decision(
     client.log_dict(run_id, drift, "drift.json")
     client.set_terminated(run_id)
     return run_id
+
+
+def record_rollout(client: Any, experiment: str, action: str, rollout: Any,
+                   products: str | Path | None = None) -> str:  # fmt: skip
+    """A run for one move of a rollout (start, advance, hold, complete, roll back): what was
+    done to which version, its traffic share after the move, and why."""
+    from mlcycle.tracking import ensure_experiment
+
+    experiment_id = ensure_experiment(client, experiment, products)
+    run = client.create_run(experiment_id, run_name=f"rollout {action} v{rollout.version}")
+    run_id = run.info.run_id
+    tags = {
+        "kind": "rollout",
+        "rollout.action": action,
+        "rollout.version": rollout.version,
+        "rollout.status": rollout.status,
+        "rollout.key": rollout.key,
+        "rollout.reason": rollout.reason[:4000],
+    }
+    for key, value in tags.items():
+        client.set_tag(run_id, key, value)
+    client.log_metric(run_id, "challenger_share", rollout.share)
+    client.set_terminated(run_id)
+    return run_id

@@ -9,6 +9,7 @@ back and forth.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Ramp:
         return cls(steps)
 
     def arms(self, step: int) -> str:
-        """The service's MLCYCLE_AB_ARMS for this step."""
+        """The traffic split at this step, in the service's arms syntax."""
         share = self.steps[step]
         return f"champion={100 - share:g},challenger={share:g}"
 
@@ -63,3 +64,50 @@ def next_move(
     if step + 1 >= len(ramp.steps):
         return Move(None, "complete", f"challenger at 100% and not worse: {figures}")
     return Move(step + 1, "advance", f"not worse ({figures}): {ramp.steps[step + 1]:g}% next")
+
+
+def live_accuracy(log: Any, experiment: str) -> dict[str, tuple[float | None, int]]:
+    """{arm: (accuracy, labelled)} on the experiment's randomised, labelled predictions."""
+    from mlcycle.monitoring.ab_analysis import scope
+
+    rows = scope(log, experiment)
+    rows = rows[rows["outcome"].notna()]
+    out = {}
+    for arm in ("champion", "challenger"):
+        part = rows[rows["arm"] == arm]
+        accuracy = float((part["prediction"] == part["outcome"]).mean()) if len(part) else None
+        out[arm] = (accuracy, len(part))
+    return out
+
+
+def advance(client: Any, name: str, log_path: Any, ramp: Ramp, min_labelled: int,
+            tolerance: float = 0.0) -> tuple[Any, Move]:  # fmt: skip
+    """Judge a running rollout on its live outcomes and move it one step (the registry's
+    state is what the service follows): advance, hold, complete or roll back."""
+    from pathlib import Path
+
+    from mlcycle.registry import rollout as state
+    from mlcycle.serving.prediction_log import PredictionLog
+
+    current = state.read_rollout(client, name)
+    if current is None or current.status != state.RUNNING:
+        status = "no rollout" if current is None else f"the rollout is {current.status}"
+        raise state.RolloutError(f"{status}: nothing to advance (mlcycle rollout start)")
+    log = (
+        PredictionLog(log_path).frame(experiment=current.key) if Path(log_path).is_file() else None
+    )
+    figures = live_accuracy(log, current.key) if log is not None else {}
+    champion, _ = figures.get("champion", (None, 0))
+    challenger, labelled = figures.get("challenger", (None, 0))
+    decided = next_move(ramp, current.step, champion, challenger, labelled, min_labelled,
+                        tolerance)  # fmt: skip
+    if decided.action == "complete":
+        state.complete(client, name, current, decided.reason)
+    elif decided.action == "roll back":
+        state.roll_back(client, name, current, decided.reason)
+    elif decided.action == "advance":
+        state.move(client, name, current, step=decided.step,
+                   share=float(ramp.steps[decided.step]), reason=decided.reason)  # fmt: skip
+    else:
+        state.move(client, name, current, reason=decided.reason)
+    return state.read_rollout(client, name), decided
