@@ -23,10 +23,10 @@ import difflib
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from mlcycle.project import find_project
 
@@ -42,6 +42,10 @@ def local_store_uri(products: str | Path) -> str:
 def artifacts_under(products: str | Path) -> Path:
     """Where a local tracking store keeps run artifacts: under products, never the cwd."""
     return Path(products).resolve() / "mlartifacts"
+
+
+# a time as YAML reads it (an unquoted 2026-07-07 is a date) or as text; None = ''
+TimeText = Annotated[str, BeforeValidator(lambda v: "" if v is None else str(v))]
 
 
 class SettingsError(ValueError):
@@ -61,12 +65,16 @@ class Settings(BaseModel):
         description="MLflow store; '' = $MLFLOW_TRACKING_URI, else SQLite under products"
     )
     n_customers: int = Field(description="built-in generator: customers")
-    snapshot_date: str = Field(description="built-in generator: snapshot date")
+    snapshot_date: TimeText = Field(description="built-in generator: snapshot date")
     seed: int = Field(description="seed of every random choice")
     drift_shift: float = Field(ge=0, le=1, description="built-in generator: distribution shift")
     drift_new_category: float = Field(ge=0, le=1, description="share with an unseen category")
     drift_relationship: float = Field(ge=0, le=1, description="change of what drives the target")
     max_rows: int | None = Field(description="sample a user's table down to this many rows")
+    as_of: TimeText = Field(description="rows up to this time; '' = the data's newest")
+    train_window_days: int | None = Field(gt=0, description="train on this many days to as_of")
+    weekly_customers: int = Field(ge=0, description="generator: new customers each week")
+    drift_from_week: int = Field(ge=0, description="generator: drift from this week; 0 = all")
     feature_store: Path = Field(description="Feast's feature_store.yaml")
     feature_ttl_days: int = Field(gt=0, description="how old a served feature value may be")
     test_size: float = Field(gt=0, lt=1, description="test split, a fraction of all rows")
@@ -77,7 +85,9 @@ class Settings(BaseModel):
     gate_threshold: float = Field(description="the gate's smallest passing value")
     promotion_metric: str = Field(description="metric a challenger must beat the champion on")
     min_improvement: float = Field(description="by at least this much")
-    auto_promote: bool = Field(description="false: a winning challenger waits for promote")
+    promotion: Literal["rollout", "direct", "review"] = Field(
+        description="a winning challenger: rolled out, promoted now, or left for review"
+    )
     onnx_max_diff: float = Field(ge=0, description="largest |p_onnx - p_sklearn| allowed")
     onnx_min_agreement: float = Field(ge=0, le=1, description="share of identical predictions")
     quantize_mlp: bool = Field(description="optimize also shows int8 quantization")
@@ -91,10 +101,12 @@ class Settings(BaseModel):
     max_drift_rows: int = Field(gt=0, description="larger windows are sampled")
     retrain_policy: dict[str, Any] = Field(description="when to retrain (any trigger)")
     ab_ramp: list[int] = Field(description="a challenger's share of traffic, step by step")
-    ab_arms: str = Field(description="the service's traffic split, and the one analysed")
-    ab_key: str = Field(description="A/B experiment key: a new key reshuffles users")
+    ab_arms: str = Field(description="'' = the registry's rollout; else a pinned split")
+    ab_key: str = Field(description="experiment key of a pinned split: a new key reshuffles")
     ab_alpha: float = Field(gt=0, lt=1, description="significance level of the A/B test")
     ab_min_labelled: int = Field(ge=0, description="labelled predictions per arm for a verdict")
+    ab_min_effect: float = Field(gt=0, lt=1, description="smallest accuracy difference to detect")
+    ab_power: float = Field(gt=0, lt=1, description="power of the test at that difference")
     host: str = Field(description="address the service and servers bind to")
     port: int = Field(description="the service's port")
     max_batch: int = Field(gt=0, description="largest /predict/batch")

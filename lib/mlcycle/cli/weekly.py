@@ -1,13 +1,16 @@
 """The command a scheduler runs every week (cron, a CI schedule, an Airflow task):
 
-    mlcycle weekly --window s3://bucket/this-week.parquet    (or: make weekly WINDOW=...)
+    mlcycle weekly                     (or: make weekly)
 
-1. builds the DAG with this week's window: only the `monitor` stage reruns (the rest is up to
-   date), comparing the window with the training data and reading the service's outcomes;
-2. if the retraining policy says so, rebuilds the training DAG on the newest data (the
-   dataset's source as it is now): a new challenger, compared with the champion on the same
-   held-out data by the register stage and promoted only if better.
-Exit status 0 when all went well (retrained or not), 1 when a build failed.
+1. The week runs from where the last one ended to seven days later (`--until` to say when).
+   Its new rows, which no build has seen, are the monitoring window (`--window FILE` to give
+   this week's production rows instead); only the monitoring stages rerun.
+2. If the retraining policy says so (`--retrain` to retrain anyway, `--no-retrain` never), the
+   DAG is built again with `as_of` at the week's end: it learns from the new rows, and a model
+   that beats the champion on the newest rows starts a rollout the service follows.
+3. A rollout already running is judged on its live outcomes and moved one step.
+Each week is an MLflow run with what it did and why. Exit status 0 when all went well (retrained
+or not), 1 when a build failed.
 """
 
 from __future__ import annotations
@@ -15,28 +18,56 @@ from __future__ import annotations
 import argparse
 
 from mlcycle.cli import run
-from mlcycle.cli.common import add_env_options, build_dag
+from mlcycle.cli.common import UserError, add_env_options, build_dag, settings_of
 
 
 def main(argv: list[str] | None = None) -> int:
-    from mlcycle.records import MonitoringDecision, read_record
+    from mlcycle.orchestration.weekly import WeekFailed, run_week
+    from mlcycle.records import Collection, MonitoringDecision, Registration, read_record
 
-    parser = argparse.ArgumentParser(prog="mlcycle weekly",
-                                     description=__doc__.split("\n\n")[0])  # fmt: skip
-    parser.add_argument("--window", default="", help="this week's rows (default: scoring set)")
+    parser = argparse.ArgumentParser(
+        prog="mlcycle weekly",
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--window", default="", help="this week's rows (default: the new rows)")
+    parser.add_argument("--until", help="the week's end (default: seven days after the last)")
+    retrain = parser.add_mutually_exclusive_group()
+    retrain.add_argument("--retrain", action="store_true", help="retrain whatever the policy")
+    retrain.add_argument("--no-retrain", action="store_true", help="monitor and decide only")
     add_env_options(parser)
-    parser.add_argument("--no-retrain", action="store_true", help="monitor and decide only")
     args, rest = parser.parse_known_args(argv)
+    settings = settings_of(args, rest)
     common = (["--env-file", args.env_file] if args.env_file else []) + rest
-    code = run.main(["--env--monitor_window", args.window, *common])
-    if code:
-        return code
-    dag = build_dag(args, ["--env--monitor_window", args.window, *rest])
-    decision = read_record(str(dag["monitor"].product["decision"]), MonitoringDecision)
-    print("\nMonitoring decision:", "RETRAIN" if decision.retrain else "no retraining")
-    for reason in decision.reasons:
-        print(f"  - {reason}")
-    if not decision.retrain or args.no_retrain:
-        return 0
-    print("\nRetraining: rebuilding the training DAG on the newest data ...", flush=True)
-    return run.main(["--force", "--env--monitor_window", args.window, *common])
+
+    def overrides(values: dict[str, str]) -> list[str]:
+        return [token for key, value in values.items() for token in (f"--env--{key}", value)]
+
+    def build(values: dict[str, str]) -> int:
+        return run.main([*overrides(values), *common])
+
+    dag = build_dag(args, rest)
+    summary = dag["collect"].product["summary"]
+    if not summary.exists():
+        raise UserError(f"no build to start the week from ({summary}): run `make run` first")
+    collection = read_record(str(summary), Collection)
+
+    def latest(task: str, key: str, kind):
+        return read_record(str(dag[task].product[key]), kind)
+
+    try:
+        run_week(
+            settings,
+            build,
+            collection,
+            decision_of=lambda: latest("monitor", "decision", MonitoringDecision),
+            registration_of=lambda: latest("register", "registry", Registration),
+            until=args.until,
+            window=args.window,
+            retrain=True if args.retrain else False if args.no_retrain else None,
+        )
+    except WeekFailed as exc:
+        print(f"mlcycle weekly: {exc}")
+        return 1
+    return 0
