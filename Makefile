@@ -23,7 +23,7 @@ ENV_ARGS = $(if $(ENV_FILE),--env-file $(ENV_FILE)) $(if $(DATASET),--env--datas
 BUILD := $(MLCYCLE) run $(if $(JOBS),--jobs $(JOBS)) $(ENV_ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps run report gate deploy-staging promote check-workflows server migrate batch simulate weekly rebuild status test test-fast lint format lab serve ui example-data docs diagram lock clean
+.PHONY: help setup system-deps run report gate deploy-staging promote check-workflows server migrate batch simulate weekly rollout rebuild status test test-fast lint format lab serve ui example-data docs diagram lock clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -117,8 +117,11 @@ batch: $(STAMP) ## score a file: make batch INPUT=in.parquet OUTPUT=out.parquet 
 	$(MLCYCLE) batch $(INPUT) $(OUTPUT) --alias $(or $(ALIAS),champion) \
 		$(if $(ENGINE),--engine $(ENGINE)) $(ENV_ARGS)
 
-weekly: $(STAMP) ## what a scheduler runs weekly: monitor WINDOW=file, retrain if the policy says so
-	$(MLCYCLE) weekly $(if $(WINDOW),--window $(WINDOW)) $(ENV_ARGS)
+weekly: $(STAMP) ## what a scheduler runs weekly: monitor the week's new rows, retrain if the policy says so
+	$(MLCYCLE) weekly $(if $(WINDOW),--window $(WINDOW)) $(if $(UNTIL),--until "$(UNTIL)") $(if $(RETRAIN),--retrain) $(ENV_ARGS)
+
+rollout: $(STAMP) ## the challenger's rollout: make rollout ACTION=status|start|advance|hold|resume|rollback|complete
+	$(MLCYCLE) rollout $(or $(ACTION),status) $(if $(REASON),--reason "$(REASON)") $(ENV_ARGS)
 
 simulate: $(STAMP) ## the monitoring loop on weekly traffic with drift: make simulate WEEKS=8
 	$(MLCYCLE) simulate --weeks $(or $(WEEKS),8) $(ENV_ARGS)

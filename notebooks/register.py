@@ -84,11 +84,7 @@ result = register_and_promote(
 write_record(result, product["registry"])
 
 # %%
-verdict = "promoted to **champion**" if result.promoted else "kept as **challenger**"
-if result.rollout:
-    verdict = f"**rolled out** (experiment `{result.rollout}`)"
-if not result.registered:
-    verdict = "nothing new registered"
+verdict = f"**{result.verdict}**" + (f" (experiment `{result.rollout}`)" if result.rollout else "")
 display(
     Markdown(f"""
 ### `{result.model_name}` version {result.version}: {verdict}

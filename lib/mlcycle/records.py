@@ -105,6 +105,15 @@ class Registration(Record):
     beats_champion: bool = False  # the rule says it wins (promoted, rolled out or for review)
     rollout: str | None = None  # the experiment key of the rollout it is in
 
+    @property
+    def verdict(self) -> str:
+        """What happened to the version, in a few words."""
+        if not self.registered:
+            return "nothing new registered"
+        if self.promoted:
+            return "promoted to champion"
+        return "rolled out" if self.rollout else "kept as challenger"
+
 
 class OnnxExports(Record):
     """The optimize stage: ONNX exports with their parity, runtimes, quantization."""

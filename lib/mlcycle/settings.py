@@ -125,11 +125,6 @@ class Settings(BaseModel):
         """Where `mlcycle server` keeps artifacts unless told otherwise."""
         return self.products / "mlflow-server" / "artifacts"
 
-    @property
-    def simulation(self) -> Path:
-        """Where `mlcycle simulate` writes its own registry, log and pages."""
-        return self.products / "simulation"
-
     def env_values(self) -> dict[str, Any]:
         """The values a build's placeholders ({{key}}) take: every key, paths as text."""
         out = self.model_dump(exclude={"project", "reload_token"})

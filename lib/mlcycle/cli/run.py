@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from mlcycle.cli.common import add_env_options, build_dag
 
 
 def main(argv: list[str] | None = None) -> int:
     from mlcycle.environment import skip_unused_optional_imports
-    from mlcycle.orchestration.dag import failed_tasks, root_cause, summary
+    from mlcycle.orchestration.dag import build_and_report
 
     skip_unused_optional_imports()
     parser = argparse.ArgumentParser(
@@ -34,21 +33,4 @@ def main(argv: list[str] | None = None) -> int:
 
         executor = Parallel(processes=args.jobs)
     dag = build_dag(args, rest, executor=executor)
-    from ploomber.exceptions import DAGBuildError
-
-    try:
-        report = dag.build(force=args.force)
-    except DAGBuildError as exc:
-        print("\n" + "=" * 78, file=sys.stderr)
-        for name, task in failed_tasks(dag):
-            product = task.product.to_json_serializable()
-            print(f"BUILD FAILED at task '{name}'", file=sys.stderr)
-            for key in ("report", "nb"):
-                if key in product:
-                    print(f"  {key}: {product[key]}", file=sys.stderr)
-        print(root_cause(exc), file=sys.stderr)
-        print("=" * 78, file=sys.stderr)
-        return 1
-    print(report)
-    print(summary(dag))
-    return 0
+    return build_and_report(dag, force=args.force)

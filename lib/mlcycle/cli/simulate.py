@@ -1,69 +1,79 @@
-"""mlcycle simulate: the monitoring and retraining loop on generated weekly traffic."""
+"""mlcycle simulate: weeks of the real loop on the generator's world, and their timeline.
+
+Each week the generator's world advances (drifted from `drift_from_week`), the week's customers
+are served by the prediction service (a process following the registry), last week's outcomes
+come back through /feedback, and then exactly what `mlcycle weekly` runs: monitoring, a retrain
+through the DAG when the policy fires, the rollout moved on live outcomes. Its settings are
+env.simulate.yaml (its own products folder, registry and prediction log) unless --env-file
+names another.
+"""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from mlcycle.cli.common import UserError, add_env_options, settings_of
+from mlcycle.project import find_project
+
+DEFAULT_ENV = "env.simulate.yaml"
 
 
 def main(argv: list[str] | None = None) -> int:
-    from mlcycle.config import load_dataset_config
     from mlcycle.environment import apply_quiet_defaults
-    from mlcycle.monitoring.simulate import Loop, save_timeline, settings_from_env, timeline_frame
-    from mlcycle.monitoring.timeline import render_timeline
 
-    parser = argparse.ArgumentParser(
-        prog="mlcycle simulate",
-        description="Run the monitoring and retraining loop on generated weekly traffic, with "
-        "drift from a chosen week, and render its timeline (make simulate WEEKS=8).",
-    )
+    parser = argparse.ArgumentParser(prog="mlcycle simulate",
+                                     description=__doc__.split("\n\n")[0])  # fmt: skip
     parser.add_argument("--weeks", type=int, default=8)
-    parser.add_argument("--customers-per-week", type=int)
-    parser.add_argument("--initial-customers", type=int)
-    parser.add_argument("--drift-from-week", type=int, help="first drifted week; 0 = none")
+    parser.add_argument(
+        "--outcome-delay", type=int, default=1, help="weeks until an outcome comes back"
+    )
     add_env_options(parser)
-    parser.add_argument("--out", help="output folder (default: <products>/simulation)")
     args, rest = parser.parse_known_args(argv)
-
+    if args.weeks < 1:
+        raise UserError(f"--weeks {args.weeks}: simulate at least one week")
+    if not args.env_file:
+        args.env_file = str(find_project() / DEFAULT_ENV)
     apply_quiet_defaults()
-    project = settings_of(args, rest)
-    env = project.env_values()
-    settings = settings_from_env(
-        env, weeks=args.weeks, customers_per_week=args.customers_per_week,
-        initial_customers=args.initial_customers, drift_from_week=args.drift_from_week,
-    )  # fmt: skip
-    out = Path(args.out or project.simulation)
-    if (out / "mlflow.db").exists():  # a fresh loop each time: registry, log, reports
-        import shutil
+    settings = settings_of(args, rest)
+    return run(settings, args.env_file, rest, args.weeks, args.outcome_delay)
 
-        shutil.rmtree(out)
-    config = load_dataset_config(str(env["dataset"]))
+
+def run(settings, env_file: str, rest: list[str], weeks: int, outcome_delay: int) -> int:
+    from mlcycle.config import load_dataset_config
+    from mlcycle.monitoring.policy import RetrainPolicy
+    from mlcycle.monitoring.rollout import Ramp
+    from mlcycle.monitoring.timeline import render_timeline
+    from mlcycle.orchestration.simulation import SimulationFailed, simulate, timeline
+    from mlcycle.settings import parse_overrides
+    from mlcycle.tracking import connect
+
+    config = load_dataset_config(str(settings.dataset))
     if not config.source.is_generator:
         raise UserError("the simulation needs the built-in generator's dataset (churn.yaml)")
-    loop = Loop(settings, config, out)
-    loop.start()
-    for week in range(1, settings.weeks + 1):
-        entry = loop.step(week)
-        print(
-            f"week {week}: drift {entry.drift_share:.0%}{' (drift)' if entry.dataset_drift else ''}"
-            f", accuracy {'-' if entry.accuracy is None else f'{entry.accuracy:.3f}'}"
-            f", champion v{entry.champion_version}, challenger {entry.challenger_share:g}%"
-            + (f"; {entry.promotion}" if entry.promotion else "")
-            + (f"; {entry.rollout}" if entry.rollout else ""),
-            flush=True,
-        )
-    frame = timeline_frame(loop.timeline)
-    save_timeline(loop.timeline, out / "timeline.json")
+    try:
+        simulate(settings, env_file, parse_overrides(rest), weeks, outcome_delay)
+    except SimulationFailed as exc:
+        print(f"mlcycle simulate: {exc}")
+        return 1
+    frame = timeline(connect(settings.tracking_uri), settings.model_name or config.model_name)
+    ramp = " -> ".join(f"{x:g}%" for x in Ramp.parse(settings.ab_ramp).steps)
+    policy = RetrainPolicy.from_dict(dict(settings.retrain_policy)).describe()
     page = render_timeline(
-        frame, out / "timeline.html", f"{config.model_name}: {settings.weeks} weeks in production",
-        f"Generated weekly traffic of {settings.customers_per_week:,} customers, drifted from "
-        f"week {settings.drift_from_week}; outcomes arrive a week late. Retraining policy: "
-        f"{settings.policy.describe()}. A promoted challenger's traffic share ramps "
-        f"{' -> '.join(f'{x:g}%' for x in settings.ramp.steps)} while it is not worse.",
-        settings.drift_share,
+        frame, settings.products / "timeline.html",
+        f"{config.model_name}: {weeks} weeks in production",
+        f"The generator's world, {settings.weekly_customers:,} new customers a week, drifted from "
+        f"week {settings.drift_from_week}; each week served by the prediction service, outcomes "
+        f"{outcome_delay} week(s) later, then the weekly loop. Retraining policy: {policy}. A "
+        f"challenger that beats the champion on the newest rows is rolled out {ramp} while it "
+        "is not worse on live outcomes.",
+        settings.drift_share_threshold,
         {w: f"drift/week-{w:02d}.html" for w in frame.index},
     )  # fmt: skip
-    print(f"timeline: {page}\nMLflow: experiment '{config.model_name}-simulation' in {loop.uri}")
+    for week, row in frame.iterrows():
+        acc = "-" if row["accuracy"] != row["accuracy"] else f"{row['accuracy']:.3f}"
+        print(f"week {week}: drift {row['drift_share']:.0%}"
+              f"{' (drift)' if row['dataset_drift'] else ''}, accuracy {acc}, champion "
+              f"v{row['champion_version']}, challenger {row['challenger_share']:g}%")  # fmt: skip
+    print(f"timeline: {page}\nMLflow: experiment '{config.model_name}-monitoring' in "
+          f"{settings.tracking_uri}")  # fmt: skip
     return 0

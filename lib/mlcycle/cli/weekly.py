@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import argparse
 
-from mlcycle.cli import run
 from mlcycle.cli.common import UserError, add_env_options, build_dag, settings_of
 
 
 def main(argv: list[str] | None = None) -> int:
-    from mlcycle.orchestration.weekly import WeekFailed, run_week
+    from mlcycle.orchestration.weekly import WeekFailed, builder, run_week
     from mlcycle.records import Collection, MonitoringDecision, Registration, read_record
+    from mlcycle.settings import parse_overrides
 
     parser = argparse.ArgumentParser(
         prog="mlcycle weekly",
@@ -39,14 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     add_env_options(parser)
     args, rest = parser.parse_known_args(argv)
     settings = settings_of(args, rest)
-    common = (["--env-file", args.env_file] if args.env_file else []) + rest
-
-    def overrides(values: dict[str, str]) -> list[str]:
-        return [token for key, value in values.items() for token in (f"--env--{key}", value)]
-
-    def build(values: dict[str, str]) -> int:
-        return run.main([*overrides(values), *common])
-
+    build = builder(args.env_file, parse_overrides(rest))
     dag = build_dag(args, rest)
     summary = dag["collect"].product["summary"]
     if not summary.exists():

@@ -17,6 +17,7 @@ from typing import Any
 from mlcycle.environment import apply_quiet_defaults
 from mlcycle.orchestration.digest import inputs_digest
 from mlcycle.project import PIPELINE, find_project
+from mlcycle.records import Registration
 from mlcycle.settings import load_settings
 
 DIGEST_PARAM = "inputs_digest"
@@ -143,7 +144,7 @@ def summary(dag) -> str:
         lines.append(f"  Reports (HTML, code hidden) in {Path(reports[0]).parent}/:")
         lines += [f"    {Path(r).name}" for r in reports]
     if registry:
-        verdict = "promoted to champion" if registry["promoted"] else "kept as challenger"
+        verdict = Registration.model_validate(registry).verdict
         lines.append(
             f"  Model '{registry['model_name']}' version {registry['version']}: {verdict} "
             f"({registry['reason']}). Champion: version {registry['champion_after']}."
@@ -153,3 +154,28 @@ def summary(dag) -> str:
         lines.append(f"  Report hub (open in a browser): {hub}")
     lines.append("  MLflow UI: make ui  (then open http://127.0.0.1:5000)")
     return "\n".join(lines)
+
+
+def build_and_report(dag, force: bool = False) -> int:
+    """Build `dag`, print Ploomber's table and the summary; on failure, where and why (the
+    failed stage's report and the root cause), and return 1."""
+    import sys
+
+    from ploomber.exceptions import DAGBuildError
+
+    try:
+        report = dag.build(force=force)
+    except DAGBuildError as exc:
+        print("\n" + "=" * 78, file=sys.stderr)
+        for name, task in failed_tasks(dag):
+            product = task.product.to_json_serializable()
+            print(f"BUILD FAILED at task '{name}'", file=sys.stderr)
+            for key in ("report", "nb"):
+                if key in product:
+                    print(f"  {key}: {product[key]}", file=sys.stderr)
+        print(root_cause(exc), file=sys.stderr)
+        print("=" * 78, file=sys.stderr)
+        return 1
+    print(report)
+    print(summary(dag))
+    return 0

@@ -41,10 +41,25 @@ class Week:
     registration: str = ""  # what the retrain registered, in words
     rollout: str = ""  # what happened to the rollout, in words
     steps: list[str] = field(default_factory=list)  # what ran, for the log
+    figures: dict[str, float] = field(default_factory=dict)  # drift, then the registry's state
+    run_id: str = ""  # the week's MLflow run
 
     def say(self, line: str) -> None:
         self.steps.append(line)
         print(line, flush=True)
+
+
+def builder(env_file: str | None, overrides: dict[str, Any]) -> Build:
+    """A Build that runs the project's DAG with these settings and a week's overrides on top."""
+
+    def build(values: dict[str, str]) -> int:
+        from mlcycle.environment import skip_unused_optional_imports
+        from mlcycle.orchestration.dag import build_and_report, make_dag
+
+        skip_unused_optional_imports()
+        return build_and_report(make_dag(None, env_file, {**overrides, **values}))
+
+    return build
 
 
 def week_end(as_of: str, days: int = 7) -> str:
@@ -115,13 +130,19 @@ def run_week(
         path = Path(settings.products) / "monitoring" / "windows" / f"until-{_stamp(end)}.parquet"
         week.new_rows = new_rows_window(settings, start, end, path)
         week.window = str(path) if week.new_rows else ""
-    shown = f"window {week.window}" if week.window else "window: the scoring set"
-    week.say(f"week {start} .. {end}: {week.new_rows:,} new rows ({shown})")
+    if window:
+        week.say(f"week {start} .. {end}: window {window}")
+    else:
+        shown = f"window {week.window}" if week.window else "window: the scoring set"
+        week.say(f"week {start} .. {end}: {week.new_rows:,} new rows ({shown})")
     keep = {"as_of": collection.as_of_setting, "monitor_window": week.window}
     if build(keep):
         raise WeekFailed("the monitoring build failed", week)
     decision = decision_of()
     week.retrain, week.reasons = bool(decision.retrain), list(decision.reasons)
+    for key in ("drift_share", "dataset_drift"):
+        if decision.figures.get(key) is not None:
+            week.figures[key] = float(decision.figures[key])
     week.say("monitoring: " + ("RETRAIN" if decision.retrain else "no retraining"))
     for reason in decision.reasons:
         week.say(f"  - {reason}")
@@ -150,7 +171,12 @@ def run_week(
                        f"({move.reason})"  # fmt: skip
         _record_move(client, name, settings, move.action, after)
         week.say(week.rollout)
-    _record_week(client, name, settings, week)
+    after = _rollout(client, name)
+    champion = _champion(client, name)
+    week.figures["challenger_share"] = after.share if after is not None and after.active else 0.0
+    if champion is not None:
+        week.figures["champion_version"] = float(champion)
+    week.run_id = _record_week(client, name, settings, week)
     return week
 
 
@@ -183,6 +209,12 @@ def _rollout(client: Any, name: str) -> Any:
         return None
 
 
+def _champion(client: Any, name: str) -> str | None:
+    from mlcycle.registry.aliases import CHAMPION, alias_version
+
+    return alias_version(client, name, CHAMPION)
+
+
 def describe_registration(registration: Any) -> str:
     """What the register stage did, in words (it starts the rollout of a winner itself)."""
     if not registration.registered:
@@ -200,7 +232,7 @@ def _record_move(client: Any, name: str, settings: Any, action: str, rollout: An
     record_rollout(client, f"{name}-monitoring", action, rollout, settings.products)
 
 
-def _record_week(client: Any, name: str, settings: Any, week: Week) -> None:
+def _record_week(client: Any, name: str, settings: Any, week: Week) -> str:
     from mlcycle.tracking import ensure_experiment
 
     experiment_id = ensure_experiment(client, f"{name}-monitoring", settings.products)
@@ -219,5 +251,8 @@ def _record_week(client: Any, name: str, settings: Any, week: Week) -> None:
     for key, value in tags.items():
         client.set_tag(run.info.run_id, key, value)
     client.log_metric(run.info.run_id, "new_rows", week.new_rows)
+    for key, value in week.figures.items():
+        client.log_metric(run.info.run_id, key, value)
     client.log_text(run.info.run_id, "\n".join(week.steps), "weekly.txt")
     client.set_terminated(run.info.run_id)
+    return run.info.run_id

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlcycle.records import Registration
 from mlcycle.reporting.stages import Stage
 
 
@@ -101,7 +102,7 @@ def _register(s: Stage) -> str:
     r = s.read_json("registry")
     if not r:
         return ""
-    what = "promoted to champion" if r["promoted"] else "kept as challenger"
+    what = Registration.model_validate(r).verdict
     return f"version {r['version']} {what}: {r['reason']}"
 
 
