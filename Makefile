@@ -23,7 +23,7 @@ ENV_ARGS = $(if $(ENV_FILE),--env-file $(ENV_FILE)) $(if $(DATASET),--env--datas
 BUILD := $(MLCYCLE) run $(if $(JOBS),--jobs $(JOBS)) $(ENV_ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps run report gate deploy-staging promote check-workflows server migrate batch simulate weekly rollout rebuild status test test-fast lint format lab serve ui example-data docs diagram lock clean
+.PHONY: help setup system-deps run report gate deploy-staging promote check-workflows server migrate batch simulate weekly rollout trace rebuild status test test-fast lint format lab serve ui example-data docs diagram lock clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -120,6 +120,10 @@ batch: $(STAMP) ## score a file: make batch INPUT=in.parquet OUTPUT=out.parquet 
 weekly: $(STAMP) ## what a scheduler runs weekly: monitor the week's new rows, retrain if the policy says so
 	$(MLCYCLE) weekly $(if $(WINDOW),--window $(WINDOW)) $(if $(UNTIL),--until "$(UNTIL)") $(if $(RETRAIN),--retrain) $(ENV_ARGS)
 
+trace: $(STAMP) ## one prediction back to its origins: make trace REQUEST=<request_id>
+	@test -n "$(REQUEST)" || { echo "usage: make trace REQUEST=<request_id>"; exit 2; }
+	$(MLCYCLE) trace $(REQUEST) $(ENV_ARGS)
+
 rollout: $(STAMP) ## the challenger's rollout: make rollout ACTION=status|start|advance|hold|resume|rollback|complete
 	$(MLCYCLE) rollout $(or $(ACTION),status) $(if $(REASON),--reason "$(REASON)") $(ENV_ARGS)
 
@@ -150,4 +154,4 @@ lock: ## re-resolve pyproject.toml's dependencies into constraints.txt (then run
 	rm -rf .venv-lock
 
 clean: ## delete everything a build wrote (products/), keeping .venv
-	rm -rf products products-test
+	rm -rf products products-test products-ci

@@ -169,6 +169,28 @@ def test_feedback_updates_the_accuracy_gauge_and_unknown_ids_404(client, registr
     )
 
 
+def test_feedback_in_a_batch_is_all_or_nothing(client, registry):
+    from mlcycle.serving.prediction_log import PredictionLog
+
+    outs = [
+        client.post("/predict", json={"features": payload(registry, i)}).json() for i in range(3)
+    ]
+    items = [{"request_id": o["request_id"], "outcome": 1} for o in outs]
+    bad = client.post("/feedback/batch", json={"items": [*items, {"request_id": "nope",
+                                                                 "outcome": 0}]})  # fmt: skip
+    assert bad.status_code == 404 and "'nope'" in bad.json()["detail"]
+    log = PredictionLog(client.app.state.service.settings.prediction_log).frame()
+    assert log.set_index("request_id").loc[[o["request_id"] for o in outs], "outcome"].isna().all()
+    r = client.post("/feedback/batch", json={"items": items})
+    assert r.status_code == 200 and r.json()["recorded"] == 3
+    log = PredictionLog(client.app.state.service.settings.prediction_log).frame()
+    assert (log.set_index("request_id").loc[[o["request_id"] for o in outs], "outcome"] == 1).all()
+    assert (
+        metric(client, "prediction_accuracy", model_version="1")
+        == r.json()["accuracy"]["1"]["accuracy"]
+    )
+
+
 def test_metrics_parse_as_prometheus_text(client, registry):
     client.post("/predict", json={"features": payload(registry)})
     client.post("/predict", json={"features": payload(registry, age=1)})

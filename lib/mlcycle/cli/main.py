@@ -22,6 +22,7 @@ COMMANDS = {
     "batch": ("batch", "score a Parquet or CSV file with a registered model"),
     "weekly": ("weekly", "monitor this week's data and retrain if the policy says so"),
     "rollout": ("rollout", "start, advance, hold or roll back a challenger's rollout"),
+    "trace": ("trace", "one prediction traced back to its model, run, data and experiment"),
     "simulate": ("simulate", "the monitoring and retraining loop on generated weeks"),
     "server": ("server", "the team's MLflow tracking server on PostgreSQL"),
     "migrate": ("migrate", "copy the local tracking store to the team's server"),

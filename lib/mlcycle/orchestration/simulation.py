@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-FEEDBACK_BATCH = 500  # outcomes posted per request burst
+FEEDBACK_BATCH = 1000  # outcomes per /feedback/batch request
 PREDICT_BATCH = 1000
 
 
@@ -88,9 +88,11 @@ def serve_week(api: Any, traffic: pd.DataFrame, config: Any, week: int) -> Serve
 
 
 def send_outcomes(api: Any, served: Served) -> None:
-    for request_id, outcome in zip(served.request_ids, served.outcomes, strict=True):
-        r = api.post("/feedback", json={"request_id": request_id, "outcome": outcome})
-        r.raise_for_status()
+    """The week's outcomes, in batches, the way a warehouse export would send them."""
+    pairs = list(zip(served.request_ids, served.outcomes, strict=True))
+    for start in range(0, len(pairs), FEEDBACK_BATCH):
+        items = [{"request_id": r, "outcome": o} for r, o in pairs[start : start + FEEDBACK_BATCH]]
+        api.post("/feedback/batch", json={"items": items}).raise_for_status()
 
 
 def live_figures(log_path: Path, served: Served) -> dict[str, float]:
@@ -139,6 +141,8 @@ def simulate(
 
     if build({"as_of": week_time(settings, 0), "monitor_window": ""}):
         raise SimulationFailed("the first build (week 0) failed")
+    if on_week:
+        on_week(0, None)
     client = connect(settings.tracking_uri)
     pending: list[Served] = []
     done = []

@@ -154,6 +154,10 @@ class Feedback(BaseModel):
     outcome: int = Field(..., ge=0, le=1)
 
 
+class FeedbackBatch(BaseModel):
+    items: list[Feedback]
+
+
 @dataclass(frozen=True)
 class Split:
     """How traffic is split now: the arms, the experiment they belong to, the spec logged."""
@@ -382,21 +386,33 @@ def create_app(settings: Settings) -> FastAPI:
             )
         return predict_many(batch.items) if batch.items else []
 
-    @app.post("/feedback")
-    def feedback(body: Feedback) -> dict[str, Any]:
+    def record_outcomes(outcomes: list[tuple[str, int]]) -> dict[str, Any]:
         try:
-            service.log.record_feedback(body.request_id, body.outcome)
+            service.log.record_feedback_many(outcomes)
         except UnknownRequestError as exc:
             raise HTTPException(404, str(exc.args[0])) from None
         window = timedelta(hours=settings.accuracy_window_hours)
         accuracy = service.log.accuracy_by_version(window)
         for version, (_, value) in accuracy.items():
             service.metrics.accuracy.labels(model_version=version).set(value)
-        return {
-            "request_id": body.request_id,
-            "recorded": True,
-            "accuracy": {v: {"labelled": n, "accuracy": a} for v, (n, a) in accuracy.items()},
-        }
+        return {v: {"labelled": n, "accuracy": a} for v, (n, a) in accuracy.items()}
+
+    @app.post("/feedback")
+    def feedback(body: Feedback) -> dict[str, Any]:
+        accuracy = record_outcomes([(body.request_id, body.outcome)])
+        return {"request_id": body.request_id, "recorded": True, "accuracy": accuracy}
+
+    @app.post("/feedback/batch")
+    def feedback_batch(body: FeedbackBatch) -> dict[str, Any]:
+        """Outcomes as they arrive from a warehouse: all recorded in one transaction, or none
+        (404 naming the first unknown request id)."""
+        if len(body.items) > settings.max_batch:
+            service.metrics.validation_errors.inc()
+            raise HTTPException(
+                413, f"batch of {len(body.items)} items is over the limit of {settings.max_batch}"
+            )
+        accuracy = record_outcomes([(i.request_id, i.outcome) for i in body.items])
+        return {"recorded": len(body.items), "accuracy": accuracy}
 
     @app.get("/metrics")
     def metrics() -> Response:

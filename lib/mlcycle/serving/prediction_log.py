@@ -219,15 +219,23 @@ class PredictionLog:
         ]
 
     def record_feedback(self, request_id: str, outcome: int) -> None:
-        if outcome not in (0, 1):
-            raise ValueError(f"outcome must be 0 or 1, got {outcome!r}")
+        self.record_feedback_many([(request_id, outcome)])
+
+    def record_feedback_many(self, outcomes: list[tuple[str, int]]) -> None:
+        """Outcomes of earlier predictions, in one transaction: all are recorded, or none
+        (an unknown request id names itself and nothing is written)."""
+        for _, outcome in outcomes:
+            if outcome not in (0, 1):
+                raise ValueError(f"outcome must be 0 or 1, got {outcome!r}")
+        now = _now()
         with self._writing() as db:
-            cursor = db.execute(
-                "UPDATE predictions SET outcome = ?, outcome_ts = ? WHERE request_id = ?",
-                (int(outcome), _now(), request_id),
-            )
-        if cursor.rowcount == 0:
-            raise UnknownRequestError(f"no prediction with request_id {request_id!r}")
+            for request_id, outcome in outcomes:
+                cursor = db.execute(
+                    "UPDATE predictions SET outcome = ?, outcome_ts = ? WHERE request_id = ?",
+                    (int(outcome), now, request_id),
+                )
+                if cursor.rowcount == 0:  # raising inside the transaction rolls it back
+                    raise UnknownRequestError(f"no prediction with request_id {request_id!r}")
 
     def frame(self, since: datetime | None = None, experiment: str | None = None) -> pd.DataFrame:
         """The log as a DataFrame (features parsed), newest last; only the rows served since
