@@ -27,6 +27,8 @@ outside it, and the telemetry of MLflow, Ploomber and Feast is off unless you tu
 
 
 def _type(annotation: Any) -> str:
+    if typing.get_origin(annotation) is typing.Literal:
+        return " or ".join(f"`{v}`" for v in typing.get_args(annotation))
     text = getattr(annotation, "__name__", None) if not typing.get_args(annotation) else None
     text = text or str(annotation)
     text = text.replace("typing.", "").replace("pathlib.", "").replace("NoneType", "None")

@@ -304,7 +304,8 @@ def test_monitor_catches_a_drifted_window_and_decides_to_retrain(built_project):
 
 
 def test_ab_analysis_reads_the_prediction_log_and_recommends(built_project, tmp_path):
-    """A log with a planted improvement on the challenger arm, as the service writes it."""
+    """A log with a planted improvement on the challenger arm, as the service writes it, beside
+    rows the analysis must leave out: another experiment's, and requests without a user id."""
     import numpy as np
 
     from mlcycle.serving.prediction_log import Prediction, PredictionLog
@@ -312,21 +313,29 @@ def test_ab_analysis_reads_the_prediction_log_and_recommends(built_project, tmp_
     rng = np.random.default_rng(0)
     log = PredictionLog(tmp_path / "predictions.db")
     arms = rng.choice(["champion", "challenger"], 4000)
+    split = "champion=50,challenger=50"
     records, outcomes = [], []
     for i, arm in enumerate(arms):
         prediction = int(rng.integers(0, 2))
         right = rng.random() < (0.92 if arm == "challenger" else 0.80)
         version = "2" if arm == "challenger" else "1"
         records.append(Prediction(f"r{i}", f"u{i}", arm, "customer_churn", version,
-                                  {"age": 30}, prediction, 0.9 if prediction else 0.1))  # fmt: skip
+                                  {"age": 30}, prediction, 0.9 if prediction else 0.1,
+                                  "ab-1", "randomised", split))  # fmt: skip
         outcomes.append(prediction if right else 1 - prediction)
-    log.record(records)
+    others = [Prediction(f"o{i}", None if i % 2 else f"u{i}", "champion", "customer_churn", "1",
+                         {"age": 30}, 0, 0.1, "ab-1" if i % 2 else "ab-0",
+                         "no user id" if i % 2 else "randomised", split)
+              for i in range(600)]  # fmt: skip
+    log.record(records + others)
     for i, outcome in enumerate(outcomes):
         log.record_feedback(f"r{i}", outcome)
+    for i in range(600):
+        log.record_feedback(f"o{i}", 1)  # all wrong: counted, they would sink the champion
     log.close()
     out = products(built_project)
     ran = build(built_project, until="ab_analysis", prediction_log=str(tmp_path / "predictions.db"),
-                ab_arms="champion=50,challenger=50")  # fmt: skip
+                ab_arms=split, ab_min_effect=0.1)  # fmt: skip
     assert ran["ab_analysis"] and ran["monitor"]
     analysis = json.loads((out / "monitoring" / "ab_analysis.json").read_text())
     assert analysis["recommendation"] == "promote the challenger" and not analysis["srm"]
@@ -334,6 +343,8 @@ def test_ab_analysis_reads_the_prediction_log_and_recommends(built_project, tmp_
         "champion": int((arms == "champion").sum()),
         "challenger": int((arms == "challenger").sum()),
     }
+    assert analysis["experiment"] == "ab-1" and analysis["rows_in_log"] == 4600
+    assert 0 < analysis["horizon"] <= 2000
     performance = json.loads((out / "monitoring" / "performance.json").read_text())
     assert {row["model_version"] for row in performance} == {"1", "2"}
     html = (out / "reports" / "ab_analysis.html").read_text()

@@ -205,7 +205,8 @@ def timeline(client: Any, model_name: str) -> pd.DataFrame:
             "champion_accuracy": m.get("champion_accuracy"),
             "challenger_accuracy": m.get("challenger_accuracy"),
             "labelled": int(m.get("labelled", 0)),
-            "retrain": t.get("decision.retrain") == "true",
+            "retrain": bool(m.get("retrained", 0)),  # a retraining build ran this week
+            "retrain_wanted": t.get("decision.retrain") == "true",
             "decision": [r for r in t.get("decision.reasons", "").split("; ") if r],
             "promotion": t.get("registration", ""),
             "rollout": t.get("rollout", ""),

@@ -36,7 +36,8 @@ class Week:
     week_end: str
     window: str  # the monitoring window's file ('' = the scoring set)
     new_rows: int
-    retrain: bool = False
+    retrain: bool = False  # the policy said so
+    retrained: bool = False  # a retraining build ran
     reasons: list[str] = field(default_factory=list)
     registration: str = ""  # what the retrain registered, in words
     rollout: str = ""  # what happened to the rollout, in words
@@ -154,6 +155,7 @@ def run_week(
         week.registration = "nothing new to learn from: no rows after as_of"
     elif wanted:
         week.say(f"retraining on the data as of {end} ...")
+        week.retrained = True
         if build({"as_of": end, "monitor_window": week.window}):
             raise WeekFailed("the retraining build failed", week)
         registration = registration_of()
@@ -251,6 +253,7 @@ def _record_week(client: Any, name: str, settings: Any, week: Week) -> str:
     for key, value in tags.items():
         client.set_tag(run.info.run_id, key, value)
     client.log_metric(run.info.run_id, "new_rows", week.new_rows)
+    client.log_metric(run.info.run_id, "retrained", float(week.retrained))
     for key, value in week.figures.items():
         client.log_metric(run.info.run_id, key, value)
     client.log_text(run.info.run_id, "\n".join(week.steps), "weekly.txt")
