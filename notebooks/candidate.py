@@ -32,9 +32,11 @@ tracking_uri = None  # '' = $MLFLOW_TRACKING_URI, else SQLite under products
 feature_store = None  # feature_store.yaml
 model_family = None  # random_forest | hist_gradient_boosting | logistic_regression
 model_params = None  # overrides of the family's defaults
+production_labels = None  # also train on the prediction log's labelled rows, as served
+prediction_log = None  # the service's prediction log (for production_labels)
 
 # %%
-from mlcycle.orchestration.notebook import provenance, resolve_stage
+from mlcycle.orchestration.notebook import flag, provenance, resolve_stage
 
 resolve_stage("candidate", globals())
 
@@ -48,6 +50,7 @@ from mlcycle.config import load_dataset_config
 from mlcycle.features.store import ENTITY_TS, open_store, training_frame
 from mlcycle.features.table import split_kind
 from mlcycle.io import read_json, write_parquet
+from mlcycle.monitoring.labelled_traffic import production_rows, with_production_rows
 from mlcycle.records import CandidateRun, Collection, read_record, write_record
 from mlcycle.tracking import configure_tracking
 from mlcycle.training.metrics import classification_metrics
@@ -68,6 +71,11 @@ labels = pd.read_parquet(upstream["features"]["labels"])
 collection = read_record(upstream["collect"]["summary"], Collection)
 frame = training_frame(store, labels, config)
 splits = {name: part.drop(columns="split") for name, part in frame.groupby("split")}
+# production outcomes join the training split only: validation and test stay the table's
+served = flag(production_labels) and production_rows(
+    prediction_log, config, collection.as_of_setting
+)
+splits["train"], sources = with_production_rows(splits["train"], served)
 for name, part in splits.items():
     write_parquet(part, product[name])
 train, valid = splits["train"], splits["valid"]
@@ -83,6 +91,7 @@ with mlflow.start_run(experiment_id=experiment_id, run_name=f"{model_family}") a
             "lineage.inputs_digest": str(inputs_digest),
             "lineage.feature_service": definitions["feature_service"],
             "lineage.feature_definitions": definitions["fingerprint"],
+            **{f"lineage.rows.{source}": str(n) for source, n in sources.items()},
         }
     )
     mlflow.log_params(
@@ -122,6 +131,7 @@ write_record(
         model_family=model_family,
         model_params=dict(model_params or {}),
         valid_metrics=valid_metrics,
+        sources=sources,
     ),
     product["run"],
 )
@@ -130,7 +140,8 @@ write_record(
 display(
     Markdown(
         f"**MLflow run** `{run.info.run_id}` in experiment `{experiment_name}`; "
-        f"model `{info.model_uri}`"
+        f"model `{info.model_uri}`. Training rows by source: "
+        + ", ".join(f"{source} {n:,}" for source, n in sources.items())
     )
 )
 pd.Series(valid_metrics, name="validation").round(4).to_frame()

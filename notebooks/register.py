@@ -48,7 +48,7 @@ from mlcycle.config import load_dataset_config
 from mlcycle.monitoring.rollout import Ramp
 from mlcycle.records import Evaluation, TrainingRun, read_record, write_record
 from mlcycle.registry.aliases import CHAMPION
-from mlcycle.registry.register import register_and_promote
+from mlcycle.registry.register import register_and_promote, unseen_by_champion
 from mlcycle.tracking import connect
 from mlcycle.training.metrics import classification_metrics
 from mlcycle.training.train import features_and_target
@@ -57,7 +57,11 @@ config = load_dataset_config(dataset)
 run = read_record(upstream["select"]["run"], TrainingRun).model_dump()
 evaluation = read_record(upstream["evaluate"]["metrics"], Evaluation).model_dump()
 client = connect(run["tracking_uri"])
-xy = features_and_target(pd.read_parquet(upstream["select"]["test"]), config)
+test = pd.read_parquet(upstream["select"]["test"])
+# judged on rows the champion never saw: the newest ones, after the as_of it learnt from
+compared, compared_on = unseen_by_champion(client, config.model_name, test,
+                                           config.timestamp_column)  # fmt: skip
+xy = features_and_target(compared, config)
 run_tags = client.get_run(run["run_id"]).data.tags
 
 result = register_and_promote(
@@ -81,6 +85,7 @@ result = register_and_promote(
         **{f"test_{k}": f"{v:.6f}" for k, v in evaluation["metrics"].items()},
     },
 )
+result = result.model_copy(update={"compared_on": compared_on})
 write_record(result, product["registry"])
 
 # %%
@@ -90,7 +95,7 @@ display(
 ### `{result.model_name}` version {result.version}: {verdict}
 
 {result.reason}. Champion before: {result.champion_before or "none"};
-champion now: version {result.champion_after or "none"}.
+champion now: version {result.champion_after or "none"}. Compared on {result.compared_on}.
 """)
 )
 

@@ -57,6 +57,7 @@ class CandidateRun(Record):
     model_family: str
     model_params: dict[str, Any] = {}
     valid_metrics: dict[str, float]
+    sources: dict[str, int] = {}  # training rows by source: the table, production labels
 
 
 class TrainingRun(CandidateRun):
@@ -104,6 +105,7 @@ class Registration(Record):
     registered: bool = True  # False: the same training as the champion's, nothing new
     beats_champion: bool = False  # the rule says it wins (promoted, rolled out or for review)
     rollout: str | None = None  # the experiment key of the rollout it is in
+    compared_on: str = ""  # which test rows challenger and champion were scored on
 
     @property
     def verdict(self) -> str:

@@ -73,6 +73,7 @@ class Settings(BaseModel):
     max_rows: int | None = Field(description="sample a user's table down to this many rows")
     as_of: TimeText = Field(description="rows up to this time; '' = the data's newest")
     train_window_days: int | None = Field(gt=0, description="train on this many days to as_of")
+    production_labels: bool = Field(description="also train on the log's labelled predictions")
     weekly_customers: int = Field(ge=0, description="generator: new customers each week")
     drift_from_week: int = Field(ge=0, description="generator: drift from this week; 0 = all")
     feature_store: Path = Field(description="Feast's feature_store.yaml")

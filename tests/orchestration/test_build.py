@@ -175,6 +175,45 @@ def test_a_lib_change_reruns_the_tasks_that_import_it(built_project, monkeypatch
     )
 
 
+def test_production_labels_join_the_training_split_only(built_project, tmp_path):
+    """Labelled predictions in the service's log become training rows when asked; validation
+    and the test set stay the table's own rows, and the run counts rows per source."""
+    import pandas as pd
+
+    from mlcycle.serving.prediction_log import Prediction, PredictionLog
+
+    out = products(built_project)
+    test_before = pd.read_parquet(out / "data" / "training" / "test.parquet")
+    train_before = pd.read_parquet(out / "data" / "training" / "train.parquet")
+    features = test_before.drop(columns=["customer_id", "snapshot_ts", "churned"]).head(40)
+    log = PredictionLog(tmp_path / "predictions.db")
+    log.record([
+        Prediction(f"r{i}", f"u{i}", "champion", "customer_churn", "1",
+                   {k: (None if pd.isna(v) else v) for k, v in row.items()}, 1, 0.9)
+        for i, row in enumerate(features.to_dict("records"))
+    ])  # fmt: skip
+    for i in range(30):  # ten still wait for their outcome
+        log.record_feedback(f"r{i}", i % 2)
+    log.close()
+    ran = build(built_project, until="select", production_labels="true",
+                prediction_log=str(tmp_path / "predictions.db"))  # fmt: skip
+    assert ran["candidate-0"] and ran["select"]
+    record = json.loads((out / "model" / "run.json").read_text())
+    assert record["sources"] == {"table": len(train_before), "production": 30}
+    train = pd.read_parquet(out / "data" / "training" / "train.parquet")
+    assert len(train) == len(train_before) + 30 and set(train.tail(30)["customer_id"]) == {
+        f"u{i}" for i in range(30)
+    }
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out / "data" / "training" / "test.parquet"), test_before
+    )
+    client, _ = client_for(built_project)
+    tags = client.get_run(record["run_id"]).data.tags
+    assert tags["lineage.rows.production"] == "30" and tags["lineage.rows.table"] == str(
+        len(train_before)
+    )
+
+
 def test_a_worse_challenger_is_registered_but_not_promoted(built_project):
     client, _ = client_for(built_project)
     champion = str(client.get_model_version_by_alias("customer_churn", "champion").version)

@@ -129,3 +129,23 @@ def test_the_champions_own_training_again_is_not_registered(churn_config, data, 
     newer = register(client, churn_config, uri2, run2, test,
                      tags=same | {"lineage.data_fingerprint": "def"})  # fmt: skip
     assert newer.registered and newer.version == "2"
+
+
+def test_the_comparison_is_on_rows_the_champion_never_saw(churn_config, data, mlflow_store):
+    import pandas as pd
+
+    from mlcycle.registry.register import MIN_UNSEEN_ROWS, unseen_by_champion
+
+    train, _ = data
+    client = mlflow.MlflowClient()
+    test = pd.DataFrame({"snapshot_ts": pd.to_datetime(["2026-06-30"] * 300 + ["2026-07-07"]
+                                                       * MIN_UNSEEN_ROWS)})  # fmt: skip
+    assert unseen_by_champion(client, "churn", test, "snapshot_ts")[0] is test  # no champion
+    uri, run = logged(churn_config, train, {"n_estimators": 5})
+    register(client, churn_config, uri, run, data[1],
+             tags={"lineage.as_of": "2026-06-30 00:00:00"})  # fmt: skip
+    rows, said = unseen_by_champion(client, "churn", test, "snapshot_ts")
+    assert len(rows) == MIN_UNSEEN_ROWS and "rows it never saw" in said
+    too_few = test.head(300 + MIN_UNSEEN_ROWS - 1)
+    rows, said = unseen_by_champion(client, "churn", too_few, "snapshot_ts")
+    assert rows is too_few and "too few to judge on" in said

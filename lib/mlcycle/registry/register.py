@@ -53,6 +53,29 @@ def _same_as_champion(client: MlflowClient, name: str, champion: str | None,
     return training_identity(client.get_model_version(name, champion).tags) == identity
 
 
+MIN_UNSEEN_ROWS = 200  # fewer test rows the champion never saw: compare on the whole split
+
+
+def unseen_by_champion(client: MlflowClient, name: str, test: pd.DataFrame, time_column: str
+                       ) -> tuple[pd.DataFrame, str]:  # fmt: skip
+    """The test rows the champion never saw (newer than the `as_of` it was trained as of), and
+    in words what the comparison is on. A test split cut inside one time can hold rows the
+    champion trained on; judging it there would flatter it."""
+    champion = alias_version(client, name, CHAMPION)
+    if champion is None:
+        return test, "the test split"
+    seen_until = client.get_model_version(name, champion).tags.get("lineage.as_of")
+    if not seen_until or time_column not in test.columns:
+        return test, "the test split (the champion's as_of is unknown)"
+    times = pd.to_datetime(test[time_column])
+    unseen = test[times > pd.Timestamp(seen_until)]
+    if len(unseen) < MIN_UNSEEN_ROWS:
+        return test, (f"the test split: only {len(unseen)} of its rows are newer than the "
+                      f"champion's as_of {seen_until}, too few to judge on")  # fmt: skip
+    return unseen, (f"the {len(unseen):,} test rows newer than the champion's as_of "
+                    f"{seen_until} (rows it never saw)")  # fmt: skip
+
+
 def score_version(model_uri: str, X: pd.DataFrame) -> np.ndarray:
     """Positive-class probabilities from a registered model (pyfunc predicts probabilities)."""
     import mlflow
