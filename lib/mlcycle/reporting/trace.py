@@ -31,20 +31,15 @@ class TraceError(LookupError):
 
 
 def prediction_row(log_path: str | Path, request_id: str) -> dict[str, Any]:
-    import sqlite3
+    from mlcycle.serving.prediction_log import PredictionLog
 
     path = Path(log_path)
     if not path.is_file():
         raise TraceError(f"no prediction log at {path} (the setting prediction_log)")
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    db.row_factory = sqlite3.Row
-    try:
-        row = db.execute("SELECT * FROM predictions WHERE request_id = ?", (request_id,)).fetchone()
-    finally:
-        db.close()
+    row = PredictionLog(path).row(request_id)
     if row is None:
         raise TraceError(f"no prediction with request_id {request_id!r} in {path}")
-    return dict(row)
+    return row
 
 
 def trace(client: Any, log_path: str | Path, request_id: str, reports: Path | None = None

@@ -254,6 +254,15 @@ class PredictionLog:
         df["features"] = df["features"].map(json.loads)
         return df
 
+    def row(self, request_id: str) -> dict[str, Any] | None:
+        """One prediction as stored (features as JSON text), or None."""
+        with self._connect() as db:
+            db.row_factory = sqlite3.Row
+            found = db.execute(
+                "SELECT * FROM predictions WHERE request_id = ?", (request_id,)
+            ).fetchone()
+        return dict(found) if found is not None else None
+
     def accuracy_by_version(self, window: timedelta | None = None) -> dict[str, tuple[int, float]]:
         """{model version: (labelled predictions, accuracy)} over the recent window, counted
         in SQL so the cost does not grow with the log's history."""
