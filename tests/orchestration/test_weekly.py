@@ -71,3 +71,19 @@ def test_weekly_without_a_build_says_what_to_do(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "no build to start the week from" in err and "make run" in err
     assert "Traceback" not in err
+
+
+def test_a_bad_week_end_is_one_line(tmp_path, capsys):
+    from mlcycle.cli.main import main
+    from mlcycle.records import Collection, write_record
+
+    record = Collection(source="s", as_of="2026-06-30 00:00:00", window_start=None,
+                        train_window_days=None, rows=1, events=0, rows_after_as_of=0,
+                        rows_before_window=0, data_fingerprint="f")  # fmt: skip
+    write_record(record, tmp_path / "data" / "raw" / "collection.json")
+    args = ["weekly", "--env--products", str(tmp_path)]
+    assert main([*args, "--until", "next tuesday"]) == 2
+    assert "'next tuesday' is not a date" in capsys.readouterr().err
+    assert main([*args, "--until", "2026-06-01"]) == 2
+    err = capsys.readouterr().err
+    assert "must end after 2026-06-30 00:00:00" in err and "Traceback" not in err

@@ -21,6 +21,7 @@ from mlcycle.cli.common import UserError, add_env_options, build_dag, settings_o
 
 
 def main(argv: list[str] | None = None) -> int:
+    from mlcycle.data.as_of import AsOfError
     from mlcycle.orchestration.weekly import WeekFailed, builder, run_week
     from mlcycle.records import Collection, MonitoringDecision, Registration, read_record
     from mlcycle.settings import parse_overrides
@@ -63,4 +64,6 @@ def main(argv: list[str] | None = None) -> int:
     except WeekFailed as exc:
         print(f"mlcycle weekly: {exc}")
         return 1
+    except AsOfError as exc:
+        raise UserError(str(exc)) from None
     return 0

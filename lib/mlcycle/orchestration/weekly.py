@@ -114,6 +114,7 @@ def run_week(
     `decision_of` and `registration_of` read the build's monitoring decision and registration.
     `retrain`: None = as the policy says, True = retrain anyway, False = never."""
     from mlcycle.config import load_dataset_config
+    from mlcycle.data.as_of import AsOfError, parse_as_of
     from mlcycle.monitoring import rollout as ramp_rule
     from mlcycle.registry import rollout as state
     from mlcycle.tracking import connect
@@ -123,9 +124,9 @@ def run_week(
     start, last = collection.as_of, last_week_end(client, name, settings)
     if last and pd.Timestamp(last) > pd.Timestamp(start):
         start = last
-    end = until or week_end(start)
+    end = str(parse_as_of(until)) if until else week_end(start)
     if pd.Timestamp(end) <= pd.Timestamp(start):
-        raise ValueError(f"the week must end after {start} (the last week's end), not at {end}")
+        raise AsOfError(f"the week must end after {start} (where the last one ended), not at {end}")
     week = Week(collection.as_of, start, end, window, 0)
     if not window:
         path = Path(settings.products) / "monitoring" / "windows" / f"until-{_stamp(end)}.parquet"
