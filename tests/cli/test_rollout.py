@@ -104,3 +104,10 @@ def test_hold_resume_and_mistakes_are_one_line(setup, capsys):
     assert state.read_rollout(client, NAME).status == state.RUNNING
     assert main(["rollout", "rollback", *args]) == 0
     assert state.read_rollout(client, NAME).status == state.ROLLED_BACK
+
+
+def test_a_broken_ramp_setting_is_one_line(setup, capsys):
+    _, _, args = setup
+    assert main(["rollout", "start", *args, "--env--ab_ramp", "[50, 10]"]) == 2
+    err = capsys.readouterr().err
+    assert "the setting ab_ramp" in err and "ending at 100" in err and "Traceback" not in err

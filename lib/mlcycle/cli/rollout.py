@@ -55,7 +55,10 @@ def run(action: str, settings, reason: str = "") -> int:
 
     name = settings.model_name or load_dataset_config(str(settings.dataset)).model_name
     client = connect(settings.tracking_uri)
-    ramp = ramp_rule.Ramp.parse(settings.ab_ramp)
+    try:
+        ramp = ramp_rule.Ramp.parse(settings.ab_ramp)
+    except ValueError as exc:
+        raise UserError(f"the setting ab_ramp: {exc}") from None
     try:
         client.get_registered_model(name)
     except Exception:  # noqa: BLE001 - the store answers, the model is not there
