@@ -37,6 +37,14 @@ def test_every_mlcycle_command_the_docs_name_exists():
     assert named <= set(COMMANDS), named - set(COMMANDS)
 
 
+def test_every_command_is_in_the_commands_page():
+    from mlcycle.cli.main import COMMANDS
+
+    page = DOCS["commands.md"]
+    listed = set(re.findall(r"`([a-z][\w-]*)`", page.split("\n\n")[1]))
+    assert set(COMMANDS) <= listed, set(COMMANDS) - listed
+
+
 def test_the_readme_is_a_front_door_linking_every_docs_page():
     assert len(README.splitlines()) <= 250
     linked = set(re.findall(r"\]\(docs/([\w-]+\.md)\)", README))
