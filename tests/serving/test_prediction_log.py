@@ -125,3 +125,23 @@ def test_many_threads_lose_nothing(tmp_path):
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda i: log.record([pred(i), pred(i + 1000)]), range(200)))
     assert len(log.frame()) == 400 and log.commits <= 200
+
+
+def test_a_log_written_before_the_experiment_columns_gains_them(tmp_path):
+
+    path = tmp_path / "old.db"
+    old_schema = """CREATE TABLE predictions (request_id TEXT PRIMARY KEY,
+        ts TEXT NOT NULL, user_id TEXT, arm TEXT NOT NULL, model_name TEXT NOT NULL,
+        model_version TEXT NOT NULL, features TEXT NOT NULL, prediction INTEGER NOT NULL,
+        probability REAL NOT NULL, outcome INTEGER, outcome_ts TEXT)"""
+    with sqlite3.connect(path) as db:
+        db.execute(old_schema)
+        db.execute("INSERT INTO predictions VALUES ('r0', '2026-07-01T00:00:00+00:00', 'u0',"
+                   " 'champion', 'm', '1', '{}', 1, 0.9, NULL, NULL)")  # fmt: skip
+    log = PredictionLog(path)
+    log.record([Prediction("r1", "u1", "challenger", "m", "2", {}, 0, 0.2, "exp", "randomised",
+                           "champion=50,challenger=50")])  # fmt: skip
+    frame = log.frame().set_index("request_id")
+    assert frame.loc["r0", "experiment"] == "" and frame.loc["r0", "assignment"] == ""
+    assert frame.loc["r1", ["experiment", "assignment"]].tolist() == ["exp", "randomised"]
+    assert log.frame(experiment="exp").index.size == 1

@@ -106,6 +106,10 @@ class PredictionLog:
             for column, kind in ADDED_COLUMNS.items():
                 if column not in have:
                     db.execute(f"ALTER TABLE predictions ADD COLUMN {column} {kind}")
+            # the A/B analysis and the rollout read one experiment's rows
+            db.execute(
+                "CREATE INDEX IF NOT EXISTS predictions_experiment ON predictions (experiment)"
+            )
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(
