@@ -128,7 +128,6 @@ def test_many_threads_lose_nothing(tmp_path):
 
 
 def test_a_log_written_before_the_experiment_columns_gains_them(tmp_path):
-
     path = tmp_path / "old.db"
     old_schema = """CREATE TABLE predictions (request_id TEXT PRIMARY KEY,
         ts TEXT NOT NULL, user_id TEXT, arm TEXT NOT NULL, model_name TEXT NOT NULL,
