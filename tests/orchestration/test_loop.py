@@ -125,8 +125,8 @@ def test_a_prediction_traces_back_to_its_model_data_and_experiment(loop, capsys)
     out = capsys.readouterr().out
     for expected in (row["request_id"], "why this arm", "randomised", row["experiment"],
                      "rollout start", "customer_churn version 2", "data as of",
-                     "2026-07-14 00:00:00", "training window from", "git commit",
-                     "feature service", "report hub"):  # fmt: skip
+                     "2026-07-14 00:00:00", "training window from", "training rows: table",
+                     "git commit", "feature service", "report hub"):  # fmt: skip
         assert expected in out, expected
     assert main(["trace", "no-such-request", "--env-file", str(env)]) == 2
     assert "no prediction with request_id 'no-such-request'" in capsys.readouterr().err

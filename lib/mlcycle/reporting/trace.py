@@ -17,6 +17,8 @@ LINEAGE_SHOWN = (
     ("window_start", "training window from"),
     ("source", "source"),
     ("source_rows", "rows collected"),
+    ("rows.table", "training rows: table"),
+    ("rows.production", "training rows: production labels"),
     ("split", "split"),
     ("git_commit", "git commit"),
     ("feature_service", "feature service"),
