@@ -50,7 +50,7 @@ from mlcycle.config import load_dataset_config
 from mlcycle.features.store import ENTITY_TS, open_store, training_frame
 from mlcycle.features.table import split_kind
 from mlcycle.io import read_json, write_parquet
-from mlcycle.monitoring.labelled_traffic import production_rows, with_production_rows
+from mlcycle.monitoring.labelled_traffic import training_split
 from mlcycle.records import CandidateRun, Collection, read_record, write_record
 from mlcycle.tracking import configure_tracking
 from mlcycle.training.metrics import classification_metrics
@@ -71,11 +71,10 @@ labels = pd.read_parquet(upstream["features"]["labels"])
 collection = read_record(upstream["collect"]["summary"], Collection)
 frame = training_frame(store, labels, config)
 splits = {name: part.drop(columns="split") for name, part in frame.groupby("split")}
-# production outcomes join the training split only: validation and test stay the table's
-served = flag(production_labels) and production_rows(
-    prediction_log, config, collection.as_of_setting
+served = flag(production_labels)  # outcomes from the log join the training split only
+splits["train"], sources = training_split(
+    splits["train"], served, prediction_log, config, collection.as_of_setting
 )
-splits["train"], sources = with_production_rows(splits["train"], served)
 for name, part in splits.items():
     write_parquet(part, product[name])
 train, valid = splits["train"], splits["valid"]
@@ -87,11 +86,10 @@ experiment_id = configure_tracking(products, experiment_name, tracking_uri)
 with mlflow.start_run(experiment_id=experiment_id, run_name=f"{model_family}") as run:
     mlflow.set_tags(
         {
-            **lineage_tags(config, train, collection, split_kind(labels, ENTITY_TS)),
+            **lineage_tags(config, train, collection, split_kind(labels, ENTITY_TS), sources),
             "lineage.inputs_digest": str(inputs_digest),
             "lineage.feature_service": definitions["feature_service"],
             "lineage.feature_definitions": definitions["fingerprint"],
-            **{f"lineage.rows.{source}": str(n) for source, n in sources.items()},
         }
     )
     mlflow.log_params(
@@ -105,19 +103,13 @@ with mlflow.start_run(experiment_id=experiment_id, run_name=f"{model_family}") a
             **{f"model.{k}": v for k, v in (model_params or {}).items()},
         }
     )
-    log_dataset_inputs(
-        config,
-        {
-            "train": (train, product["train"]),
-            "valid": (valid, product["valid"]),
-        },
-    )
+    splits_logged = {"train": (train, product["train"]), "valid": (valid, product["valid"])}
+    log_dataset_inputs(config, splits_logged)
     model = fit(train, config, model_family, model_params)
     xy = features_and_target(valid, config)
     valid_metrics = classification_metrics(xy.y, positive_proba(model, xy.X))
     mlflow.log_metrics({f"valid_{k}": v for k, v in valid_metrics.items()})
-    importances = permutation_importances(model, xy.X, xy.y)
-    fig = importance_figure(importances)
+    fig = importance_figure(permutation_importances(model, xy.X, xy.y))
     mlflow.log_figure(fig, "plots/feature_importance.png")
     info = log_probability_model(model, xy.X)
 

@@ -58,6 +58,10 @@ def test_they_join_the_training_split_counted_by_source(log, churn_config, tiny_
     pd.testing.assert_frame_equal(joined.head(20), train.reset_index(drop=True),
                                   check_dtype=False)  # fmt: skip
     assert with_production_rows(train, False) == (train, {TABLE: 20})
+    from mlcycle.monitoring.labelled_traffic import training_split
+
+    assert training_split(train, False, log, churn_config, None)[1] == {TABLE: 20}
+    assert training_split(train, True, log, churn_config, None)[1] == counts
 
 
 def test_a_log_of_another_feature_set_is_named(tmp_path, churn_config):

@@ -69,3 +69,11 @@ def with_production_rows(train: pd.DataFrame, production: pd.DataFrame | None | 
         return train, counts
     extra = production.reindex(columns=train.columns)
     return pd.concat([train, extra], ignore_index=True), counts
+
+
+def training_split(train: pd.DataFrame, enabled: bool, log_path: str | Path,
+                   config: DatasetConfig, as_of: str | None
+                   ) -> tuple[pd.DataFrame, dict[str, int]]:  # fmt: skip
+    """The training split, with the log's labelled rows when `enabled`, and rows per source."""
+    served = production_rows(log_path, config, as_of) if enabled else None
+    return with_production_rows(train, served)

@@ -20,10 +20,15 @@ def feature_set_digest(config: DatasetConfig) -> str:
 
 
 def lineage_tags(
-    config: DatasetConfig, train: pd.DataFrame, collection: Any = None, split: str = ""
+    config: DatasetConfig,
+    train: pd.DataFrame,
+    collection: Any = None,
+    split: str = "",
+    sources: dict[str, int] | None = None,
 ) -> dict[str, str]:
-    """Tags that answer 'where did this model come from': code, data and feature set, and
-    with the collect stage's record, what time the data was as of and how it was split."""
+    """Tags that answer 'where did this model come from': code, data and feature set; with
+    the collect stage's record, what time the data was as of and how it was split; and the
+    training rows per source (`lineage.rows.<source>`)."""
     project = config.path.parent if config.path else Path.cwd()
     tags = {
         "lineage.git_commit": git_commit(Path(__file__).parent),
@@ -42,6 +47,7 @@ def lineage_tags(
         }
     if split:
         tags["lineage.split"] = split
+    tags |= {f"lineage.rows.{source}": str(n) for source, n in (sources or {}).items()}
     return tags
 
 
