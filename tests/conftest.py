@@ -49,6 +49,8 @@ SHARED_FIXTURE_GROUPS = {
         "tests/serving/test_app_feature_store.py",
     ),
     "postgres": ("tests/team/test_migrate.py", "tests/team/test_server.py"),
+    # one module, but its four simulated weeks (about 5 min) must run once, not on both workers
+    "loop": ("tests/orchestration/test_loop.py",),
 }
 
 

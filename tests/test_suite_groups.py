@@ -7,7 +7,11 @@ import ast
 from tests.conftest import PROJECT, SHARED_FIXTURE_GROUPS
 
 # the fixtures behind each group (tracking_server runs on the postgres cluster)
-REQUESTS = {"built_project": {"built_project"}, "postgres": {"postgres", "tracking_server"}}
+REQUESTS = {
+    "built_project": {"built_project"},
+    "postgres": {"postgres", "tracking_server"},
+    "loop": {"loop"},  # test_loop.py's module fixture: the simulated weeks
+}
 
 
 def modules_requesting(fixtures: set[str]) -> set[str]:
