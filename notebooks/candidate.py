@@ -32,11 +32,10 @@ tracking_uri = None  # '' = $MLFLOW_TRACKING_URI, else SQLite under products
 feature_store = None  # feature_store.yaml
 model_family = None  # random_forest | hist_gradient_boosting | logistic_regression
 model_params = None  # overrides of the family's defaults
-production_labels = None  # also train on the prediction log's labelled rows, as served
-prediction_log = None  # the service's prediction log (for production_labels)
+production_log = None  # the prediction log whose labelled rows also train ('' = none)
 
 # %%
-from mlcycle.orchestration.notebook import flag, provenance, resolve_stage
+from mlcycle.orchestration.notebook import provenance, resolve_stage
 
 resolve_stage("candidate", globals())
 
@@ -71,9 +70,9 @@ labels = pd.read_parquet(upstream["features"]["labels"])
 collection = read_record(upstream["collect"]["summary"], Collection)
 frame = training_frame(store, labels, config)
 splits = {name: part.drop(columns="split") for name, part in frame.groupby("split")}
-served = flag(production_labels)  # outcomes from the log join the training split only
+# outcomes from the log (production_labels) join the training split only
 splits["train"], sources = training_split(
-    splits["train"], served, prediction_log, config, collection.as_of_setting
+    splits["train"], production_log, config, collection.as_of_setting
 )
 for name, part in splits.items():
     write_parquet(part, product[name])

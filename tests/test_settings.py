@@ -103,5 +103,13 @@ def test_the_reload_token_comes_from_the_environment_only(tmp_path):
 
 def test_every_setting_has_a_default_in_env_yaml_and_a_description():
     values = load_settings(PROJECT, environ=CLEAN).env_values()
-    assert set(values) == set(Settings.model_fields) - {"project", "reload_token"}
+    derived = {"production_log"}  # computed from settings, never set
+    assert set(values) == set(Settings.model_fields) - {"project", "reload_token"} | derived
     assert all(f.description for f in Settings.model_fields.values())
+
+
+def test_training_reads_the_prediction_log_only_with_production_labels():
+    off = load_settings(PROJECT, environ=CLEAN)
+    assert off.env_values()["production_log"] == ""  # the build does not depend on the log
+    on = load_settings(PROJECT, environ=CLEAN, overrides={"production_labels": "true"})
+    assert on.env_values()["production_log"] == str(on.prediction_log) != ""

@@ -126,9 +126,17 @@ class Settings(BaseModel):
         """Where `mlcycle server` keeps artifacts unless told otherwise."""
         return self.products / "mlflow-server" / "artifacts"
 
+    @property
+    def production_log(self) -> str:
+        """The prediction log training reads: only with `production_labels` on, so a build
+        that does not learn from it does not rerun each time the service writes to it."""
+        return str(self.prediction_log) if self.production_labels else ""
+
     def env_values(self) -> dict[str, Any]:
-        """The values a build's placeholders ({{key}}) take: every key, paths as text."""
+        """The values a build's placeholders ({{key}}) take: every key, paths as text, and
+        `production_log`, derived."""
         out = self.model_dump(exclude={"project", "reload_token"})
+        out["production_log"] = self.production_log
         return {k: str(v) if isinstance(v, Path) else v for k, v in out.items()}
 
 

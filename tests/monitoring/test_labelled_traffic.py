@@ -60,8 +60,8 @@ def test_they_join_the_training_split_counted_by_source(log, churn_config, tiny_
     assert with_production_rows(train, False) == (train, {TABLE: 20})
     from mlcycle.monitoring.labelled_traffic import training_split
 
-    assert training_split(train, False, log, churn_config, None)[1] == {TABLE: 20}
-    assert training_split(train, True, log, churn_config, None)[1] == counts
+    assert training_split(train, "", churn_config, None)[1] == {TABLE: 20}
+    assert training_split(train, log, churn_config, None)[1] == counts
 
 
 def test_a_log_of_another_feature_set_is_named(tmp_path, churn_config):

@@ -36,10 +36,11 @@ def loop(tmp_path_factory):
     }))  # fmt: skip
     settings = load_settings(PROJECT, env, environ={})
     collected = settings.products / "data" / "raw" / "entities.parquet"
+    trained = settings.products / "model" / "run.json"  # the select stage's record
     stamps = {}
 
     def on_week(week, _):
-        stamps[week] = collected.stat().st_mtime_ns
+        stamps[week] = (collected.stat().st_mtime_ns, trained.stat().st_mtime_ns)
 
     weeks = simulate(settings, str(env), {}, weeks=4, outcome_delay_weeks=0, on_week=on_week)
     client = mlflow.MlflowClient(settings.tracking_uri, registry_uri=settings.tracking_uri)
@@ -49,15 +50,20 @@ def loop(tmp_path_factory):
 def test_a_stable_week_reruns_only_the_monitoring_stages(loop):
     _, weeks, stamps, _, frame = loop
     assert not frame.loc[1, "dataset_drift"] and not frame.loc[1, "retrain"]
-    assert stamps[1] == stamps[0]  # collect (and so training) did not run in week 1
+    assert stamps[1] == stamps[0]  # neither collect nor training ran in week 1
     assert "no trigger fired" in frame.loc[1, "decision"]
+    # nor in week 3 (a retrain waits for the rollout), although the log grew each week
+    assert stamps[3] == stamps[2]
 
 
 def test_drift_is_caught_and_the_retrain_learns_from_the_new_weeks(loop):
     settings, _, stamps, client, frame = loop
     assert frame["drifted_traffic"].tolist() == [False, True, True, True]
     assert frame.loc[2, "dataset_drift"] and frame.loc[2, "retrain"]
-    assert stamps[2] != stamps[1]  # week 2 collected again, as of the week's end
+    assert stamps[2][0] != stamps[1][0]  # week 2 collected again, as of the week's end
+    # only the retrain registered a version: monitoring weeks add none
+    versions = client.search_model_versions(f"name = '{NAME}'")
+    assert {str(mv.version) for mv in versions} == {"1", "2"}
     v1, v2 = (client.get_model_version(NAME, v).tags for v in ("1", "2"))
     assert v1["lineage.data_fingerprint"] != v2["lineage.data_fingerprint"]
     assert v2["lineage.as_of"] == "2026-07-14 00:00:00" and v2["lineage.split"] == "time"

@@ -71,9 +71,9 @@ def with_production_rows(train: pd.DataFrame, production: pd.DataFrame | None | 
     return pd.concat([train, extra], ignore_index=True), counts
 
 
-def training_split(train: pd.DataFrame, enabled: bool, log_path: str | Path,
-                   config: DatasetConfig, as_of: str | None
-                   ) -> tuple[pd.DataFrame, dict[str, int]]:  # fmt: skip
-    """The training split, with the log's labelled rows when `enabled`, and rows per source."""
-    served = production_rows(log_path, config, as_of) if enabled else None
+def training_split(train: pd.DataFrame, log_path: str | Path | None, config: DatasetConfig,
+                   as_of: str | None) -> tuple[pd.DataFrame, dict[str, int]]:  # fmt: skip
+    """The training split, with the labelled rows of the log at `log_path` ('' or None: no
+    production labels), and the rows per source."""
+    served = production_rows(log_path, config, as_of) if log_path else None
     return with_production_rows(train, served)
