@@ -41,3 +41,13 @@ def settings_of(args: argparse.Namespace, rest: list[str] | None = None):
     from mlcycle.settings import load_settings, parse_overrides
 
     return load_settings(None, args.env_file, parse_overrides(rest or []))
+
+
+def ramp_of(settings: Any):
+    """The rollout's ramp from the settings; a broken `ab_ramp` is a user's mistake (one line)."""
+    from mlcycle.monitoring.rollout import Ramp
+
+    try:
+        return Ramp.parse(settings.ab_ramp)
+    except ValueError as exc:
+        raise UserError(f"the setting ab_ramp: {exc}") from None

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 
-from mlcycle.cli.common import UserError, add_env_options, settings_of
+from mlcycle.cli.common import UserError, add_env_options, ramp_of, settings_of
 
 ACTIONS = ("status", "start", "advance", "hold", "resume", "rollback", "complete")
 
@@ -55,10 +55,7 @@ def run(action: str, settings, reason: str = "") -> int:
 
     name = settings.model_name or load_dataset_config(str(settings.dataset)).model_name
     client = connect(settings.tracking_uri)
-    try:
-        ramp = ramp_rule.Ramp.parse(settings.ab_ramp)
-    except ValueError as exc:
-        raise UserError(f"the setting ab_ramp: {exc}") from None
+    ramp = ramp_of(settings)
     try:
         client.get_registered_model(name)
     except Exception:  # noqa: BLE001 - the store answers, the model is not there

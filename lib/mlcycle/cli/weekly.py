@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import argparse
 
-from mlcycle.cli.common import UserError, add_env_options, build_dag, settings_of
+from mlcycle.cli.common import UserError, add_env_options, build_dag, ramp_of, settings_of
 
 
 def main(argv: list[str] | None = None) -> int:
     from mlcycle.data.as_of import AsOfError
-    from mlcycle.monitoring.rollout import Ramp
     from mlcycle.orchestration.weekly import WeekFailed, builder, run_week
     from mlcycle.records import Collection, MonitoringDecision, Registration, read_record
     from mlcycle.settings import parse_overrides
@@ -41,10 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     add_env_options(parser)
     args, rest = parser.parse_known_args(argv)
     settings = settings_of(args, rest)
-    try:
-        Ramp.parse(settings.ab_ramp)  # checked before any build, not when a rollout needs it
-    except ValueError as exc:
-        raise UserError(f"the setting ab_ramp: {exc}") from None
+    ramp_of(settings)  # checked before any build, not when a rollout needs it
     build = builder(args.env_file, parse_overrides(rest))
     dag = build_dag(args, rest)
     summary = dag["collect"].product["summary"]
