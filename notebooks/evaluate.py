@@ -38,6 +38,7 @@ from IPython.display import Markdown, display
 
 from mlcycle.config import load_dataset_config
 from mlcycle.records import Evaluation, Gate, TrainingRun, read_record, write_record
+from mlcycle.registry.trusted import load_trusted
 from mlcycle.tracking import connect
 from mlcycle.training.gate import enforce_gate, evaluate_gate
 from mlcycle.training.metrics import (
@@ -56,7 +57,7 @@ run = read_record(upstream["select"]["run"], TrainingRun).model_dump()
 connect(run["tracking_uri"])
 test = pd.read_parquet(upstream["select"]["test"])
 xy = features_and_target(test, config)
-model = mlflow.sklearn.load_model(run["model_uri"])
+model = load_trusted(run["model_uri"])
 proba = model.predict_proba(xy.X)[:, 1]
 
 metrics = classification_metrics(xy.y, proba)

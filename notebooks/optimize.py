@@ -36,7 +36,6 @@ from mlcycle.orchestration.notebook import flag, provenance, resolve_stage
 resolve_stage("optimize", globals())
 
 # %%
-import mlflow
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -46,6 +45,7 @@ from mlcycle.optimize.onnx_artifact import TAG_PARITY, record_export
 from mlcycle.optimize.onnx_export import export
 from mlcycle.records import OnnxExports, Registration, TrainingRun, read_record, write_record
 from mlcycle.registry.aliases import CHAMPION, alias_version
+from mlcycle.registry.trusted import load_trusted
 from mlcycle.tracking import connect
 from mlcycle.training.train import features_and_target
 
@@ -64,7 +64,7 @@ if str(champion.version) not in versions and TAG_PARITY not in champion.tags:
     versions.append(str(champion.version))
 summaries, pipelines, results = {}, {}, {}
 for version in versions:
-    pipelines[version] = mlflow.sklearn.load_model(f"models:/{name}/{version}")
+    pipelines[version] = load_trusted(f"models:/{name}/{version}")
     results[version] = export(pipelines[version], test.X, config, **limits)
     run_id = client.get_model_version(name, version).run_id
     summaries[version] = record_export(client, name, version, run_id, results[version])

@@ -40,7 +40,6 @@ resolve_stage("register", globals())
 # %%
 import json
 
-import mlflow
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -49,6 +48,7 @@ from mlcycle.monitoring.rollout import Ramp
 from mlcycle.records import Evaluation, TrainingRun, read_record, write_record
 from mlcycle.registry.aliases import CHAMPION
 from mlcycle.registry.register import register_and_promote, unseen_by_champion
+from mlcycle.registry.trusted import load_trusted
 from mlcycle.tracking import connect
 from mlcycle.training.metrics import classification_metrics
 from mlcycle.training.train import features_and_target
@@ -101,8 +101,8 @@ champion now: version {result.champion_after or "none"}. Compared on {result.com
 
 # %%
 # the champion answers through the registry alias, with probabilities
-champion = mlflow.pyfunc.load_model(f"models:/{config.model_name}@{CHAMPION}")
-pd.DataFrame(champion.predict(xy.X.head(5)), columns=["p(0)", "p(1)"]).round(3)
+champion = load_trusted(f"models:/{config.model_name}@{CHAMPION}")
+pd.DataFrame(champion.predict_proba(xy.X.head(5)), columns=["p(0)", "p(1)"]).round(3)
 
 # %%
 provenance("register", inputs_digest)

@@ -134,3 +134,19 @@ def test_the_alias_resolves_to_an_exact_version(registry):
     mlflow.set_registry_uri("sqlite:///nowhere.db")  # the model comes from the given registry
     model = load_registered(uri, "customer_churn", "challenger")
     assert model.version == "2" and model.uri == "models:/customer_churn/2"
+
+
+def test_a_pickled_version_is_refused_by_batch_scoring(tmp_path, registry, scoring_set, capsys):
+    from tests.registry.test_trusted import registry_with_a_pickle
+
+    _, uri, _ = registry
+    marker = registry_with_a_pickle(uri, tmp_path, "untrusted_batch")
+    mlflow.MlflowClient(uri, registry_uri=uri).set_registered_model_alias(
+        "untrusted_batch", "champion", "2"
+    )
+    scoring_set.head(5).to_parquet(tmp_path / "in.parquet")
+    args = [str(tmp_path / "in.parquet"), str(tmp_path / "out.parquet"), "--tracking-uri", uri,
+            "--dataset", str(CHURN_CONFIG), "--model-name", "untrusted_batch"]  # fmt: skip
+    assert main(args) == 2
+    assert "version 2 of 'untrusted_batch' is stored as pickle" in capsys.readouterr().err
+    assert not marker.exists() and not (tmp_path / "out.parquet").exists()

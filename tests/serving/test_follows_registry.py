@@ -126,3 +126,25 @@ def test_a_loaded_version_moves_to_onnx_runtime_when_optimize_tags_it(
             registry_client.set_model_version_tag(NAME, "1", TAG_PARITY, "failed")
         c.post("/reload")
         assert c.get("/ready").json()["runtimes"] == {"champion": "scikit-learn"}
+
+
+def test_a_pickled_version_is_refused_and_the_service_keeps_serving(registry, tmp_path):
+    """The champion alias moved to a version stored as pickle: it never loads (its payload
+    never runs), the refusal is counted once and named in /ready, the old version serves."""
+    from tests.registry.test_trusted import registry_with_a_pickle
+
+    _, uri, _ = registry
+    marker = registry_with_a_pickle(uri, tmp_path, "untrusted_churn")
+    client = mlflow.MlflowClient(uri, registry_uri=uri)
+    with TestClient(create_app(settings(registry, model_name="untrusted_churn"))) as c:
+        assert c.get("/ready").json()["versions"] == {"champion": "1"}
+        client.set_registered_model_alias("untrusted_churn", "champion", "2")
+        c.post("/reload")
+        c.post("/reload")  # the poller again: refused once, not loaded again
+        ready = c.get("/ready").json()
+        assert ready["versions"] == {"champion": "1"}
+        assert "version 2 of 'untrusted_churn' is stored as pickle" in ready["refused"]["champion"]
+        assert metric(c, "registry_errors_total", kind="untrusted model") == 1
+        r = c.post("/predict", json={"features": payload(registry)})
+        assert r.status_code == 200 and r.json()["model_version"] == "1"
+    assert not marker.exists()

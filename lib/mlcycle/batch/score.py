@@ -74,12 +74,13 @@ def resolve_alias(tracking_uri: str, name: str, alias: str) -> str:
 
 
 def load_registered(tracking_uri: str, name: str, alias: str, n_jobs: int = -1) -> RegisteredModel:
-    """The version behind `alias`, from the project's own registry (skops, no pickle)."""
-    import mlflow
+    """The version behind `alias`, loaded only as skops with the project's trusted types
+    (UntrustedModelError otherwise: nothing of it runs)."""
+    from mlcycle.registry.trusted import load_trusted
 
     version = resolve_alias(tracking_uri, name, alias)
     uri = f"models:/{name}/{version}"
-    pipeline = mlflow.sklearn.load_model(uri)
+    pipeline = load_trusted(uri, f"version {version} of '{name}'")
     classifier = pipeline.steps[-1][1]
     if hasattr(classifier, "n_jobs"):
         classifier.n_jobs = n_jobs  # batches are large: use the cores

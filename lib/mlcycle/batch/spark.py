@@ -105,8 +105,12 @@ def score_file_spark(
     from pyspark.sql.types import ArrayType, DoubleType, StringType
 
     from mlcycle.batch.score import Summary, default_paths, resolve_alias
+    from mlcycle.registry.trusted import load_trusted
 
     version = resolve_alias(tracking_uri, model_name, alias)
+    # the executors load through pyfunc, which trusts the artifact's own format and type list:
+    # the driver loads it first the trusted way, so a pickle or an untrusted type stops here
+    load_trusted(f"models:/{model_name}/{version}", f"version {version} of '{model_name}'")
     default_rejects, default_summary = default_paths(output_path)
     rejects_path, summary_path = rejects_path or default_rejects, summary_path or default_summary
     spark = spark or spark_session(master)

@@ -77,11 +77,10 @@ def unseen_by_champion(client: MlflowClient, name: str, test: pd.DataFrame, time
 
 
 def score_version(model_uri: str, X: pd.DataFrame) -> np.ndarray:
-    """Positive-class probabilities from a registered model (pyfunc predicts probabilities)."""
-    import mlflow
+    """Positive-class probabilities from a logged or registered model (trusted formats only)."""
+    from mlcycle.registry.trusted import load_trusted
 
-    proba = np.asarray(mlflow.pyfunc.load_model(model_uri).predict(X))
-    return proba[:, 1] if proba.ndim == 2 else proba
+    return load_trusted(model_uri).predict_proba(X)[:, 1]
 
 
 def register_and_promote(

@@ -7,6 +7,7 @@ Start it with `make serve` (uvicorn, 127.0.0.1). Its settings are keys of the se
 import asyncio
 import contextlib
 import gc
+import logging
 import threading
 import time
 import uuid
@@ -34,6 +35,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from mlcycle.config import DatasetConfig, load_dataset_config
 from mlcycle.registry.aliases import CHALLENGER, CHAMPION
 from mlcycle.registry.rollout import Rollout, rollout_of
+from mlcycle.registry.trusted import UntrustedModelError
 from mlcycle.serving.ab import Arm, assign_arm, parse_arms
 from mlcycle.serving.models import ServedModel, load_alias
 from mlcycle.serving.prediction_log import (
@@ -48,6 +50,7 @@ from mlcycle.serving.prediction_log import (
 from mlcycle.serving.request_schema import features_model, frame_to_records, to_records
 
 LOCALHOST = {"127.0.0.1", "::1", "localhost", "testclient"}
+log = logging.getLogger("mlcycle.serving")
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,7 @@ class Service:
         self._loaded: dict[str, tuple[str, str]] = {}  # alias -> (version, ONNX verdict)
         self._lock = threading.Lock()
         self._store: Any = None
+        self.refused: dict[str, tuple[str, str]] = {}  # alias -> (version, why) not loaded
 
     def load(self) -> bool:
         """Follow the registry: the rollout's split, and for every arm its version and ONNX
@@ -224,12 +228,20 @@ class Service:
                 key = (version, str(verdict))
                 model = self.models.get(alias)
                 if model is None or self._loaded.get(alias) != key:
+                    if self.refused.get(alias, ("",))[0] == version:  # refused once: not again
+                        raise UntrustedModelError(self.refused[alias][1])
                     model = load_alias(self.client, self.name, alias, self.config, version)
-            except Exception:  # noqa: BLE001 - a failed load must not unload what serves
-                errors.labels(kind="load failed").inc()
+            except Exception as exc:  # noqa: BLE001 - a failed load must not unload what serves
+                if not isinstance(exc, UntrustedModelError):
+                    errors.labels(kind="load failed").inc()
+                elif self.refused.get(alias, ("",))[0] != version:  # counted once a version
+                    errors.labels(kind="untrusted model").inc()
+                    self.refused[alias] = (version, str(exc))
+                    log.error("refused to load %s: %s", alias, exc)
                 if alias in self.models:
                     loaded[alias], state[alias] = self.models[alias], self._loaded[alias]
                 continue
+            self.refused.pop(alias, None)
             loaded[alias], state[alias] = model, key
         if state == self._loaded and split == self.split:
             return False
@@ -436,6 +448,7 @@ def create_app(settings: Settings) -> FastAPI:
                 "runtimes": runtimes,
                 "split": split.spec,
                 "experiment": split.experiment,
+                "refused": {a: why for a, (_, why) in service.refused.items()},
             },
             status_code=200 if ok else 503,
         )

@@ -1,6 +1,6 @@
 """The models a service serves: registry aliases resolved to concrete versions.
 
-Loaded only from the project's own MLflow registry, deserialised with skops (no pickle).
+Loaded only as skops with the project's trusted types (mlcycle.registry.trusted), never pickle.
 """
 
 from __future__ import annotations
@@ -64,12 +64,12 @@ def load_alias(
     """`version` (default: the one behind `alias`; None when the alias is not set), served as
     the `alias` arm. With the dataset config, a version whose ONNX export passed parity is
     served through ONNX Runtime."""
-    import mlflow
+    from mlcycle.registry.trusted import load_trusted
 
     version = version or alias_version(client, name, alias)
     if version is None:
         return None
-    pipeline = mlflow.sklearn.load_model(f"models:/{name}/{version}")
+    pipeline = load_trusted(f"models:/{name}/{version}", f"version {version} of '{name}'")
     classifier = pipeline.steps[-1][1]
     if hasattr(classifier, "n_jobs"):
         classifier.n_jobs = 1  # single requests: threads per call cost ~3x the latency
