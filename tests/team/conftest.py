@@ -69,5 +69,6 @@ def tracking_server(postgres, tmp_path):
     port = free_port()
     command = server_command(pg, "127.0.0.1", port, str(tmp_path / "artifacts"), workers=2)
     url = f"http://127.0.0.1:{port}"
-    with running(command, f"{url}/health", tmp_path / "server.log", timeout=180):
+    log = tmp_path / "server.log"
+    with running(command, f"{url}/health", log, env=pg.secret_env(), timeout=180):
         yield url

@@ -145,3 +145,34 @@ def test_an_unreachable_database_is_a_clear_error(postgres):
     wrong = Postgres(postgres.host, postgres.port, postgres.user, "not-the-password", "x")
     with pytest.raises(DatabaseUnavailable, match=r"cannot connect to PostgreSQL at 127\.0\.0\.1"):
         ensure_database(wrong)
+
+
+def test_the_password_is_on_no_command_line(postgres, tmp_path):
+    """`mlcycle server` as a user starts it (PG* in its environment): the server and its workers
+    reach the database, and no process on the machine shows the password in its argv."""
+    import sys
+    import uuid
+    from pathlib import Path
+
+    from mlcycle.serving.launch import free_port, running
+    from tests.conftest import PROJECT
+
+    port = free_port()
+    env = {"PGHOST": postgres.host, "PGPORT": str(postgres.port), "PGUSER": postgres.user,
+           "PGPASSWORD": postgres.password, "MLCYCLE_DB": f"mlflow_{uuid.uuid4().hex[:8]}",
+           "PYTHONPATH": str(PROJECT / "lib")}  # fmt: skip
+    command = [sys.executable, "-m", "mlcycle.cli.main", "server", "--port", str(port),
+               "--artifacts-destination", str(tmp_path / "artifacts")]  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    with running(command, f"{url}/health", tmp_path / "server.log", env=env, timeout=180):
+        MlflowClient(url).create_experiment("reached-the-database")
+        shown = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                argv = cmdline.read_bytes()
+            except OSError:  # the process ended meanwhile
+                continue
+            if postgres.password.encode() in argv:
+                shown.append(argv.replace(b"\0", b" ").decode(errors="replace"))
+        assert not shown, shown
+    assert postgres.password not in (tmp_path / "server.log").read_text()

@@ -48,4 +48,6 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    os.execv(command[0], command)  # the server replaces this process: signals reach it
+    # the server replaces this process (signals reach it); the password goes in its
+    # environment, never on its command line
+    os.execve(command[0], command, {**os.environ, **pg.secret_env()})

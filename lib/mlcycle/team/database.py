@@ -36,12 +36,17 @@ class Postgres:
             database=env.get("MLCYCLE_DB") or cls.database,
         )
 
-    def uri(self, database: str | None = None) -> str:
-        """The SQLAlchemy URI (psycopg 3), with the password when one is set."""
+    def uri(self, database: str | None = None, password: bool = True) -> str:
+        """The SQLAlchemy URI (psycopg 3), with the password when one is set and asked for."""
         auth = quote(self.user, safe="")
-        if self.password:
+        if self.password and password:
             auth += ":" + quote(self.password, safe="")
         return f"postgresql+psycopg://{auth}@{self.host}:{self.port}/{database or self.database}"
+
+    def secret_env(self) -> dict[str, str]:
+        """The password as libpq reads it from the environment: how a child process gets it
+        without a command line (any local user can read a process's argv, not its environ)."""
+        return {"PGPASSWORD": self.password} if self.password else {}
 
     def redacted(self) -> str:
         """The URI for logs and messages: never the password."""

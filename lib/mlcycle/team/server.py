@@ -17,7 +17,8 @@ from mlcycle.team.database import Postgres
 def server_command(
     pg: Postgres, host: str, port: int, artifacts: str, workers: int = 2
 ) -> list[str]:
-    """The `mlflow server` command line (it holds the password: never print it as is)."""
+    """The `mlflow server` command line, without the password: run it with `pg.secret_env()`
+    in its environment (libpq reads PGPASSWORD), so `ps` never shows the secret."""
     if "://" not in artifacts:
         artifacts = str(Path(artifacts).resolve())
     mlflow = tool("mlflow")
@@ -25,7 +26,7 @@ def server_command(
         mlflow,
         "server",
         "--backend-store-uri",
-        pg.uri(),
+        pg.uri(password=False),
         "--artifacts-destination",
         artifacts,
         "--serve-artifacts",
