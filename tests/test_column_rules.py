@@ -132,7 +132,12 @@ def test_every_door_reaches_the_same_verdict(tmp_path, column, value, verdict):
     if isinstance(value, str) or value is None:  # JSON carries text and null as they are
         doors["service (JSON)"] = at_service(column, pd.io.json.ujson_loads(
             pd.io.json.ujson_dumps(value)))  # fmt: skip
-    assert doors == dict.fromkeys(doors, verdict)
+    # JSON has numbers and null: the service takes no text in a numeric field (files have
+    # only text, and their doors parse it); every other verdict is the same at every door
+    json_text_number = column in CONFIG.numeric_names and isinstance(value, str)
+    expected = {d: REFUSED if d.startswith("service") and json_text_number else verdict
+                for d in doors}  # fmt: skip
+    assert doors == expected
 
 
 def test_missing_text_is_one_list_for_the_csv_readers_too(tmp_path):

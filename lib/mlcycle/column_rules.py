@@ -39,6 +39,19 @@ NOT_FINITE = "not finite"
 TOO_LARGE = "too large to score (beyond float32)"
 NOT_ALLOWED = "not an allowed value"
 NOT_NULLABLE = "missing (not nullable)"
+# A category is a label, not a document: longer text is refused, at every door.
+MAX_TEXT_LENGTH = 256
+TOO_LONG = f"longer than {MAX_TEXT_LENGTH} characters"
+NOT_TEXT = "not valid Unicode text (a lone surrogate)"
+
+
+def is_text(value: str) -> bool:
+    """True unless `value` holds a lone surrogate: valid JSON ("\\ud800"), not encodable text."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def kind_of(problem: str) -> str:
@@ -140,6 +153,9 @@ def read_categorical(feat: CategoricalFeature, series: pd.Series) -> Categorical
         text = text.where(~missing_text, None)
     missing = text.isna().to_numpy()
     problems = []
+    long = [v for v in text.unique() if isinstance(v, str) and len(v) > MAX_TEXT_LENGTH]
+    if long:
+        problems.append((text.isin(long).to_numpy(dtype=bool), TOO_LONG))
     if feat.values is not None:
         problems.append(((~missing & ~text.isin(feat.values).to_numpy()), NOT_ALLOWED))
     if not feat.nullable:
@@ -158,6 +174,10 @@ def parse_value(feat: NumericFeature | CategoricalFeature, value: Any) -> float 
             if not feat.nullable:
                 raise ValueRefused(NOT_NULLABLE)
             return None
+        if not is_text(text):
+            raise ValueRefused(NOT_TEXT)
+        if len(text) > MAX_TEXT_LENGTH:
+            raise ValueRefused(TOO_LONG)
         if feat.values is not None and text not in feat.values:
             raise ValueRefused(NOT_ALLOWED)
         return text

@@ -307,3 +307,66 @@ def test_a_version_that_passed_onnx_parity_is_served_by_onnxruntime(registry, ch
         client.set_model_version_tag("customer_churn", "1", "onnx.parity", "failed")
     with TestClient(create_app(settings(registry))) as c:  # parity not passed: scikit-learn
         assert c.get("/ready").json()["runtimes"] == {"champion": "scikit-learn"}
+
+
+def test_invalid_unicode_anywhere_is_a_422_naming_the_field(client, registry):
+    """A lone surrogate ("\\ud800", valid JSON, not valid text) was a 500 in the ONNX input,
+    the log, the online store and the A/B hash: now a 422 that names the field."""
+    cases = [
+        ({"features": payload(registry, contract="\ud800")}, "/predict", "contract"),
+        ({"features": payload(registry), "user_id": "u\ud800"}, "/predict", "user_id"),
+        ({"customer_id": "C\udfff"}, "/predict", "customer_id"),
+        ({"items": [{"features": payload(registry), "user_id": "\ud800"}]}, "/predict/batch",
+         "user_id"),
+        ({"request_id": "\ud800", "outcome": 1}, "/feedback", "request_id"),
+    ]  # fmt: skip
+    for body, path, field in cases:
+        raw = json.dumps(body)  # escapes the surrogate as \ud800, as a client would send it
+        r = client.post(path, content=raw, headers={"content-type": "application/json"})
+        assert r.status_code == 422, (path, field, r.status_code, r.text)
+        assert any(field in d["loc"] for d in r.json()["detail"]), r.json()
+    raw = json.dumps({"features": {**payload(registry), "\ud800": 1}})
+    r = client.post("/predict", content=raw, headers={"content-type": "application/json"})
+    assert r.status_code == 422 and ["body", "features"] in [d["loc"] for d in r.json()["detail"]]
+
+
+def test_ids_and_categories_have_a_length_limit(client, registry):
+    long = "u" * 10_000  # under the body limit: the schema's maxLength refuses it
+    r = client.post("/predict", json={"features": payload(registry), "user_id": long})
+    assert r.status_code == 422 and ["body", "user_id"] in [d["loc"] for d in r.json()["detail"]]
+    r = client.post("/predict", json={"customer_id": long})
+    assert r.status_code == 422
+    r = client.post("/feedback", json={"request_id": long, "outcome": 1})
+    assert r.status_code == 422
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    assert schema["PredictRequest"]["properties"]["user_id"]["anyOf"][0]["maxLength"] > 0
+
+
+def test_numbers_are_json_numbers_and_every_feature_is_required(client, registry):
+    for value in (True, "12", "12.5"):
+        r = client.post("/predict", json={"features": payload(registry, age=value)})
+        assert r.status_code == 422, value
+        assert ["body", "features", "age"] in [d["loc"] for d in r.json()["detail"]]
+    r = client.post("/predict", json={"features": {}})
+    assert r.status_code == 422
+    missing = {d["loc"][-1] for d in r.json()["detail"] if d["type"] == "missing"}
+    assert missing == set(registry[2].columns), r.json()
+
+
+def test_predictions_are_counted_only_once_they_are_logged(registry):
+    with TestClient(create_app(settings(registry))) as c:
+        c.post("/predict", json={"features": payload(registry)})
+        service = c.app.state.service
+        before = metric(c, "predictions_total", arm="champion")
+        writer = service.log.record
+
+        def failing(rows):
+            raise OSError("disk full")
+
+        service.log.record = failing
+        r = c.post("/predict", json={"features": payload(registry)})
+        assert r.status_code == 503 and "could not be recorded" in r.json()["detail"]
+        assert metric(c, "predictions_total", arm="champion") == before
+        service.log.record = writer
+        assert c.post("/predict", json={"features": payload(registry)}).status_code == 200
+        assert metric(c, "predictions_total", arm="champion") == before + 1

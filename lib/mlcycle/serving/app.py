@@ -29,7 +29,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from pydantic import BaseModel, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mlcycle.config import DatasetConfig, load_dataset_config
@@ -47,7 +47,12 @@ from mlcycle.serving.prediction_log import (
     PredictionLog,
     UnknownRequestError,
 )
-from mlcycle.serving.request_schema import features_model, frame_to_records, to_records
+from mlcycle.serving.request_schema import (
+    Identifier,
+    features_model,
+    frame_to_records,
+    to_records,
+)
 
 LOCALHOST = {"127.0.0.1", "::1", "localhost", "testclient"}
 log = logging.getLogger("mlcycle.serving")
@@ -129,9 +134,18 @@ def _request_models(config: DatasetConfig) -> tuple[type[BaseModel], type[BaseMo
     Features = features_model(config)
 
     class PredictRequest(BaseModel):
+        # the one-of rule in the schema too, so clients and contract tests see it
+        model_config = ConfigDict(
+            extra="forbid",
+            json_schema_extra={
+                "oneOf": [{"required": ["features"]}, {"required": ["customer_id"]}]
+            },
+        )
         features: Features | None = None  # type: ignore[valid-type]
-        customer_id: str | None = Field(None, description="read features from the online store")
-        user_id: str | None = Field(None, description="decides the A/B arm; stable per user")
+        customer_id: Identifier | None = Field(
+            None, description="read features from the online store"
+        )
+        user_id: Identifier | None = Field(None, description="decides the A/B arm; stable per user")
 
         @model_validator(mode="after")
         def one_source(self) -> "PredictRequest":
@@ -153,7 +167,8 @@ class PredictionOut(BaseModel):
 
 
 class Feedback(BaseModel):
-    request_id: str
+    model_config = ConfigDict(extra="forbid")
+    request_id: Identifier
     outcome: int = Field(..., ge=0, le=1)
 
 
@@ -305,7 +320,10 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
         service.metrics.validation_errors.inc()
-        detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        detail = [
+            {"loc": [_shown(p) for p in e["loc"]], "msg": _shown(e["msg"]), "type": e["type"]}
+            for e in exc.errors()
+        ]
         return JSONResponse({"detail": detail}, status_code=422)
 
     def request_records(items: list[Any]) -> list[dict[str, Any]]:
@@ -380,8 +398,17 @@ def create_app(settings: Settings) -> FastAPI:
                     split.spec,
                 )
             )
-            service.metrics.predictions.labels(model_version=model.version, arm=arm).inc()
-        service.log.record(records)
+        try:
+            service.log.record(records)
+        except Exception as exc:  # noqa: BLE001 - nothing is served that is not logged
+            log.exception("the prediction log refused %d row(s)", len(records))
+            raise HTTPException(
+                503,
+                f"the predictions could not be recorded ({type(exc).__name__}); nothing "
+                "was served: retry later",
+            ) from None
+        for pred in out:  # counted once committed, so the counter never runs ahead of the log
+            service.metrics.predictions.labels(model_version=pred.model_version, arm=pred.arm).inc()
         service.metrics.latency.observe(time.perf_counter() - started)
         return out
 
@@ -464,6 +491,14 @@ def create_app(settings: Settings) -> FastAPI:
         return {"reloaded": changed, "versions": {a: m.version for a, m in service.models.items()}}
 
     return app
+
+
+def _shown(value: Any) -> Any:
+    """A value fit for a JSON answer: a lone surrogate (a client's invalid text, echoed in a
+    422's loc) is shown escaped instead of failing the response's UTF-8 encoding."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
 
 
 async def _poll(service: Service, seconds: float) -> None:

@@ -13,17 +13,52 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import pandas as pd
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    create_model,
+)
 from pydantic_core import PydanticCustomError
 
-from mlcycle.column_rules import ValueRefused, parse_value
+from mlcycle.column_rules import (
+    MAX_TEXT_LENGTH,
+    NOT_A_NUMBER,
+    NOT_TEXT,
+    ValueRefused,
+    is_text,
+    parse_value,
+)
 from mlcycle.config import SCORABLE_MAX, CategoricalFeature, DatasetConfig, NumericFeature
+
+NOT_A_TEXT_NUMBER = f"{NOT_A_NUMBER} (text): send a JSON number, or null for a missing value"
+# request, customer and user ids: long enough for any key, short enough to log
+MAX_ID_LENGTH = 128
+
+
+def _text(value: str) -> str:
+    if not is_text(value):
+        raise PydanticCustomError("invalid_unicode", NOT_TEXT)
+    return value
+
+
+Identifier = Annotated[
+    str, StringConstraints(max_length=MAX_ID_LENGTH), AfterValidator(_text)
+]
 
 
 def _rule(feat: NumericFeature | CategoricalFeature) -> BeforeValidator:
-    """The column rule as a pydantic validator: the 422's `msg` is the rule's problem."""
+    """The column rule as a pydantic validator: the 422's `msg` is the rule's problem. JSON
+    has numbers and null: a number sent as text is refused here, where a file's text is
+    parsed (a boolean is not a number at any door)."""
+    numeric = isinstance(feat, NumericFeature)
 
     def check(value: Any) -> Any:
+        if numeric and isinstance(value, str):
+            raise PydanticCustomError("value_refused", f"{NOT_A_TEXT_NUMBER}")
         try:
             return parse_value(feat, value)
         except ValueRefused as exc:
@@ -46,7 +81,11 @@ def features_model(config: DatasetConfig) -> type[BaseModel]:
         )
     for feat in config.categorical:
         annotation = str | None if feat.nullable else str
-        extra = {"json_schema_extra": {"enum": list(feat.values)}} if feat.values else {}
+        extra = (
+            {"json_schema_extra": {"enum": list(feat.values)}}
+            if feat.values
+            else {"max_length": MAX_TEXT_LENGTH}
+        )
         fields[feat.name] = (
             Annotated[annotation, _rule(feat)],
             Field(..., **extra),
