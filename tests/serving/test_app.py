@@ -15,6 +15,7 @@ from mlcycle.settings import load_settings
 from tests.conftest import CHURN_CONFIG, PROJECT
 
 DEFAULTS = Settings.of(load_settings(PROJECT, environ={}))  # env.yaml's
+LOCAL = ("127.0.0.1", 50000)  # a peer on this machine (TestClient's default is 'testclient')
 
 
 def settings(registry, **change):
@@ -40,7 +41,7 @@ def payload(registry, i=0, **change):
 
 @pytest.fixture
 def client(registry):
-    with TestClient(create_app(settings(registry))) as c:
+    with TestClient(create_app(settings(registry)), client=LOCAL) as c:
         yield c
 
 
@@ -103,7 +104,9 @@ def test_nan_missing_and_both_sources_are_refused(client, registry):
 
 
 def test_oversized_body_and_batch(registry):
-    with TestClient(create_app(settings(registry, max_body_bytes=2000, max_batch=3))) as c:
+    with TestClient(
+        create_app(settings(registry, max_body_bytes=2000, max_batch=3)), client=LOCAL
+    ) as c:
         big = {"items": [{"features": payload(registry, i)} for i in range(20)]}
         assert c.post("/predict/batch", json=big).status_code == 413
         four = {"items": [{"features": payload(registry, i)} for i in range(4)]}
@@ -115,7 +118,7 @@ def test_a_chunked_body_is_limited_as_it_streams(registry):
     """No Content-Length (Transfer-Encoding: chunked): the bytes are counted as they come."""
     import json
 
-    with TestClient(create_app(settings(registry, max_body_bytes=2000))) as c:
+    with TestClient(create_app(settings(registry, max_body_bytes=2000)), client=LOCAL) as c:
         body = json.dumps({"features": payload(registry), "user_id": "u" * 5000}).encode()
         r = c.post("/predict", content=iter([body[:1000], body[1000:]]),
                    headers={"content-type": "application/json"})  # fmt: skip
@@ -142,7 +145,9 @@ def test_unseen_category_is_served_and_counted(client, registry):
 
 
 def test_ab_routing_is_stable_and_split(registry):
-    with TestClient(create_app(settings(registry, arms="champion=50,challenger=50"))) as c:
+    with TestClient(
+        create_app(settings(registry, arms="champion=50,challenger=50")), client=LOCAL
+    ) as c:
         arms = {}
         for u in range(60):
             out = c.post(
@@ -202,7 +207,7 @@ def test_metrics_parse_as_prometheus_text(client, registry):
 def test_reload_follows_the_champion_alias(registry):
     _, uri, _ = registry
     registry_client = mlflow.MlflowClient(uri, registry_uri=uri)
-    with TestClient(create_app(settings(registry))) as c:
+    with TestClient(create_app(settings(registry)), client=LOCAL) as c:
         assert (
             c.post("/predict", json={"features": payload(registry)}).json()["model_version"] == "1"
         )
@@ -225,7 +230,7 @@ def test_polling_follows_the_alias_without_failing_requests_in_flight(registry):
     registry_client = mlflow.MlflowClient(uri, registry_uri=uri)
     answers: list[tuple[int, str | None]] = []
     stop = threading.Event()
-    with TestClient(create_app(settings(registry, reload_seconds=0.2))) as c:
+    with TestClient(create_app(settings(registry, reload_seconds=0.2)), client=LOCAL) as c:
 
         def hammer():
             while not stop.is_set():
@@ -254,7 +259,7 @@ def test_polling_follows_the_alias_without_failing_requests_in_flight(registry):
 
 def test_prediction_log_receives_every_prediction(registry):
     s = settings(registry, experiment_key="log-test")
-    with TestClient(create_app(s)) as c:
+    with TestClient(create_app(s), client=LOCAL) as c:
         ids = [
             c.post("/predict", json={"features": payload(registry, i), "user_id": f"u{i}"}).json()[
                 "request_id"
@@ -288,7 +293,9 @@ def test_a_version_that_passed_onnx_parity_is_served_by_onnxruntime(registry, ch
 
     folder, uri, rows = registry
     client = mlflow.MlflowClient(uri, registry_uri=uri)
-    with TestClient(create_app(settings(registry))) as c:  # no export yet: scikit-learn
+    with TestClient(
+        create_app(settings(registry)), client=LOCAL
+    ) as c:  # no export yet: scikit-learn
         assert c.get("/ready").json()["runtimes"] == {"champion": "scikit-learn"}
         sklearn_p = c.post("/predict", json={"features": payload(registry)}).json()["probability"]
     mlflow.set_registry_uri(uri)
@@ -299,13 +306,15 @@ def test_a_version_that_passed_onnx_parity_is_served_by_onnxruntime(registry, ch
     assert result.usable, result.reason
     record_export(client, "customer_churn", "1", mv.run_id, result)
     try:
-        with TestClient(create_app(settings(registry))) as c:
+        with TestClient(create_app(settings(registry)), client=LOCAL) as c:
             assert c.get("/ready").json()["runtimes"] == {"champion": "onnxruntime"}
             onnx_p = c.post("/predict", json={"features": payload(registry)}).json()["probability"]
         assert onnx_p == pytest.approx(sklearn_p, abs=0.05)
     finally:
         client.set_model_version_tag("customer_churn", "1", "onnx.parity", "failed")
-    with TestClient(create_app(settings(registry))) as c:  # parity not passed: scikit-learn
+    with TestClient(
+        create_app(settings(registry)), client=LOCAL
+    ) as c:  # parity not passed: scikit-learn
         assert c.get("/ready").json()["runtimes"] == {"champion": "scikit-learn"}
 
 
@@ -354,7 +363,7 @@ def test_numbers_are_json_numbers_and_every_feature_is_required(client, registry
 
 
 def test_predictions_are_counted_only_once_they_are_logged(registry):
-    with TestClient(create_app(settings(registry))) as c:
+    with TestClient(create_app(settings(registry)), client=LOCAL) as c:
         c.post("/predict", json={"features": payload(registry)})
         service = c.app.state.service
         before = metric(c, "predictions_total", arm="champion")
@@ -370,3 +379,50 @@ def test_predictions_are_counted_only_once_they_are_logged(registry):
         service.log.record = writer
         assert c.post("/predict", json={"features": payload(registry)}).status_code == 200
         assert metric(c, "predictions_total", arm="champion") == before + 1
+
+
+def test_reload_trusts_a_token_or_a_loopback_service_never_a_name_or_a_header(registry):
+    local = settings(registry)
+    with TestClient(create_app(local), client=("testclient", 1)) as c:  # not an address
+        assert c.post("/reload").status_code == 403
+    with TestClient(create_app(local), client=("10.0.0.7", 1)) as c:
+        r = c.post("/reload", headers={"x-forwarded-for": "127.0.0.1"})
+        assert r.status_code == 403 and "only from this machine" in r.json()["detail"]
+    with TestClient(create_app(local), client=("127.0.0.1", 1)) as c:
+        assert c.post("/reload").status_code == 200
+    with TestClient(create_app(local), client=("::1", 1)) as c:
+        assert c.post("/reload").status_code == 200
+
+    guarded = settings(registry, host="0.0.0.0", reload_token="s3cret-token")
+    with TestClient(create_app(guarded), client=("127.0.0.1", 1)) as c:
+        assert c.post("/reload").status_code == 403  # a same-host proxy's callers look local
+        assert c.post("/reload", headers={"x-reload-token": "s3cret-tokem"}).status_code == 403
+        assert c.post("/reload", headers={"x-reload-token": "s3cret-token"}).status_code == 200
+
+
+def test_a_service_beyond_loopback_needs_a_reload_token(registry):
+    from mlcycle.serving.app import UnsafeSettings
+
+    with pytest.raises(UnsafeSettings, match="MLCYCLE_RELOAD_TOKEN"):
+        create_app(settings(registry, host="0.0.0.0"))
+
+
+def test_an_outcome_is_written_once_and_corrections_keep_history(client, registry):
+    from mlcycle.serving.prediction_log import PredictionLog
+
+    rid = client.post("/predict", json={"features": payload(registry)}).json()["request_id"]
+    first = client.post("/feedback", json={"request_id": rid, "outcome": 1})
+    assert first.status_code == 200 and first.json()["recorded"] is True
+    again = client.post("/feedback", json={"request_id": rid, "outcome": 1})
+    assert again.status_code == 200 and again.json()["recorded"] is False  # idempotent
+    other = client.post("/feedback", json={"request_id": rid, "outcome": 0})
+    assert other.status_code == 409 and "already has outcome 1" in other.json()["detail"]
+    batch = client.post("/feedback/batch", json={"items": [{"request_id": rid, "outcome": 0}]})
+    assert batch.status_code == 409
+    log = PredictionLog(client.app.state.service.settings.prediction_log)
+    assert log.row(rid)["outcome"] == 1 and log.corrections(rid) == []
+    fixed = client.post("/feedback", json={"request_id": rid, "outcome": 0, "correction": True})
+    assert fixed.status_code == 200 and fixed.json()["recorded"] is True
+    assert log.row(rid)["outcome"] == 0
+    [history] = log.corrections(rid)
+    assert history["outcome"] == 1 and history["replaced_by"] == 0

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from mlcycle.registry import rollout as state
 from mlcycle.serving.app import create_app
 from mlcycle.serving.prediction_log import PredictionLog
-from tests.serving.test_app import metric, payload, settings
+from tests.serving.test_app import LOCAL, metric, payload, settings
 
 NAME = "customer_churn"
 
@@ -30,7 +30,7 @@ def registry_client(registry):
 
 def test_the_service_follows_a_rollout_started_in_the_registry(registry, registry_client):
     s = settings(registry, arms="")  # '' = follow the registry
-    with TestClient(create_app(s)) as c:
+    with TestClient(create_app(s), client=LOCAL) as c:
         assert c.get("/ready").json()["split"] == "champion=100"
         before = c.post("/predict", json={"features": payload(registry), "user_id": "u0"}).json()
         assert before["arm"] == "champion"
@@ -71,7 +71,7 @@ def test_the_service_follows_a_rollout_started_in_the_registry(registry, registr
 
 def test_a_pinned_split_overrides_the_registry(registry, registry_client):
     state.start_rollout(registry_client, NAME, 50)
-    with TestClient(create_app(settings(registry, arms="champion=100"))) as c:
+    with TestClient(create_app(settings(registry, arms="champion=100")), client=LOCAL) as c:
         ready = c.get("/ready").json()
         assert ready["split"] == "champion=100" and "challenger" not in ready["versions"]
 
@@ -82,7 +82,7 @@ def test_a_registry_outage_or_a_missing_alias_keeps_the_champion_serving(
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
     app = create_app(settings(registry))
-    with TestClient(app) as c:
+    with TestClient(app, client=LOCAL) as c:
         service = app.state.service
         registry_client.delete_registered_model_alias(NAME, "champion")
         assert not c.post("/reload").json()["reloaded"]
@@ -109,7 +109,7 @@ def test_a_loaded_version_moves_to_onnx_runtime_when_optimize_tags_it(
     from mlcycle.optimize.onnx_export import export
 
     _, uri, rows = registry
-    with TestClient(create_app(settings(registry))) as c:
+    with TestClient(create_app(settings(registry)), client=LOCAL) as c:
         assert c.get("/ready").json()["runtimes"] == {"champion": "scikit-learn"}
         mlflow.set_registry_uri(uri)
         pipeline = mlflow.sklearn.load_model(f"models:/{NAME}/1")
@@ -136,7 +136,9 @@ def test_a_pickled_version_is_refused_and_the_service_keeps_serving(registry, tm
     _, uri, _ = registry
     marker = registry_with_a_pickle(uri, tmp_path, "untrusted_churn")
     client = mlflow.MlflowClient(uri, registry_uri=uri)
-    with TestClient(create_app(settings(registry, model_name="untrusted_churn"))) as c:
+    with TestClient(
+        create_app(settings(registry, model_name="untrusted_churn")), client=LOCAL
+    ) as c:
         assert c.get("/ready").json()["versions"] == {"champion": "1"}
         client.set_registered_model_alias("untrusted_churn", "champion", "2")
         c.post("/reload")

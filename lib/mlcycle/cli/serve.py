@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from mlcycle.cli.common import add_env_options, settings_of
+from mlcycle.cli.common import UserError, add_env_options, settings_of
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,9 +18,18 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from mlcycle.environment import apply_quiet_defaults
-    from mlcycle.serving.app import Settings, create_app
+    from mlcycle.serving.app import Settings, UnsafeSettings, create_app
 
     apply_quiet_defaults()
     settings = settings_of(args, rest)
-    uvicorn.run(create_app(Settings.of(settings)), host=settings.host, port=settings.port)
+    try:
+        app = create_app(Settings.of(settings))
+    except UnsafeSettings as exc:
+        raise UserError(str(exc)) from None
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        proxy_headers=False,  # the peer is who connected: X-Forwarded-For is never trusted
+    )
     return 0

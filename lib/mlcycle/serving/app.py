@@ -7,6 +7,8 @@ Start it with `make serve` (uvicorn, 127.0.0.1). Its settings are keys of the se
 import asyncio
 import contextlib
 import gc
+import hmac
+import ipaddress
 import logging
 import threading
 import time
@@ -43,6 +45,7 @@ from mlcycle.serving.prediction_log import (
     NO_EXPERIMENT,
     NO_USER_ID,
     RANDOMISED,
+    OutcomeConflictError,
     Prediction,
     PredictionLog,
     UnknownRequestError,
@@ -54,7 +57,6 @@ from mlcycle.serving.request_schema import (
     to_records,
 )
 
-LOCALHOST = {"127.0.0.1", "::1", "localhost", "testclient"}
 log = logging.getLogger("mlcycle.serving")
 
 
@@ -73,6 +75,7 @@ class Settings:
     max_body_bytes: int
     reload_seconds: float  # 0 turns polling off
     accuracy_window_hours: float
+    host: str = "127.0.0.1"  # where it is bound: anything but loopback needs a reload token
     model_name: str | None = None  # None: the dataset's name
     reload_token: str | None = None
     feature_store: str | None = None  # feature_store.yaml, for requests by customer id
@@ -94,6 +97,7 @@ class Settings:
             accuracy_window_hours=s.accuracy_window_hours,
             feature_store=str(s.feature_store),
             products=str(s.products),
+            host=s.host,
         )
 
 
@@ -170,6 +174,9 @@ class Feedback(BaseModel):
     model_config = ConfigDict(extra="forbid")
     request_id: Identifier
     outcome: int = Field(..., ge=0, le=1)
+    correction: bool = Field(
+        False, description="replace an outcome already recorded (the old one is kept)"
+    )
 
 
 class FeedbackBatch(BaseModel):
@@ -284,7 +291,26 @@ def _freeze_heap() -> None:
     gc.freeze()
 
 
+class UnsafeSettings(ValueError):
+    """Settings the service refuses to start with."""
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or 'localhost': reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def create_app(settings: Settings) -> FastAPI:
+    if not is_loopback(settings.host) and not settings.reload_token:
+        raise UnsafeSettings(
+            f"the service would listen on {settings.host}, beyond this machine, with /reload "
+            "open: set MLCYCLE_RELOAD_TOKEN in its environment (or bind host: 127.0.0.1)"
+        )
     config = load_dataset_config(settings.dataset)
     PredictRequest, Batch = _request_models(config)
     service = Service(settings, config)
@@ -425,21 +451,27 @@ def create_app(settings: Settings) -> FastAPI:
             )
         return predict_many(batch.items) if batch.items else []
 
-    def record_outcomes(outcomes: list[tuple[str, int]]) -> dict[str, Any]:
+    def record_outcomes(items: list[Feedback]) -> tuple[int, dict[str, Any]]:
         try:
-            service.log.record_feedback_many(outcomes)
+            written = service.log.record_feedback_many(
+                [(i.request_id, i.outcome, i.correction) for i in items]
+            )
         except UnknownRequestError as exc:
             raise HTTPException(404, str(exc.args[0])) from None
+        except OutcomeConflictError as exc:
+            raise HTTPException(409, str(exc)) from None
         window = timedelta(hours=settings.accuracy_window_hours)
         accuracy = service.log.accuracy_by_version(window)
         for version, (_, value) in accuracy.items():
             service.metrics.accuracy.labels(model_version=version).set(value)
-        return {v: {"labelled": n, "accuracy": a} for v, (n, a) in accuracy.items()}
+        return written, {v: {"labelled": n, "accuracy": a} for v, (n, a) in accuracy.items()}
 
     @app.post("/feedback")
     def feedback(body: Feedback) -> dict[str, Any]:
-        accuracy = record_outcomes([(body.request_id, body.outcome)])
-        return {"request_id": body.request_id, "recorded": True, "accuracy": accuracy}
+        """An outcome, written once: the same outcome again is a no-op (`recorded: false`),
+        a different one a 409 unless `correction` is true."""
+        written, accuracy = record_outcomes([body])
+        return {"request_id": body.request_id, "recorded": bool(written), "accuracy": accuracy}
 
     @app.post("/feedback/batch")
     def feedback_batch(body: FeedbackBatch) -> dict[str, Any]:
@@ -450,8 +482,8 @@ def create_app(settings: Settings) -> FastAPI:
             raise HTTPException(
                 413, f"batch of {len(body.items)} items is over the limit of {settings.max_batch}"
             )
-        accuracy = record_outcomes([(i.request_id, i.outcome) for i in body.items])
-        return {"recorded": len(body.items), "accuracy": accuracy}
+        written, accuracy = record_outcomes(body.items)
+        return {"recorded": written, "accuracy": accuracy}
 
     @app.get("/metrics")
     def metrics() -> Response:
@@ -482,11 +514,23 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/reload")
     def reload(request: Request) -> dict[str, Any]:
-        token = request.headers.get("x-reload-token")
-        host = request.client.host if request.client else ""
-        allowed = host in LOCALHOST or (settings.reload_token and token == settings.reload_token)
+        """Follow the registry now. With a reload token set, only with that token (from
+        anywhere, loopback included: a same-host proxy makes every caller look local);
+        without one, only on a loopback-bound service from a loopback peer. Forwarded
+        headers are never read (`mlcycle serve` turns uvicorn's proxy headers off)."""
+        if settings.reload_token:
+            token = request.headers.get("x-reload-token", "")
+            allowed = hmac.compare_digest(token.encode(), settings.reload_token.encode())
+        else:
+            peer = request.client.host if request.client else ""
+            allowed = is_loopback(settings.host) and is_loopback(peer)
         if not allowed:
-            raise HTTPException(403, "reload is allowed from localhost or with X-Reload-Token")
+            raise HTTPException(
+                403,
+                "reload needs the X-Reload-Token header"
+                if settings.reload_token
+                else "reload is allowed only from this machine",
+            )
         changed = service.load()
         return {"reloaded": changed, "versions": {a: m.version for a, m in service.models.items()}}
 

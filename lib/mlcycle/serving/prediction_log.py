@@ -43,6 +43,13 @@ CREATE TABLE IF NOT EXISTS predictions (
     split         TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS predictions_ts ON predictions (ts);
+CREATE TABLE IF NOT EXISTS outcome_corrections (
+    request_id    TEXT NOT NULL,
+    outcome       INTEGER NOT NULL,
+    outcome_ts    TEXT NOT NULL,
+    replaced_by   INTEGER NOT NULL,
+    replaced_ts   TEXT NOT NULL
+);
 """
 # columns added since the first schema: a log written before them gains them on open
 ADDED_COLUMNS = {
@@ -58,6 +65,11 @@ RANDOMISED, NO_USER_ID, FALLBACK, NO_EXPERIMENT = (
 
 class UnknownRequestError(KeyError):
     """Feedback for a request id the log has never seen."""
+
+
+class OutcomeConflictError(ValueError):
+    """A second, different outcome for a request without the correction flag: outcomes are
+    written once, and a correction is explicit (the replaced outcome is kept)."""
 
 
 @dataclass(frozen=True)
@@ -222,24 +234,57 @@ class PredictionLog:
             for p in predictions
         ]
 
-    def record_feedback(self, request_id: str, outcome: int) -> None:
-        self.record_feedback_many([(request_id, outcome)])
+    def record_feedback(self, request_id: str, outcome: int, correction: bool = False) -> int:
+        return self.record_feedback_many([(request_id, outcome, correction)])
 
-    def record_feedback_many(self, outcomes: list[tuple[str, int]]) -> None:
-        """Outcomes of earlier predictions, in one transaction: all are recorded, or none
-        (an unknown request id names itself and nothing is written)."""
-        for _, outcome in outcomes:
-            if outcome not in (0, 1):
-                raise ValueError(f"outcome must be 0 or 1, got {outcome!r}")
-        now = _now()
-        with self._writing() as db:
-            for request_id, outcome in outcomes:
-                cursor = db.execute(
+    def record_feedback_many(self, outcomes: list[tuple[str, int] | tuple[str, int, bool]]) -> int:
+        """Outcomes of earlier predictions, each (request id, outcome[, correction]), in one
+        transaction: all are recorded, or none. An outcome is written once: the same outcome
+        again changes nothing, a different one is an OutcomeConflictError unless it is a
+        correction, which keeps the outcome it replaces in `outcome_corrections`. An unknown
+        request id names itself. Returns how many outcomes were written or corrected."""
+        for item in outcomes:
+            if item[1] not in (0, 1):
+                raise ValueError(f"outcome must be 0 or 1, got {item[1]!r}")
+        now, written = _now(), 0
+        with self._writing() as db:  # raising inside the transaction rolls it back
+            for request_id, outcome, *flag in outcomes:
+                found = db.execute(
+                    "SELECT outcome, outcome_ts FROM predictions WHERE request_id = ?",
+                    (request_id,),
+                ).fetchone()
+                if found is None:
+                    raise UnknownRequestError(f"no prediction with request_id {request_id!r}")
+                before, before_ts = found
+                if before == int(outcome):
+                    continue
+                if before is not None:
+                    if not (flag and flag[0]):
+                        raise OutcomeConflictError(
+                            f"request_id {request_id!r} already has outcome {before} (recorded "
+                            f'{before_ts}); to replace it, send it with "correction": true'
+                        )
+                    db.execute(
+                        "INSERT INTO outcome_corrections (request_id, outcome, outcome_ts,"
+                        " replaced_by, replaced_ts) VALUES (?, ?, ?, ?, ?)",
+                        (request_id, before, before_ts, int(outcome), now),
+                    )
+                db.execute(
                     "UPDATE predictions SET outcome = ?, outcome_ts = ? WHERE request_id = ?",
                     (int(outcome), now, request_id),
                 )
-                if cursor.rowcount == 0:  # raising inside the transaction rolls it back
-                    raise UnknownRequestError(f"no prediction with request_id {request_id!r}")
+                written += 1
+        return written
+
+    def corrections(self, request_id: str) -> list[dict[str, Any]]:
+        """The outcomes a request had before its corrections, oldest first."""
+        with self._connect() as db:
+            db.row_factory = sqlite3.Row
+            rows = db.execute(
+                "SELECT * FROM outcome_corrections WHERE request_id = ? ORDER BY replaced_ts",
+                (request_id,),
+            ).fetchall()
+        return [dict(r) for r in rows]
 
     def frame(self, since: datetime | None = None, experiment: str | None = None) -> pd.DataFrame:
         """The log as a DataFrame (features parsed), newest last; only the rows served since

@@ -45,9 +45,7 @@ def _text(value: str) -> str:
     return value
 
 
-Identifier = Annotated[
-    str, StringConstraints(max_length=MAX_ID_LENGTH), AfterValidator(_text)
-]
+Identifier = Annotated[str, StringConstraints(max_length=MAX_ID_LENGTH), AfterValidator(_text)]
 
 
 def _rule(feat: NumericFeature | CategoricalFeature) -> BeforeValidator:
