@@ -57,6 +57,7 @@ TABLE = [
     ("spend", 1e309, REFUSED),  # infinity
     ("spend", "1e309", REFUSED),
     ("spend", 3.7e39, REFUSED),  # finite, beyond float32
+    ("spend", 2.4e38, REFUSED),  # within float32, beyond it once scaled: was a 500
     ("age", 12, REFUSED),  # out of range
     ("age", "130", REFUSED),
     ("age", 18, 18.0),

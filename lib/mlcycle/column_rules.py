@@ -6,9 +6,10 @@ The policy, decided once:
 
 * **Missing**: None, a float NaN, and text that is, once stripped, one of `MISSING_TEXT`
   (blank, "NaN", "N/A", "NA", "null", ...). The CSV readers use the same list.
-* **Numbers**: an int or a float, or text that reads as one ("12", " 3.5 "): a CSV has no types.
-  A boolean is not a number. Infinity is refused ("not finite"), and so is a finite value beyond
-  float32 (`SCORABLE_MAX`: the models compute in float32), and a value outside the config's range.
+* **Numbers**: an int or a float, or in a file text that reads as one ("12", " 3.5 "): a CSV
+  has no types (a JSON request has, and must send numbers). A boolean is not a number.
+  Infinity is refused ("not finite"), and so is a finite value beyond ±1e15 (`SCORABLE_MAX`:
+  the models compute in float32, after scaling), and a value outside the config's range.
 * **Categories** are text: a number given for one is compared as its text. A value outside the
   config's `values` list is refused; without a list any value goes (the encoder ignores unseen
   ones).
@@ -36,7 +37,7 @@ _MISSING = frozenset(MISSING_TEXT)
 
 NOT_A_NUMBER = "not a number"
 NOT_FINITE = "not finite"
-TOO_LARGE = "too large to score (beyond float32)"
+TOO_LARGE = "too large to score (beyond ±1e15)"
 NOT_ALLOWED = "not an allowed value"
 NOT_NULLABLE = "missing (not nullable)"
 # A category is a label, not a document: longer text is refused, at every door.

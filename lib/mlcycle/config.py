@@ -15,10 +15,12 @@ import yaml
 from mlcycle.dataset_spec import DEFAULT_MAX_MISSING_SHARE, parse_spec
 
 LOAD_TIME_COLUMN = "loaded_at"  # the timestamp a static table gets when the config names none
-# The largest magnitude a numeric feature may have when scored: scikit-learn's trees and ONNX
-# Runtime compute in float32 (max 3.4028235e38), so a larger finite number cannot be scored
-# (scikit-learn raises on it). Requests and batch rows refuse it by name.
-SCORABLE_MAX = 3.4028234663852886e38
+# The largest magnitude a numeric feature may have when scored. scikit-learn's trees and ONNX
+# Runtime compute in float32 (max 3.4e38), and a value is scaled before that: 2.4e38 scaled by
+# a standard deviation below 1 overflows float32 and scikit-learn raises (found by the API
+# contract test). 1e15 leaves that room for any spread, and is beyond any count, amount or
+# duration a table holds. Training, batch rows and requests refuse larger values by name.
+SCORABLE_MAX = 1e15
 
 
 class ConfigError(ValueError):

@@ -63,7 +63,7 @@ def test_a_number_beyond_float32_is_rejected_not_scored():
                           "plan": ["a", "a"], "region": ["n", "n"]})  # fmt: skip
     checked = check_rows(batch, shop_config())
     assert checked.frame["cid"].tolist() == ["c1"]
-    assert checked.rejects["reason"].tolist() == ["bill: too large to score (beyond float32) "
+    assert checked.rejects["reason"].tolist() == ["bill: too large to score (beyond ±1e15) "
                                                   "(3.7e+39)"]  # fmt: skip
 
 

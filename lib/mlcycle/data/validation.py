@@ -170,7 +170,7 @@ def _wording(feat: NumericFeature | CategoricalFeature, kind: str, rows: int) ->
     return {
         NOT_A_NUMBER: "values that are not numbers",
         NOT_FINITE: "infinite values",
-        TOO_LARGE: "values too large to score (beyond float32)",
+        TOO_LARGE: "values too large to score (beyond ±1e15)",
         NOT_NULLABLE: "missing values, but the config says nullable: false",
     }[kind]
 

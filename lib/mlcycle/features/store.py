@@ -252,16 +252,29 @@ def training_frame(
     return out.astype({n: float for n in config.numeric_names})
 
 
+def unknown_entity(config: DatasetConfig, entity_id: str) -> str:
+    return (
+        f"{config.id}={entity_id!r} has no features in the online store "
+        "(unknown, or not materialized yet)"
+    )
+
+
+def online_rows(store: Any, config: DatasetConfig, entity_ids: list[str]) -> pd.DataFrame:
+    """The model-ready feature rows of many ids in one online-store read, indexed by id (each
+    id once); ids the store does not know are absent, never rows of silent NaNs."""
+    unique = list(dict.fromkeys(str(i) for i in entity_ids))
+    service = store.get_feature_service(service_name(config))
+    got = store.get_online_features(
+        features=service, entity_rows=[{config.id: i} for i in unique]
+    ).to_dict()
+    frame = pd.DataFrame({n: got[n] for n in config.feature_names}, index=unique)
+    frame = frame[frame.notna().any(axis=1)] if len(frame) else frame
+    return frame.astype({n: float for n in config.numeric_names})
+
+
 def online_features(store: Any, config: DatasetConfig, entity_id: str) -> pd.DataFrame:
     """The model-ready feature row for one id, from the online store."""
-    service = store.get_feature_service(service_name(config))
-    got = store.get_online_features(features=service, entity_rows=[{config.id: str(entity_id)}])
-    values = got.to_dict()
-    row = {name: values[name][0] for name in config.feature_names}
-    if all(v is None for v in row.values()):
-        raise UnknownEntityError(
-            f"{config.id}={entity_id!r} has no features in the online store "
-            f"(unknown, or not materialized yet)"
-        )
-    frame = pd.DataFrame([row], columns=config.feature_names)
-    return frame.astype({n: float for n in config.numeric_names})
+    frame = online_rows(store, config, [entity_id])
+    if frame.empty:
+        raise UnknownEntityError(unknown_entity(config, str(entity_id)))
+    return frame.reset_index(drop=True)

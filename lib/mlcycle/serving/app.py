@@ -31,7 +31,6 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mlcycle.config import DatasetConfig, load_dataset_config
@@ -39,6 +38,17 @@ from mlcycle.registry.aliases import CHALLENGER, CHAMPION
 from mlcycle.registry.rollout import Rollout, rollout_of
 from mlcycle.registry.trusted import UntrustedModelError
 from mlcycle.serving.ab import Arm, assign_arm, parse_arms
+from mlcycle.serving.contract import (
+    Feedback,
+    FeedbackBatchOut,
+    FeedbackOut,
+    ItemError,
+    PredictionOut,
+    ReadyOut,
+    ReloadOut,
+    problems,
+    request_models,
+)
 from mlcycle.serving.models import ServedModel, load_alias
 from mlcycle.serving.prediction_log import (
     FALLBACK,
@@ -50,12 +60,7 @@ from mlcycle.serving.prediction_log import (
     PredictionLog,
     UnknownRequestError,
 )
-from mlcycle.serving.request_schema import (
-    Identifier,
-    features_model,
-    frame_to_records,
-    to_records,
-)
+from mlcycle.serving.request_schema import frame_to_records, to_records
 
 log = logging.getLogger("mlcycle.serving")
 
@@ -132,55 +137,6 @@ class Metrics:
             ["kind"],
             registry=r,
         )
-
-
-def _request_models(config: DatasetConfig) -> tuple[type[BaseModel], type[BaseModel]]:
-    Features = features_model(config)
-
-    class PredictRequest(BaseModel):
-        # the one-of rule in the schema too, so clients and contract tests see it
-        model_config = ConfigDict(
-            extra="forbid",
-            json_schema_extra={
-                "oneOf": [{"required": ["features"]}, {"required": ["customer_id"]}]
-            },
-        )
-        features: Features | None = None  # type: ignore[valid-type]
-        customer_id: Identifier | None = Field(
-            None, description="read features from the online store"
-        )
-        user_id: Identifier | None = Field(None, description="decides the A/B arm; stable per user")
-
-        @model_validator(mode="after")
-        def one_source(self) -> "PredictRequest":
-            if (self.features is None) == (self.customer_id is None):
-                raise ValueError("give exactly one of 'features' or 'customer_id'")
-            return self
-
-    Batch = create_model("PredictBatch", items=(list[PredictRequest], ...))
-    return PredictRequest, Batch
-
-
-class PredictionOut(BaseModel):
-    prediction: int
-    probability: float
-    model_name: str
-    model_version: str
-    arm: str
-    request_id: str
-
-
-class Feedback(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    request_id: Identifier
-    outcome: int = Field(..., ge=0, le=1)
-    correction: bool = Field(
-        False, description="replace an outcome already recorded (the old one is kept)"
-    )
-
-
-class FeedbackBatch(BaseModel):
-    items: list[Feedback]
 
 
 @dataclass(frozen=True)
@@ -272,14 +228,26 @@ class Service:
         _freeze_heap()
         return True
 
-    def online_row(self, customer_id: str):
-        from mlcycle.features.store import online_features, open_store
+    def online_rows(self, customer_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """{customer id: feature row} for the ids the online store knows, in one read. A
+        store that cannot be opened or read is a 503 (the service has no features to use)."""
+        from mlcycle.features.store import online_rows, open_store
 
-        if self._store is None:
-            if not self.settings.feature_store:
-                raise HTTPException(422, "requests by customer_id need a feature store")
-            self._store = open_store(self.settings.products, self.settings.feature_store)
-        return online_features(self._store, self.config, customer_id)
+        try:
+            if self._store is None:
+                if not self.settings.feature_store:
+                    raise RuntimeError("no feature store is configured (setting feature_store)")
+                self._store = open_store(self.settings.products, self.settings.feature_store)
+            frame = online_rows(self._store, self.config, customer_ids)
+        except Exception as exc:  # noqa: BLE001 - the store's trouble, not the request's
+            log.exception("online store read failed")
+            raise HTTPException(
+                503,
+                f"the online store cannot be read ({type(exc).__name__}): requests by "
+                "customer_id are unavailable; send features instead",
+            ) from None
+        records = frame_to_records(frame, self.config)
+        return dict(zip(frame.index, records, strict=True))
 
 
 def _freeze_heap() -> None:
@@ -312,7 +280,7 @@ def create_app(settings: Settings) -> FastAPI:
             "open: set MLCYCLE_RELOAD_TOKEN in its environment (or bind host: 127.0.0.1)"
         )
     config = load_dataset_config(settings.dataset)
-    PredictRequest, Batch = _request_models(config)
+    api = request_models(config, settings.max_batch)
     service = Service(settings, config)
 
     @asynccontextmanager
@@ -352,22 +320,26 @@ def create_app(settings: Settings) -> FastAPI:
         ]
         return JSONResponse({"detail": detail}, status_code=422)
 
-    def request_records(items: list[Any]) -> list[dict[str, Any]]:
-        """Every item's feature row, in request order; customer ids are looked up in the
-        online store one at a time, rows given as features need no lookup."""
-        records = []
+    def request_records(items: list[Any]) -> tuple[list[dict[str, Any] | None], list[str]]:
+        """Every item's feature row in request order, and per item '' or why it has none.
+        All customer ids of a request are read from the online store at once."""
+        ids = [item.customer_id for item in items if item.customer_id is not None]
+        found = service.online_rows(ids) if ids else {}
+        records: list[dict[str, Any] | None] = []
+        errors: list[str] = []
         for item in items:
             if item.customer_id is None:
                 records.extend(to_records([item.features], config))
-                continue
-            from mlcycle.features.store import UnknownEntityError
+                errors.append("")
+            elif item.customer_id in found:
+                records.append(found[item.customer_id])
+                errors.append("")
+            else:
+                from mlcycle.features.store import unknown_entity
 
-            try:
-                row = service.online_row(item.customer_id)
-            except UnknownEntityError as exc:
-                raise HTTPException(404, str(exc.args[0])) from None
-            records.extend(frame_to_records(row, config))
-        return records
+                records.append(None)
+                errors.append(unknown_entity(config, item.customer_id))
+        return records, errors
 
     def arm_of(item: Any, models: dict[str, ServedModel], split: Split) -> tuple[str, str]:
         """The arm a request goes to, and why (only 'randomised' rows are an A/B sample)."""
@@ -380,13 +352,32 @@ def create_app(settings: Settings) -> FastAPI:
             return CHAMPION, FALLBACK
         return arm, RANDOMISED
 
-    def predict_many(items: list[Any]) -> list[PredictionOut]:
+    def predict_many(items: list[Any]) -> list[PredictionOut | ItemError]:
+        """Answers in request order: a prediction, or an ItemError for an item that has no
+        features (a customer id the online store does not know); only predictions are logged."""
         started = time.perf_counter()
         # this request keeps these models and this split even if a reload swaps them
         models, split = service.models, service.split
         if CHAMPION not in models:
             raise HTTPException(503, f"no champion of '{service.name}' is loaded yet")
-        rows = request_records(items)
+        rows, errors = request_records(items)
+        ok = [i for i, e in enumerate(errors) if not e]
+        if len(ok) == len(items):
+            out: list[PredictionOut | ItemError] = list(predict_rows(items, rows, models, split))
+        else:  # some customer ids are unknown: the others are answered
+            known = [items[i] for i in ok]
+            answers = iter(predict_rows(known, [rows[i] for i in ok], models, split) if ok else [])
+            out = [
+                ItemError(status=404, detail=e, customer_id=item.customer_id) if e
+                else next(answers)
+                for item, e in zip(items, errors, strict=True)
+            ]  # fmt: skip
+        service.metrics.latency.observe(time.perf_counter() - started)
+        return out
+
+    def predict_rows(
+        items: list[Any], rows: list[Any], models: dict[str, ServedModel], split: Split
+    ) -> list[PredictionOut]:
         routed = [arm_of(item, models, split) for item in items]
         arms = [arm for arm, _ in routed]
         proba = np.empty(len(items))
@@ -435,15 +426,23 @@ def create_app(settings: Settings) -> FastAPI:
             ) from None
         for pred in out:  # counted once committed, so the counter never runs ahead of the log
             service.metrics.predictions.labels(model_version=pred.model_version, arm=pred.arm).inc()
-        service.metrics.latency.observe(time.perf_counter() - started)
         return out
 
-    @app.post("/predict", response_model=PredictionOut)
-    def predict(request: PredictRequest) -> PredictionOut:  # type: ignore[valid-type]
-        return predict_many([request])[0]
+    @app.post("/predict", response_model=PredictionOut, responses=problems(400, 404, 413, 503))
+    def predict(request: api.predict) -> PredictionOut:  # type: ignore[valid-type]
+        answer = predict_many([request])[0]
+        if isinstance(answer, ItemError):
+            raise HTTPException(answer.status, answer.detail)
+        return answer
 
-    @app.post("/predict/batch", response_model=list[PredictionOut])
-    def predict_batch(batch: Batch) -> list[PredictionOut]:  # type: ignore[valid-type]
+    @app.post(
+        "/predict/batch",
+        response_model=list[PredictionOut | ItemError],
+        responses=problems(400, 413, 503),
+    )
+    def predict_batch(batch: api.batch) -> list[PredictionOut | ItemError]:  # type: ignore[valid-type]
+        """One answer per item, in order: a prediction, or an item error (an unknown customer
+        id is a 404 for that item only)."""
         if len(batch.items) > settings.max_batch:
             service.metrics.validation_errors.inc()
             raise HTTPException(
@@ -466,17 +465,21 @@ def create_app(settings: Settings) -> FastAPI:
             service.metrics.accuracy.labels(model_version=version).set(value)
         return written, {v: {"labelled": n, "accuracy": a} for v, (n, a) in accuracy.items()}
 
-    @app.post("/feedback")
+    @app.post("/feedback", response_model=FeedbackOut, responses=problems(400, 404, 409, 413, 503))
     def feedback(body: Feedback) -> dict[str, Any]:
         """An outcome, written once: the same outcome again is a no-op (`recorded: false`),
         a different one a 409 unless `correction` is true."""
         written, accuracy = record_outcomes([body])
         return {"request_id": body.request_id, "recorded": bool(written), "accuracy": accuracy}
 
-    @app.post("/feedback/batch")
-    def feedback_batch(body: FeedbackBatch) -> dict[str, Any]:
+    @app.post(
+        "/feedback/batch",
+        response_model=FeedbackBatchOut,
+        responses=problems(400, 404, 409, 413, 503),
+    )
+    def feedback_batch(body: api.feedback_batch) -> dict[str, Any]:  # type: ignore[valid-type]
         """Outcomes as they arrive from a warehouse: all recorded in one transaction, or none
-        (404 naming the first unknown request id)."""
+        (a 404 or 409 naming the first unknown or conflicting request id)."""
         if len(body.items) > settings.max_batch:
             service.metrics.validation_errors.inc()
             raise HTTPException(
@@ -485,7 +488,11 @@ def create_app(settings: Settings) -> FastAPI:
         written, accuracy = record_outcomes(body.items)
         return {"recorded": written, "accuracy": accuracy}
 
-    @app.get("/metrics")
+    @app.get(
+        "/metrics",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text"}},
+    )
     def metrics() -> Response:
         return Response(generate_latest(service.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -493,7 +500,7 @@ def create_app(settings: Settings) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "alive"}
 
-    @app.get("/ready")
+    @app.get("/ready", response_model=ReadyOut, responses={503: {"model": ReadyOut}})
     def ready() -> JSONResponse:
         models = {a: m.version for a, m in service.models.items()}
         ok = CHAMPION in models
@@ -512,7 +519,7 @@ def create_app(settings: Settings) -> FastAPI:
             status_code=200 if ok else 503,
         )
 
-    @app.post("/reload")
+    @app.post("/reload", response_model=ReloadOut, responses=problems(403))
     def reload(request: Request) -> dict[str, Any]:
         """Follow the registry now. With a reload token set, only with that token (from
         anywhere, loopback included: a same-host proxy makes every caller look local);

@@ -1,0 +1,107 @@
+"""The OpenAPI document is the contract: schemathesis (all its checks, a bounded number of
+generated cases per operation) against the service as a process, and zero failures."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mlcycle.serving.launch import free_port, running
+from tests.conftest import CHURN_CONFIG, PROJECT
+
+pytestmark = pytest.mark.service
+MAX_EXAMPLES = 100  # per operation and phase: about 20 s on two cores
+
+
+@pytest.fixture(scope="module")
+def service(registry, tmp_path_factory, churn_config, tiny_data):
+    """The service as `make serve` runs it, with an online store of 60 customers."""
+    from mlcycle.data.validation import validate
+    from mlcycle.features.store import materialize
+    from tests.features.test_store import built_store
+
+    folder, uri, _ = registry
+    work = tmp_path_factory.mktemp("contract")
+    entities, _ = validate(tiny_data.customers.head(60), churn_config)
+    events = tiny_data.events[tiny_data.events["customer_id"].isin(entities["customer_id"])]
+    store, tables, _ = built_store(work, entities, events, churn_config)
+    materialize(store, tables, churn_config.timestamp_column)
+    port = free_port()
+    env = {
+        "MLCYCLE_DATASET": str(CHURN_CONFIG),
+        "MLFLOW_TRACKING_URI": uri,
+        "MLCYCLE_PRODUCTS": str(work / "products"),
+        "MLCYCLE_RELOAD_SECONDS": "0",
+        "MLCYCLE_PROJECT": str(PROJECT),
+        "MLCYCLE_HOST": "127.0.0.1",
+        "MLCYCLE_PORT": str(port),
+        "MLCYCLE_MAX_BATCH": "20",
+    }
+    base = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "mlcycle.cli.main", "serve"]
+    with running(command, f"{base}/ready", work / "service.log", env=env):
+        yield base, work, list(entities["customer_id"])
+
+
+def test_the_service_keeps_its_openapi_contract(service):
+    base, work, _ = service
+    exe = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
+    assert exe, "schemathesis is a dev dependency: make install"
+    config = work / "schemathesis.toml"
+    # a schema-violating request must be refused: a 413 is how a batch over maxItems is (its
+    # meaning is exactly that); every other refusal is schemathesis' default list
+    config.write_text(
+        "[checks.negative_data_rejection]\n"
+        'expected-statuses = ["400", "403", "404", "409", "413", "415", "422"]\n'
+    )
+    done = subprocess.run(
+        [exe, "--config-file", str(config), "run", f"{base}/openapi.json", "--checks", "all",
+         "--max-examples",
+         str(MAX_EXAMPLES), "--seed", "1", "--no-color", "--suppress-health-check", "all"],
+        capture_output=True, text=True, cwd=work, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    log = (work / "service.log").read_text()
+    assert "Traceback" not in log, log[-4000:]
+
+
+def test_a_batch_of_customer_ids_is_one_read_and_unknown_ids_are_item_errors(service):
+    import httpx
+
+    base, _, known = service
+    ids = [*known[:10], "C-unknown", *known[10:15]]
+    with httpx.Client(base_url=base, timeout=60) as c:
+        r = c.post("/predict/batch", json={"items": [{"customer_id": i} for i in ids]})
+        assert r.status_code == 200, r.text
+        answers = r.json()
+        assert len(answers) == len(ids)
+        assert answers[10] == {"status": 404, "customer_id": "C-unknown",
+                               "detail": answers[10]["detail"]}  # fmt: skip
+        assert "'C-unknown' has no features in the online store" in answers[10]["detail"]
+        assert all("request_id" in a for i, a in enumerate(answers) if i != 10)
+        single = c.post("/predict", json={"customer_id": known[0]}).json()
+        assert single["probability"] == answers[0]["probability"]
+        assert c.post("/predict", json={"customer_id": "C-unknown"}).status_code == 404
+
+
+def test_every_status_the_service_answers_is_declared(service):
+    import httpx
+
+    base, _, _ = service
+    paths = httpx.get(f"{base}/openapi.json").json()["paths"]
+    declared = {(p, code) for p, ops in paths.items() for op in ops.values()
+                for code in op["responses"]}  # fmt: skip
+    for path, codes in {
+        "/predict": ("200", "400", "404", "413", "422", "503"),
+        "/predict/batch": ("200", "400", "413", "422", "503"),
+        "/feedback": ("200", "400", "404", "409", "413", "422", "503"),
+        "/feedback/batch": ("200", "400", "404", "409", "413", "422", "503"),
+        "/reload": ("200", "403"),
+        "/ready": ("200", "503"),
+    }.items():
+        assert {(path, c) for c in codes} <= declared, path
+    assert list(paths["/metrics"]["get"]["responses"]["200"]["content"]) == ["text/plain"]
+    one_of = httpx.get(f"{base}/openapi.json").json()["components"]["schemas"]["PredictRequest"]
+    assert one_of["oneOf"] == [{"required": ["features"]}, {"required": ["customer_id"]}]
