@@ -165,6 +165,36 @@ def test_the_vectorised_and_scalar_rules_agree_on_odd_values():
         assert scalar == vector, value
 
 
+def test_values_that_are_no_column_value_are_refused_at_both_rule_sets():
+    """Dates, durations, lists, complex numbers and undecodable bytes are not numbers (read
+    as nanoseconds, or as a real part, they were scored silently); Decimal is one."""
+    import datetime
+    from decimal import Decimal
+
+    feat, cat = CONFIG.numeric_feature("spend"), CONFIG.categorical[1]
+    odd = [datetime.datetime(2024, 1, 1), [1], 1 + 2j, b"12", Decimal("1.5")]
+    column = read_numeric(feat, pd.Series(odd, dtype=object))
+    refused = np.zeros(len(odd), dtype=bool)
+    for mask, _ in column.refused:
+        refused |= mask
+    assert refused.tolist() == [True, True, True, True, False] and column.values[4] == 1.5
+    for value, bad in zip(odd, refused, strict=True):
+        if bad:
+            with pytest.raises(ValueRefused):
+                parse_value(feat, value)
+        else:
+            assert parse_value(feat, value) == 1.5
+    for dtype_column in (pd.Series(pd.to_datetime(["2024-01-01"])), pd.Series([pd.Timedelta(1)])):
+        assert [p for m, p in read_numeric(feat, dtype_column).refused if m.all()] == [NOT_A_NUMBER]
+    texts = read_categorical(cat, pd.Series([b"north", b"\xff", ["n"], "south"], dtype=object))
+    assert texts.values.tolist() == ["north", None, None, "south"]
+    assert [m.tolist() for m, p in texts.refused if p.startswith("not text")] == [
+        [False, True, True, False]
+    ]
+    with pytest.raises(ValueRefused, match="not text"):
+        parse_value(cat, ["n"])
+
+
 def test_booleans_in_a_typed_column_are_not_numbers():
     column = read_numeric(CONFIG.numeric_feature("spend"), pd.Series([True, False]))
     assert [p for m, p in column.refused if m.all()] == [NOT_A_NUMBER]

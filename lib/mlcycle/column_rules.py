@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,17 @@ def is_text(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+NOT_A_VALUE = "not text or a number (a list, a date, bytes that are not UTF-8, ...)"
+
+
+def _scalar(value: Any) -> bool:
+    """A value a column can hold: text, a real number, a boolean or nothing. A list, a mapping,
+    bytes, a date or a complex number is not, whatever a table's dtype lets through."""
+    return value is None or isinstance(
+        value, str | bool | int | float | np.bool_ | np.integer | np.floating | Decimal
+    )
 
 
 def kind_of(problem: str) -> str:
@@ -107,7 +119,12 @@ def _numeric_problems(feat: NumericFeature, values: np.ndarray) -> list[tuple[np
 def read_numeric(feat: NumericFeature, series: pd.Series) -> NumericColumn:
     """Read a numeric column by the policy above."""
     none = np.zeros(len(series), dtype=bool)
-    if pd.api.types.is_bool_dtype(series):
+    kind = series.dtype.kind
+    if (
+        pd.api.types.is_bool_dtype(series)
+        or kind in "mMc"
+        or isinstance(series.dtype, pd.PeriodDtype | pd.IntervalDtype)
+    ):  # booleans, times, durations, complex numbers: not numbers a model was trained on
         values = np.full(len(series), np.nan)
         return NumericColumn(pd.Series(values, index=series.index), [(~none, NOT_A_NUMBER)], 0, 0)
     if pd.api.types.is_numeric_dtype(series):
@@ -126,10 +143,15 @@ def read_numeric(feat: NumericFeature, series: pd.Series) -> NumericColumn:
     parsed = pd.to_numeric(text.where(~missing_text), errors="coerce").to_numpy(dtype=float)
     number_text = is_text & ~missing_text & ~np.isnan(parsed)
     other = ~is_text & ~is_bool & series.notna().to_numpy()
+    if other.any():  # only scalars are numbers: pd.to_numeric would read a date as its ns
+        other &= series.map(_scalar).to_numpy(dtype=bool) | ~other
+        odd = ~is_text & ~is_bool & series.notna().to_numpy() & ~other
+    else:
+        odd = none
     others = pd.to_numeric(series.where(other), errors="coerce").to_numpy(dtype=float)
     values = np.where(is_text, parsed, np.where(is_bool, np.nan, others))
     not_number = (is_text & ~missing_text & np.isnan(parsed)) | (other & np.isnan(others))
-    not_number |= is_bool
+    not_number |= is_bool | odd
     problems = [(not_number, NOT_A_NUMBER)]
     problems += [(m & ~not_number, p) for m, p in _numeric_problems(feat, values)]
     return NumericColumn(
@@ -142,18 +164,23 @@ def read_numeric(feat: NumericFeature, series: pd.Series) -> NumericColumn:
 
 def read_categorical(feat: CategoricalFeature, series: pd.Series) -> CategoricalColumn:
     """Read a categorical column by the policy above."""
+    odd = np.zeros(len(series), dtype=bool)
     if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
         text = series  # text already (a CSV, Parquet strings): no per-value work
     else:
         text = series.astype(object).where(series.notna(), None)
-        text = text.map(lambda v: v if v is None or isinstance(v, str) else str(v))
+        text = text.map(_as_text)
+        odd = text.map(lambda v: v is _ODD).to_numpy(dtype=bool)
+        if odd.any():
+            text = text.where(~odd, None)
     # few distinct values in a categorical column: judge those, not every row
     blank = [v for v in text.unique() if isinstance(v, str) and v.strip() in _MISSING]
     missing_text = text.isin(blank).to_numpy(dtype=bool) if blank else np.zeros(len(text), bool)
     if missing_text.any():
         text = text.where(~missing_text, None)
     missing = text.isna().to_numpy()
-    problems = []
+    problems = [(odd, NOT_A_VALUE)] if odd.any() else []
+    missing &= ~odd
     long = [v for v in text.unique() if isinstance(v, str) and len(v) > MAX_TEXT_LENGTH]
     if long:
         problems.append((text.isin(long).to_numpy(dtype=bool), TOO_LONG))
@@ -164,11 +191,29 @@ def read_categorical(feat: CategoricalFeature, series: pd.Series) -> Categorical
     return CategoricalColumn(text, problems, int(missing_text.sum()))
 
 
+_ODD = object()  # a categorical value that is no value at all (see _scalar)
+
+
+def _as_text(value: Any) -> Any:
+    """A categorical value as text: a number as its text, bytes decoded as UTF-8, _ODD for
+    what is not a single value."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return _ODD
+    return str(value) if _scalar(value) else _ODD
+
+
 def parse_value(feat: NumericFeature | CategoricalFeature, value: Any) -> float | str | None:
     """One request value by the same rules: the value to score (None = missing), or
     ValueRefused with the problem."""
     if isinstance(feat, CategoricalFeature):
-        text = None if value is None else value if isinstance(value, str) else str(value)
+        text = _as_text(value)
+        if text is _ODD:
+            raise ValueRefused(NOT_A_VALUE)
         if text is not None and text.strip() in _MISSING:
             text = None
         if text is None:
@@ -205,7 +250,7 @@ def _number(value: Any) -> float | None:
         return None
     if isinstance(value, bool | np.bool_):
         raise ValueRefused(NOT_A_NUMBER)
-    if isinstance(value, int | float | np.integer | np.floating):
+    if isinstance(value, int | float | np.integer | np.floating | Decimal):
         try:
             return float(value)
         except OverflowError:  # an int beyond float's range

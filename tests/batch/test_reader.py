@@ -52,3 +52,19 @@ def test_fsspec_uris_are_read(tmp_path):
         pd.DataFrame({"a": [1, 2]}).to_parquet(f)
     with open_input("memory://scoring/in.parquet", ["a"]) as source:
         assert sum(b.num_rows for b in source.batches) == 2
+
+
+def test_a_byte_that_is_not_utf8_is_named_by_offset_and_line(tmp_path):
+    from mlcycle.batch.reader import first_invalid_utf8
+
+    good = "".join(f"c{i},{i}\n" for i in range(5000)).encode()
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"cid,age\n" + good + "c5000,d\u00e9j\u00e0\n".encode("latin-1"))
+    offset = path.read_bytes().index(b"\xe9")
+    assert first_invalid_utf8(str(path), chunk=1000) == (offset, 5002)  # across chunks
+    where = rf"not valid UTF-8 at byte {offset:,} \(line 5,002\)"
+    with pytest.raises(InputReadError, match=where), open_input(str(path), ["cid", "age"]) as src:
+        list(src.batches)
+    ok = tmp_path / "utf8.csv"
+    ok.write_bytes(b"cid,age\nc1,d\xc3\xa9j\xc3\xa0\n")
+    assert first_invalid_utf8(str(ok), chunk=10) == (None, None)  # a split é is not an error

@@ -73,3 +73,28 @@ def test_one_row_with_two_problems_lists_both():
     )
     checked = check_rows(batch, shop_config())
     assert checked.rejects["reason"].item() == "age: above 100 (200); bill: missing (not nullable)"
+
+
+def test_a_column_of_the_wrong_type_is_refused_not_scored(tmp_path):
+    """A Parquet file whose `age` is a timestamp (read as nanoseconds it was scored silently)
+    and whose `region` holds lists: those rows are rejects, by the column rules."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mlcycle.batch.reader import open_input
+
+    table = pa.table({
+        "cid": ["c1", "c2"],
+        "age": pa.array([None, 1_700_000_000_000_000], type=pa.timestamp("ns")),
+        "bill": [1.0, 2.0],
+        "plan": ["a", "b"],
+        "region": pa.array([["n"], None], type=pa.list_(pa.string())),
+    })  # fmt: skip
+    pq.write_table(table, tmp_path / "odd.parquet")
+    with open_input(str(tmp_path / "odd.parquet"), ["cid", "age", "bill", "plan", "region"]) as f:
+        batch = next(f.batches).to_pandas()
+    checked = check_rows(batch, shop_config())
+    assert checked.frame.empty
+    reasons = checked.rejects.set_index("cid")["reason"]
+    assert reasons["c1"].startswith("age: not a number") and "region: not text" in reasons["c1"]
+    assert reasons["c2"].startswith("age: not a number")

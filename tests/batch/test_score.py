@@ -150,3 +150,40 @@ def test_a_pickled_version_is_refused_by_batch_scoring(tmp_path, registry, scori
     assert main(args) == 2
     assert "version 2 of 'untrusted_batch' is stored as pickle" in capsys.readouterr().err
     assert not marker.exists() and not (tmp_path / "out.parquet").exists()
+
+
+def test_a_killed_run_leaves_a_temporary_that_the_next_run_removes(tmp_path, scoring_set, champion,
+                                                                   churn_config):  # fmt: skip
+    """kill -9 in the middle of writing: the output never appears, and the temporary it
+    left is gone after the next run; a live run's temporary is left alone."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from mlcycle.batch.output import _HOST
+    from tests.conftest import PROJECT
+
+    out = tmp_path / "out.parquet"
+    writer = (
+        "import sys, time, pyarrow as pa\n"
+        "from mlcycle.batch.output import atomic_parquet\n"
+        "schema = pa.schema([('x', pa.int64())])\n"
+        "with atomic_parquet(sys.argv[1], schema) as sink:\n"
+        "    sink.write(pa.table({'x': list(range(1000))}))\n"
+        "    print('writing', flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", writer, str(out)], stdout=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": str(PROJECT / "lib")})  # fmt: skip
+    assert proc.stdout.readline().strip() == b"writing"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    [left] = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert not out.exists() and left.startswith(".out.parquet.")
+    live = tmp_path / f".out.parquet.{_HOST}-{os.getpid()}-0123abcd.tmp"  # this process
+    live.write_bytes(b"another run, still writing")
+    scoring_set.head(10).to_parquet(tmp_path / "in.parquet")
+    score_file(str(tmp_path / "in.parquet"), str(out), champion, churn_config)
+    assert len(pd.read_parquet(out)) == 10
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == [live.name]

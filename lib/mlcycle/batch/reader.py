@@ -92,7 +92,7 @@ def open_input(
                     ),
                 )
             except pa.ArrowInvalid as exc:
-                raise InputReadError(f"{path} is not a readable CSV file: {exc}") from None
+                raise _csv_error(path, exc) from None
             _check_columns(path, reader.schema.names, columns)
             schema = pa.schema([(c, pa.string()) for c in columns])
             yield Input(path, fmt, None, schema, _select(reader, columns, path))
@@ -105,4 +105,39 @@ def _select(reader, columns: list[str], path: str) -> Iterator[pa.RecordBatch]:
         for batch in reader:
             yield pa.RecordBatch.from_arrays([batch.column(c) for c in columns], names=columns)
     except pa.ArrowInvalid as exc:  # a malformed line: the file itself is broken
-        raise InputReadError(f"{path}: {exc}") from None
+        raise _csv_error(path, exc) from None
+
+
+def _csv_error(path: str, exc: Exception) -> InputReadError:
+    """Arrow's CSV error, with the byte and line of the first invalid UTF-8 when that is it
+    (Arrow says only 'invalid UTF8 data' and the column)."""
+    if "UTF8" not in str(exc):
+        return InputReadError(f"{path} is not a readable CSV file: {exc}")
+    offset, line = first_invalid_utf8(path)
+    where = f" at byte {offset:,} (line {line:,})" if offset is not None else ""
+    return InputReadError(
+        f"{path} is not valid UTF-8{where}: save it as UTF-8 and score it again "
+        f"(nothing was written; Arrow said: {exc})"
+    )
+
+
+def first_invalid_utf8(path: str, chunk: int = 1 << 20) -> tuple[int | None, int | None]:
+    """(byte offset, 1-based line) of the first byte that is not UTF-8, or (None, None)."""
+    import codecs
+
+    import fsspec
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    done, lines = 0, 1
+    with fsspec.open(path, "rb") as f:
+        while block := f.read(chunk):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as err:
+                # the error's start is within what the decoder held back plus this block
+                held = len(err.object) - len(block)
+                offset = done - held + err.start
+                return offset, lines + err.object[: err.start].count(b"\n")
+            done += len(block)
+            lines += block.count(b"\n")
+    return None, None
