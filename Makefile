@@ -131,7 +131,7 @@ simulate: $(STAMP) ## the monitoring loop on weekly traffic with drift: make sim
 	$(MLCYCLE) simulate --weeks $(or $(WEEKS),8) $(ENV_ARGS)
 
 serve: $(STAMP) ## the prediction service on the champion (127.0.0.1:8000; settings: README)
-	$(MLCYCLE) serve $(if $(PORT),--env--port $(PORT)) $(ENV_ARGS)
+	$(MLCYCLE) serve $(if $(PORT),--env--port $(PORT)) $(if $(WORKERS),--env--workers $(WORKERS)) $(ENV_ARGS)
 
 ui: $(STAMP) ## MLflow UI on the local tracking store, bound to 127.0.0.1
 	$(MLCYCLE) ui $(if $(PORT),--port $(PORT)) $(ENV_ARGS)

@@ -28,7 +28,7 @@ inputs_digest = None  # set by the build: reruns this stage when the lib/ code i
 dataset = None  # dataset config YAML (names the registered model)
 tracking_uri = None  # the registry that holds the rollout
 model_name = None  # registered model ('' = the dataset's name)
-prediction_log = None  # the service's prediction log (SQLite)
+prediction_log = None  # the service's prediction log (a SQLite file or a PostgreSQL URL)
 ab_arms = None  # '' = the registry's rollout; else the split pinned for the service
 ab_key = None  # the experiment key of a pinned split
 ab_alpha = None  # significance level of the z-test (and 1 - confidence of the interval)
@@ -43,7 +43,6 @@ from mlcycle.orchestration.notebook import provenance, resolve_stage
 resolve_stage("ab_analysis", globals())
 
 # %%
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -53,17 +52,17 @@ from mlcycle.config import load_dataset_config
 from mlcycle.io import read_json, write_json
 from mlcycle.monitoring.ab_analysis import analyse, fixed_horizon, scope
 from mlcycle.monitoring.experiment import current_experiment
+from mlcycle.serving.log_database import log_exists, redacted
 from mlcycle.tracking import connect
 
 name = model_name or load_dataset_config(dataset).model_name
 experiment = current_experiment(connect(tracking_uri), name, ab_arms, ab_key)
 horizon = fixed_horizon(experiment.baseline, float(ab_min_effect), float(ab_alpha), float(ab_power))
 monitoring = read_json(upstream["monitor"]["decision"])
-log_path = Path(prediction_log) if prediction_log else None
-if log_path is not None and log_path.is_file():
+if log_exists(prediction_log):
     from mlcycle.serving.prediction_log import PredictionLog
 
-    log = PredictionLog(log_path).frame()
+    log = PredictionLog(prediction_log).frame()
 else:
     log = pd.DataFrame(columns=["arm", "prediction", "outcome", "experiment", "assignment"])
 rows = scope(log, experiment.key)
@@ -72,7 +71,7 @@ result = analyse(rows, experiment.weights, alpha=float(ab_alpha),
 write_json(
     result.to_dict()
     | {
-        "prediction_log": str(log_path),
+        "prediction_log": redacted(prediction_log or ""),
         "experiment": experiment.key,
         "experiment_source": experiment.source,
         "started": experiment.started,

@@ -27,7 +27,7 @@ inputs_digest = None  # set by the build: reruns this stage when the lib/ code i
 dataset = None  # dataset config YAML
 products = None  # the build's products folder (MLflow artifacts of a local store go under it)
 monitor_window = None  # Parquet/CSV of the current production window; '' = the scoring set
-prediction_log = None  # the service's prediction log (SQLite); a missing file = no outcomes yet
+prediction_log = None  # the service's log (a file or a PostgreSQL URL); none = no outcomes yet
 drift_share_threshold = None  # dataset drift when this share of feature columns drifted
 max_drift_rows = None  # larger windows are sampled
 retrain_policy = None  # triggers: dataset drift, metric below a threshold, champion age

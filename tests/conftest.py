@@ -6,8 +6,12 @@ for the session and every store lives in a pytest temporary directory.
 
 from __future__ import annotations
 
+import glob
 import os
+import secrets
 import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +20,8 @@ import yaml
 from mlcycle.config import load_dataset_config
 from mlcycle.data.generator import generate_customers
 from mlcycle.environment import apply_quiet_defaults
+from mlcycle.serving.launch import free_port
+from mlcycle.team.database import Postgres
 
 PROJECT = Path(__file__).resolve().parents[1]
 CHURN_CONFIG = PROJECT / "config" / "datasets" / "churn.yaml"
@@ -48,7 +54,13 @@ SHARED_FIXTURE_GROUPS = {
         "tests/reporting/test_browser.py",
         "tests/serving/test_app_feature_store.py",
     ),
-    "postgres": ("tests/team/test_migrate.py", "tests/team/test_server.py"),
+    # the PostgreSQL cluster and the Redis server: started once, on one worker
+    "stores": (
+        "tests/serving/test_log_database.py",
+        "tests/serving/test_scale_out.py",
+        "tests/team/test_migrate.py",
+        "tests/team/test_server.py",
+    ),
     # one module, but its four simulated weeks (about 5 min) must run once, not on both workers
     "loop": ("tests/orchestration/test_loop.py",),
 }
@@ -239,3 +251,68 @@ def registry(tmp_path_factory, churn_config, tiny_data):
     mlflow.set_tracking_uri(f"sqlite:///{folder / 'elsewhere.db'}")
     mlflow.set_registry_uri(f"sqlite:///{folder / 'elsewhere.db'}")
     return folder, uri, rows
+
+
+# --- the shared stores: a private PostgreSQL cluster and a Redis server on loopback ----------
+# `.ci/run` (through `make system-deps`) installs Debian's postgresql and redis-server where
+# they are missing, so these skip only where the servers truly cannot be found, and say so.
+# (The PostgreSQL fixture moved here from tests/team/conftest.py: the service uses it too.)
+
+
+def pg_binary(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    versions = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
+                      key=lambda p: int(Path(p).parts[-3]))  # fmt: skip
+    return versions[-1] if versions else None
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway cluster (initdb) with a password-protected superuser, on a free port."""
+    initdb, pg_ctl = pg_binary("initdb"), pg_binary("pg_ctl")
+    if not (initdb and pg_ctl):
+        pytest.skip("PostgreSQL is not installed (no initdb): `make system-deps` installs it")
+    as_owner: list[str] = []
+    root = Path(tempfile.mkdtemp(prefix="mlcycle-pg-"))
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root: run it as its own user
+        as_owner = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(root, "postgres")
+    password = secrets.token_urlsafe(16)
+    pwfile = root / "pw"
+    pwfile.write_text(password)
+    if as_owner:
+        shutil.chown(pwfile, "postgres")
+    port = free_port()
+    data = root / "data"
+    subprocess.run([*as_owner, initdb, "-D", str(data), "-A", "scram-sha-256", "-U", "mlcycle",
+                    f"--pwfile={pwfile}"], check=True, capture_output=True)  # fmt: skip
+    start = [*as_owner, pg_ctl, "-D", str(data), "-l", str(root / "log"), "-w", "-o",
+             f"-h 127.0.0.1 -p {port} -k {root}", "start"]  # fmt: skip
+    subprocess.run(start, check=True, capture_output=True)
+    try:
+        yield Postgres("127.0.0.1", port, "mlcycle", password, "postgres")
+    finally:
+        subprocess.run([*as_owner, pg_ctl, "-D", str(data), "-m", "fast", "stop"],
+                       capture_output=True)  # fmt: skip
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A throwaway Redis on a free loopback port (no persistence); yields "host:port"."""
+    from mlcycle.serving.launch import running
+
+    exe = shutil.which("redis-server")
+    if not exe:
+        pytest.skip("Redis is not installed (no redis-server): `make system-deps` installs it")
+    work = tmp_path_factory.mktemp("redis")
+    port = free_port()
+    command = [exe, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+               "--appendonly", "no", "--dir", str(work)]  # fmt: skip
+    with running(command, None, work / "redis.log",
+                 ready=lambda: subprocess.run([exe.replace("redis-server", "redis-cli"), "-p",
+                                               str(port), "ping"], capture_output=True,
+                                              text=True).stdout.strip() == "PONG"):  # fmt: skip
+        yield f"127.0.0.1:{port}"

@@ -55,7 +55,7 @@ def test_an_env_file_moves_every_path():
     assert test.products == PROJECT / "products-test"
     for s in (default, test):
         assert s.tracking_uri == local_store_uri(s.products)
-        assert s.prediction_log == s.products / "serving" / "predictions.db"
+        assert s.prediction_log == str(s.products / "serving" / "predictions.db")  # text: a URL too
         assert s.artifacts == s.products / "mlartifacts"
         assert s.dataset == PROJECT / "config" / "datasets" / "churn.yaml"
 
@@ -113,3 +113,9 @@ def test_training_reads_the_prediction_log_only_with_production_labels():
     assert off.env_values()["production_log"] == ""  # the build does not depend on the log
     on = load_settings(PROJECT, environ=CLEAN, overrides={"production_labels": "true"})
     assert on.env_values()["production_log"] == str(on.prediction_log) != ""
+
+
+def test_the_prediction_log_may_be_a_database_url():
+    url = "postgresql://mlcycle@127.0.0.1:5432/predictions"
+    s = load_settings(PROJECT, environ={"MLCYCLE_PREDICTION_LOG": url})
+    assert s.prediction_log == url  # not a path: not resolved, not collapsed to 'postgresql:/'

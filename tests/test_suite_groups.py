@@ -9,7 +9,7 @@ from tests.conftest import PROJECT, SHARED_FIXTURE_GROUPS
 # the fixtures behind each group (tracking_server runs on the postgres cluster)
 REQUESTS = {
     "built_project": {"built_project"},
-    "postgres": {"postgres", "tracking_server"},
+    "stores": {"postgres", "tracking_server", "redis_server"},
     "loop": {"loop"},  # test_loop.py's module fixture: the simulated weeks
 }
 

@@ -97,7 +97,9 @@ class Settings(BaseModel):
     batch_size: int = Field(gt=0, description="rows per streamed batch")
     scoring_drift: list[float] = Field(description="the scoring set's drift: shift, new, rel.")
     monitor_window: str = Field(description="this week's production rows; '' = the scoring set")
-    prediction_log: Path = Field(description="the service's log; '' = under products")
+    prediction_log: str = Field(
+        description="the service's log: a file ('' = under products) or postgresql://…"
+    )
     drift_share_threshold: float = Field(ge=0, le=1, description="share of drifted columns")
     max_drift_rows: int = Field(gt=0, description="larger windows are sampled")
     retrain_policy: dict[str, Any] = Field(description="when to retrain (any trigger)")
@@ -110,6 +112,7 @@ class Settings(BaseModel):
     ab_power: float = Field(gt=0, lt=1, description="power of the test at that difference")
     host: str = Field(description="address the service and servers bind to")
     port: int = Field(description="the service's port")
+    workers: int = Field(gt=0, description="the service's worker processes (make serve WORKERS=)")
     max_batch: int = Field(gt=0, description="largest /predict/batch")
     max_body_bytes: int = Field(gt=0, description="largest request body")
     reload_seconds: float = Field(ge=0, description="registry polling period; 0 = off")
@@ -266,7 +269,7 @@ def load_settings(
         project=root,
         products=products,
         tracking_uri=uri or local_store_uri(products),
-        prediction_log=values.get("prediction_log") or products / "serving" / "predictions.db",
+        prediction_log=str(values.get("prediction_log") or products / "serving" / "predictions.db"),
     )
     try:
         return Settings.model_validate(values)

@@ -1,8 +1,18 @@
-"""mlcycle serve: the prediction service on the registry's champion (uvicorn, 127.0.0.1)."""
+"""mlcycle serve: the prediction service on the registry's champion (uvicorn, 127.0.0.1).
+
+With `workers: N` (make serve WORKERS=N), uvicorn runs N worker processes on one port. They
+share the prediction log (SQLite on one host, PostgreSQL across hosts) and the online store,
+and /metrics reports all of them (Prometheus' multiprocess mode, in a folder of this run's).
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
 
 from mlcycle.cli.common import UserError, add_env_options, settings_of
 
@@ -18,18 +28,29 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from mlcycle.environment import apply_quiet_defaults
-    from mlcycle.serving.app import Settings, UnsafeSettings, create_app
+    from mlcycle.serving import app as service
 
     apply_quiet_defaults()
     settings = settings_of(args, rest)
+    served = service.Settings.of(settings)
     try:
-        app = create_app(Settings.of(settings))
-    except UnsafeSettings as exc:
+        app = service.create_app(served)  # refuses unsafe settings before any worker starts
+    except service.UnsafeSettings as exc:
         raise UserError(str(exc)) from None
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        proxy_headers=False,  # the peer is who connected: X-Forwarded-For is never trusted
-    )
+    common = {
+        "host": settings.host,
+        "port": settings.port,
+        "proxy_headers": False,
+    }  # the peer is who connected: X-Forwarded-For never trusted
+    if settings.workers == 1:
+        uvicorn.run(app, **common)
+        return 0
+    metrics = tempfile.mkdtemp(prefix="mlcycle-metrics-")  # empty at start, as it must be
+    os.environ[service.MULTIPROC_DIR] = metrics
+    os.environ[service.SETTINGS_ENV] = json.dumps(dataclasses.asdict(served))
+    try:
+        uvicorn.run(f"{service.__name__}:from_environment", factory=True,
+                    workers=settings.workers, **common)  # fmt: skip
+    finally:
+        shutil.rmtree(metrics, ignore_errors=True)
     return 0

@@ -13,6 +13,8 @@ import contextlib
 import hashlib
 import io
 import json
+import os
+import re
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -29,6 +31,10 @@ ENTITY = "customer"
 PROFILE, ACTIVITY = "profile", "activity"
 ENTITY_TS = "event_timestamp"  # the label-time column Feast expects in entity frames
 STORE_FILE = "feature_store.yaml"
+
+
+class StoreConfigError(ValueError):
+    """feature_store.yaml cannot be used as it is (the message says why)."""
 
 
 class UnknownEntityError(KeyError):
@@ -165,12 +171,22 @@ def open_store(products: str | Path, template: str | Path) -> Any:
 
     root = Path(products).resolve() / "feast"
     root.mkdir(parents=True, exist_ok=True)
-    raw = _rooted(yaml.safe_load(Path(template).read_text()), root)
-    resolved = yaml.safe_dump(raw, sort_keys=False)
+    text = Path(template).read_text()
+    raw = _rooted(yaml.safe_load(text), root)
+    resolved = yaml.safe_dump(raw, sort_keys=False)  # ${VARS} kept: no secret written here
     target = root / STORE_FILE
     if not target.is_file() or target.read_text() != resolved:
         target.write_text(resolved)
-    return FeatureStore(config=RepoConfig(repo_path=root, **raw))
+    expanded = os.path.expandvars(text)  # as Feast reads it: ${REDIS_CONNECTION} and the like
+    unset = sorted(set(re.findall(r"\$\{(\w+)\}", expanded)))
+    if unset:
+        raise StoreConfigError(
+            f"{template} uses {', '.join('${' + v + '}' for v in unset)}, not set in the "
+            "environment"
+        )
+    return FeatureStore(
+        config=RepoConfig(repo_path=root, **_rooted(yaml.safe_load(expanded), root))
+    )
 
 
 def _rooted(raw: dict[str, Any], root: Path) -> dict[str, Any]:

@@ -28,13 +28,13 @@ def production_rows(log_path: str | Path, config: DatasetConfig, as_of: str | No
     """Labelled predictions of this dataset's model served up to `as_of` (None or '': all
     that is known now), in the training frame's columns (id, time, features, target). Empty
     when there is no log yet."""
+    from mlcycle.serving.log_database import log_exists
     from mlcycle.serving.prediction_log import PredictionLog
 
     columns = [config.id, config.timestamp_column, *config.feature_names, config.target.column]
-    path = Path(log_path)
-    if not path.is_file():
+    if not log_exists(log_path):
         return pd.DataFrame(columns=columns)
-    log = PredictionLog(path).frame()
+    log = PredictionLog(log_path).frame()
     log = log[log["outcome"].notna() & (log["model_name"] == config.model_name)]
     served = log["ts"].dt.tz_convert("UTC").dt.tz_localize(None)
     if as_of:

@@ -105,9 +105,9 @@ LOG_COLUMNS = ["ts", "arm", "model_version", "prediction", "probability", "outco
 
 def read_log(path: str | None) -> pd.DataFrame:
     """The service's prediction log, or an empty one when nothing was served yet."""
-    from pathlib import Path
+    from mlcycle.serving.log_database import log_exists
 
-    if not path or not Path(path).is_file():
+    if not log_exists(path):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in LOG_COLUMNS}).astype(
             {"ts": "datetime64[ns, UTC]"}
         )

@@ -84,18 +84,15 @@ def advance(client: Any, name: str, log_path: Any, ramp: Ramp, min_labelled: int
             tolerance: float = 0.0) -> tuple[Any, Move]:  # fmt: skip
     """Judge a running rollout on its live outcomes and move it one step (the registry's
     state is what the service follows): advance, hold, complete or roll back."""
-    from pathlib import Path
-
     from mlcycle.registry import rollout as state
+    from mlcycle.serving.log_database import log_exists
     from mlcycle.serving.prediction_log import PredictionLog
 
     current = state.read_rollout(client, name)
     if current is None or current.status != state.RUNNING:
         status = "no rollout" if current is None else f"the rollout is {current.status}"
         raise state.RolloutError(f"{status}: nothing to advance (mlcycle rollout start)")
-    log = (
-        PredictionLog(log_path).frame(experiment=current.key) if Path(log_path).is_file() else None
-    )
+    log = PredictionLog(log_path).frame(experiment=current.key) if log_exists(log_path) else None
     figures = live_accuracy(log, current.key) if log is not None else {}
     champion, _ = figures.get("champion", (None, 0))
     challenger, labelled = figures.get("challenger", (None, 0))

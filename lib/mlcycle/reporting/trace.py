@@ -33,14 +33,14 @@ class TraceError(LookupError):
 
 
 def prediction_row(log_path: str | Path, request_id: str) -> dict[str, Any]:
+    from mlcycle.serving.log_database import log_exists, redacted
     from mlcycle.serving.prediction_log import PredictionLog
 
-    path = Path(log_path)
-    if not path.is_file():
-        raise TraceError(f"no prediction log at {path} (the setting prediction_log)")
-    row = PredictionLog(path).row(request_id)
+    if not log_exists(log_path):
+        raise TraceError(f"no prediction log at {log_path} (the setting prediction_log)")
+    row = PredictionLog(log_path).row(request_id)
     if row is None:
-        raise TraceError(f"no prediction with request_id {request_id!r} in {path}")
+        raise TraceError(f"no prediction with request_id {request_id!r} in {redacted(log_path)}")
     return row
 
 

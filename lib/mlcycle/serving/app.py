@@ -9,7 +9,9 @@ import contextlib
 import gc
 import hmac
 import ipaddress
+import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -124,6 +126,7 @@ class Metrics:
             "Accuracy over the recent window, from feedback",
             ["model_version"],
             registry=r,
+            multiprocess_mode="mostrecent",  # every worker computes it from the shared log
         )
         self.validation_errors = Counter(
             "validation_errors", "Requests refused as invalid", registry=r
@@ -494,7 +497,18 @@ def create_app(settings: Settings) -> FastAPI:
         responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text"}},
     )
     def metrics() -> Response:
-        return Response(generate_latest(service.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(metrics_registry()), media_type=CONTENT_TYPE_LATEST)
+
+    def metrics_registry() -> CollectorRegistry:
+        """This process's metrics, or with several workers (PROMETHEUS_MULTIPROC_DIR, set by
+        `mlcycle serve --workers`) all of theirs, summed: whichever worker answers."""
+        if not os.environ.get(MULTIPROC_DIR):
+            return service.metrics.registry
+        from prometheus_client import multiprocess
+
+        merged = CollectorRegistry()
+        multiprocess.MultiProcessCollector(merged)
+        return merged
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -550,6 +564,17 @@ def _shown(value: Any) -> Any:
     if isinstance(value, str):
         return value.encode("utf-8", "backslashreplace").decode("utf-8")
     return value
+
+
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+SETTINGS_ENV = "MLCYCLE_SERVICE_SETTINGS"  # the settings of `mlcycle serve`, for its workers
+
+
+def from_environment() -> FastAPI:
+    """The app of one worker of `mlcycle serve --workers N` (uvicorn imports this factory in
+    each worker process): the settings the command resolved, passed in the environment, so
+    a secret (the reload token) is never on a command line."""
+    return create_app(Settings(**json.loads(os.environ[SETTINGS_ENV])))
 
 
 async def _poll(service: Service, seconds: float) -> None:

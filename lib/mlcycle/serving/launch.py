@@ -11,7 +11,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 
@@ -33,12 +33,15 @@ def _tail(path: Path, lines: int = 30) -> str:
 @contextlib.contextmanager
 def running(
     command: Sequence[str],
-    ready_url: str,
+    ready_url: str | None,
     log: Path,
     env: dict[str, str] | None = None,
     timeout: float = 120.0,
+    ready: Callable[[], bool] | None = None,
 ) -> Iterator[subprocess.Popen]:
-    """Run `command` until the block ends; ready once `ready_url` answers 200."""
+    """Run `command` until the block ends; ready once `ready_url` answers 200 (or, for a
+    server that speaks no HTTP, once `ready()` is true)."""
+    ready = ready or (lambda: _answers(ready_url))
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -56,21 +59,26 @@ def running(
                     f"{command[0]} exited with {proc.returncode} before it was ready; "
                     f"its log ({log}):\n{_tail(log)}"
                 )
-            try:
-                with urllib.request.urlopen(ready_url, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
+            if ready():
+                break
             if time.monotonic() > deadline:
                 raise ServerFailed(
-                    f"{command[0]} was not ready at {ready_url} after {timeout:.0f} s; "
+                    f"{command[0]} was not ready at {ready_url or 'its port'} after "
+                    f"{timeout:.0f} s; "
                     f"its log ({log}):\n{_tail(log)}"
                 )
             time.sleep(0.2)
         yield proc
     finally:
         _stop(proc)
+
+
+def _answers(url: str | None) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return r.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
 
 
 def _stop(proc: subprocess.Popen) -> None:

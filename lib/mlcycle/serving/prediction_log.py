@@ -1,9 +1,11 @@
 """The prediction log: every prediction served, and the outcome when feedback arrives.
 
-SQLite in WAL mode with a busy timeout: durable (committed before the response is sent) and
-safe with many threads or worker processes writing at once. Writes go through one long-lived
-connection per process: opening and closing one per request would checkpoint the WAL each time
-(the last connection to close does), several fsyncs a request.
+Durable: a prediction is committed before its response is sent. A SQLite file by default (WAL
+mode with a busy timeout: safe with many threads or worker processes on one host), or
+PostgreSQL for several hosts (`prediction_log: postgresql://…`; see log_database). Writes go
+through one long-lived connection per process: opening and closing one per request would, in
+SQLite, checkpoint the WAL each time (the last connection to close does), several fsyncs a
+request.
 
 Predictions are group-committed: requests that arrive while a commit is on disk queue up, and
 the next writer commits all of them in one transaction, one fsync. Every caller still returns
@@ -13,8 +15,8 @@ DataFrame.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from mlcycle.serving.log_database import open_database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS predictions (
@@ -101,20 +105,18 @@ class _Ticket:
 
 
 class PredictionLog:
-    def __init__(self, path: str | Path, timeout_s: float = 30.0) -> None:
-        self.path = Path(path)
+    def __init__(self, target: str | Path, timeout_s: float = 30.0) -> None:
+        self.db = open_database(target, timeout_s)
         self.timeout_s = timeout_s
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer: sqlite3.Connection | None = None
+        self._writer: Any = None
         self._write_lock = threading.Lock()
         self._queue = threading.Condition()  # guards _pending and _committing
         self._pending: list[_Ticket] = []
         self._committing = False
         self.commits = 0  # prediction transactions committed (group commits, for tests)
         with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
-            have = {row[1] for row in db.execute("PRAGMA table_info(predictions)")}
+            self.db.setup(db, SCHEMA)
+            have = self.db.columns(db, "predictions")
             for column, kind in ADDED_COLUMNS.items():
                 if column not in have:
                     db.execute(f"ALTER TABLE predictions ADD COLUMN {column} {kind}")
@@ -123,35 +125,47 @@ class PredictionLog:
                 "CREATE INDEX IF NOT EXISTS predictions_experiment ON predictions (experiment)"
             )
 
-    def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(
-            self.path, timeout=self.timeout_s, isolation_level=None, check_same_thread=False
-        )
-        db.execute("PRAGMA synchronous=FULL")  # committed means on disk
-        return db
+    def __repr__(self) -> str:
+        return f"PredictionLog({self.db.describe()})"
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = self._open()
+    def _connect(self) -> Iterator[Any]:
+        db = self.db.connect()
         try:
             yield db
         finally:
             db.close()
 
+    def _execute(self, db: Any, statement: str, args: tuple = ()) -> Any:
+        return db.execute(self.db.sql(statement), args)
+
+    def _query(self, statement: str, args: tuple = ()) -> tuple[list[str], list[tuple]]:
+        """(column names, rows) of a read on a connection of its own."""
+        with self._connect() as db:
+            cursor = self._execute(db, statement, args)
+            rows = cursor.fetchall()
+            return [d[0] for d in cursor.description], rows
+
     @contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
-        """The process's writer connection, one thread at a time, in a transaction."""
+    def _writing(self) -> Iterator[Any]:
+        """The process's writer connection, one thread at a time, in a transaction. A
+        connection that broke (a database restart) is replaced at the next write."""
         with self._write_lock:
             if self._writer is None:
-                self._writer = self._open()
+                self._writer = self.db.connect()
             db = self._writer
-            db.execute("BEGIN IMMEDIATE")
             try:
+                db.execute(self.db.begin)
                 yield db
+                db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                try:
+                    db.execute("ROLLBACK")
+                except Exception:  # noqa: BLE001 - the connection is gone: start afresh
+                    with contextlib.suppress(Exception):
+                        db.close()
+                    self._writer = None
                 raise
-            db.execute("COMMIT")
 
     def close(self) -> None:
         with self._write_lock:
@@ -206,10 +220,12 @@ class PredictionLog:
 
     def _insert(self, rows: list[tuple]) -> None:
         with self._writing() as db:
-            db.executemany(
-                "INSERT INTO predictions (request_id, ts, user_id, arm, model_name,"
-                " model_version, features, prediction, probability, experiment, assignment,"
-                " split) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            db.cursor().executemany(
+                self.db.sql(
+                    "INSERT INTO predictions (request_id, ts, user_id, arm, model_name,"
+                    " model_version, features, prediction, probability, experiment, assignment,"
+                    " split) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                ),
                 rows,
             )
         self.commits += 1
@@ -249,7 +265,8 @@ class PredictionLog:
         now, written = _now(), 0
         with self._writing() as db:  # raising inside the transaction rolls it back
             for request_id, outcome, *flag in outcomes:
-                found = db.execute(
+                found = self._execute(
+                    db,
                     "SELECT outcome, outcome_ts FROM predictions WHERE request_id = ?",
                     (request_id,),
                 ).fetchone()
@@ -264,12 +281,14 @@ class PredictionLog:
                             f"request_id {request_id!r} already has outcome {before} (recorded "
                             f'{before_ts}); to replace it, send it with "correction": true'
                         )
-                    db.execute(
+                    self._execute(
+                        db,
                         "INSERT INTO outcome_corrections (request_id, outcome, outcome_ts,"
                         " replaced_by, replaced_ts) VALUES (?, ?, ?, ?, ?)",
                         (request_id, before, before_ts, int(outcome), now),
                     )
-                db.execute(
+                self._execute(
+                    db,
                     "UPDATE predictions SET outcome = ?, outcome_ts = ? WHERE request_id = ?",
                     (int(outcome), now, request_id),
                 )
@@ -278,13 +297,11 @@ class PredictionLog:
 
     def corrections(self, request_id: str) -> list[dict[str, Any]]:
         """The outcomes a request had before its corrections, oldest first."""
-        with self._connect() as db:
-            db.row_factory = sqlite3.Row
-            rows = db.execute(
-                "SELECT * FROM outcome_corrections WHERE request_id = ? ORDER BY replaced_ts",
-                (request_id,),
-            ).fetchall()
-        return [dict(r) for r in rows]
+        names, rows = self._query(
+            "SELECT * FROM outcome_corrections WHERE request_id = ? ORDER BY replaced_ts",
+            (request_id,),
+        )
+        return [dict(zip(names, r, strict=True)) for r in rows]
 
     def frame(self, since: datetime | None = None, experiment: str | None = None) -> pd.DataFrame:
         """The log as a DataFrame (features parsed), newest last; only the rows served since
@@ -297,29 +314,25 @@ class PredictionLog:
             where.append("experiment = ?")
             args.append(experiment)
         query = "SELECT * FROM predictions" + (" WHERE " + " AND ".join(where) if where else "")
-        with self._connect() as db:
-            df = pd.read_sql_query(query + " ORDER BY ts", db, params=tuple(args))
+        names, rows = self._query(query + " ORDER BY ts", tuple(args))
+        df = pd.DataFrame.from_records(rows, columns=names, coerce_float=True)
         df["ts"] = pd.to_datetime(df["ts"], format="ISO8601")
         df["features"] = df["features"].map(json.loads)
         return df
 
     def row(self, request_id: str) -> dict[str, Any] | None:
         """One prediction as stored (features as JSON text), or None."""
-        with self._connect() as db:
-            db.row_factory = sqlite3.Row
-            found = db.execute(
-                "SELECT * FROM predictions WHERE request_id = ?", (request_id,)
-            ).fetchone()
-        return dict(found) if found is not None else None
+        names, rows = self._query("SELECT * FROM predictions WHERE request_id = ?", (request_id,))
+        return dict(zip(names, rows[0], strict=True)) if rows else None
 
     def accuracy_by_version(self, window: timedelta | None = None) -> dict[str, tuple[int, float]]:
         """{model version: (labelled predictions, accuracy)} over the recent window, counted
         in SQL so the cost does not grow with the log's history."""
         since = datetime.now(UTC) - window if window else datetime.min.replace(tzinfo=UTC)
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT model_version, COUNT(*), AVG(prediction = outcome) FROM predictions"
-                " WHERE outcome IS NOT NULL AND ts >= ? GROUP BY model_version",
-                (since.isoformat(timespec="microseconds"),),
-            ).fetchall()
+        _, rows = self._query(
+            "SELECT model_version, COUNT(*),"
+            " AVG(CASE WHEN prediction = outcome THEN 1.0 ELSE 0.0 END) FROM predictions"
+            " WHERE outcome IS NOT NULL AND ts >= ? GROUP BY model_version",
+            (since.isoformat(timespec="microseconds"),),
+        )
         return {str(version): (int(n), float(acc)) for version, n, acc in rows}

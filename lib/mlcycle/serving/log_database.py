@@ -1,0 +1,104 @@
+"""Where the prediction log lives: a SQLite file (one host) or PostgreSQL (several workers or
+replicas), behind the same few operations, so the log's logic is written once.
+
+The target is a path, or a URL `postgresql://user@host:port/database` (the password from
+libpq's PGPASSWORD or ~/.pgpass, never in the URL of a command line or a log line). Every
+statement is written with `?` placeholders and the column type REAL; PostgreSQL gets `%s`
+and DOUBLE PRECISION.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_database_url(target: str | Path) -> bool:
+    return str(target).startswith(URL_SCHEMES)
+
+
+def log_exists(target: str | Path | None) -> bool:
+    """A log to read: a database URL (its tables are made on open), or an existing file."""
+    return bool(target) and (is_database_url(target) or Path(target).is_file())
+
+
+def redacted(target: str | Path) -> str:
+    """The target for messages: a URL's password replaced."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", str(target))
+
+
+class SQLiteDatabase:
+    """A file in WAL mode with a busy timeout: safe with several threads and processes."""
+
+    begin = "BEGIN IMMEDIATE"  # take the write lock at once: no upgrade deadlocks
+
+    def __init__(self, path: str | Path, timeout_s: float) -> None:
+        self.path = Path(path)
+        self.timeout_s = timeout_s
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(
+            self.path, timeout=self.timeout_s, isolation_level=None, check_same_thread=False
+        )
+        db.execute("PRAGMA synchronous=FULL")  # committed means on disk
+        return db
+
+    def sql(self, statement: str) -> str:
+        return statement
+
+    def setup(self, db: Any, schema: str) -> None:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(schema)
+
+    def columns(self, db: Any, table: str) -> set[str]:
+        return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+    def describe(self) -> str:
+        return str(self.path)
+
+
+class PostgresDatabase:
+    """PostgreSQL through psycopg 3, in autocommit mode with explicit transactions: a commit
+    returns once the server has it on disk (synchronous_commit, the default)."""
+
+    begin = "BEGIN"
+
+    def __init__(self, url: str, timeout_s: float) -> None:
+        self.url = url
+        self.timeout_s = timeout_s
+
+    def connect(self) -> Any:
+        import psycopg
+
+        return psycopg.connect(
+            self.url, autocommit=True, connect_timeout=max(1, int(self.timeout_s))
+        )
+
+    def sql(self, statement: str) -> str:
+        return statement.replace("?", "%s").replace(" REAL", " DOUBLE PRECISION")
+
+    def setup(self, db: Any, schema: str) -> None:
+        with db.transaction():  # workers start together: one of them creates the tables
+            db.execute("SELECT pg_advisory_xact_lock(727274)")
+            for statement in filter(str.strip, schema.split(";")):
+                db.execute(self.sql(statement))
+
+    def columns(self, db: Any, table: str) -> set[str]:
+        found = db.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s", (table,)
+        )
+        return {row[0] for row in found}
+
+    def describe(self) -> str:
+        return redacted(self.url)
+
+
+def open_database(target: str | Path, timeout_s: float) -> SQLiteDatabase | PostgresDatabase:
+    if is_database_url(target):
+        return PostgresDatabase(str(target), timeout_s)
+    return SQLiteDatabase(target, timeout_s)
