@@ -41,10 +41,10 @@ setup: $(STAMP) ## create .venv and install the project (done by every target th
 
 # Debian packages the tests run for real (command:package), installed only when missing
 SYSTEM_DEPS := prometheus:prometheus java:openjdk-17-jre-headless chromium:chromium \
-	initdb:postgresql
+	initdb:postgresql redis-server:redis-server
 APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-system-deps: ## install the Debian packages the tests need (Prometheus, Java, Chromium, PostgreSQL)
+system-deps: ## install the Debian packages the tests need (Prometheus, Java, Chromium, PostgreSQL, Redis)
 	@for dep in $(SYSTEM_DEPS); do \
 	  cmd=$${dep%%:*}; pkg=$${dep##*:}; \
 	  command -v $$cmd >/dev/null && continue; \

@@ -18,11 +18,10 @@ from tests.serving.test_prediction_log import pred
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def target(request, tmp_path, monkeypatch):
+def target(request, tmp_path, monkeypatch, postgres):
     if request.param == "sqlite":
         return str(tmp_path / "log.db")
-    pg = request.getfixturevalue("postgres")
-    pg = dataclasses.replace(pg, database=f"log_{uuid.uuid4().hex[:8]}")
+    pg = dataclasses.replace(postgres, database=f"log_{uuid.uuid4().hex[:8]}")
     ensure_database(pg)
     monkeypatch.setenv("PGPASSWORD", pg.password)  # libpq's: never in the URL
     return f"postgresql://{pg.user}@{pg.host}:{pg.port}/{pg.database}"

@@ -13,8 +13,10 @@ import json
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 from mlcycle.cli.common import UserError, add_env_options, settings_of
+from mlcycle.serving import MULTIPROC_DIR
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,13 +27,30 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_env_options(parser)
     args, rest = parser.parse_known_args(argv)
+    settings = settings_of(args, rest)
+    given = os.environ.get(MULTIPROC_DIR)  # a folder of the operator's: kept afterwards
+    metrics = None
+    if settings.workers > 1 or given:
+        # before prometheus_client is imported: it picks its mode from this at import
+        metrics = Path(given) if given else Path(tempfile.mkdtemp(prefix="mlcycle-metrics-"))
+        metrics.mkdir(parents=True, exist_ok=True)
+        for stale in metrics.glob("*.db"):  # a previous run's counts: start from zero
+            stale.unlink()
+        os.environ[MULTIPROC_DIR] = str(metrics)
+    try:
+        return _serve(settings)
+    finally:
+        if metrics is not None and not given:
+            shutil.rmtree(metrics, ignore_errors=True)
+
+
+def _serve(settings) -> int:
     import uvicorn
 
     from mlcycle.environment import apply_quiet_defaults
     from mlcycle.serving import app as service
 
     apply_quiet_defaults()
-    settings = settings_of(args, rest)
     served = service.Settings.of(settings)
     try:
         app = service.create_app(served)  # refuses unsafe settings before any worker starts
@@ -45,12 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     if settings.workers == 1:
         uvicorn.run(app, **common)
         return 0
-    metrics = tempfile.mkdtemp(prefix="mlcycle-metrics-")  # empty at start, as it must be
-    os.environ[service.MULTIPROC_DIR] = metrics
     os.environ[service.SETTINGS_ENV] = json.dumps(dataclasses.asdict(served))
-    try:
-        uvicorn.run(f"{service.__name__}:from_environment", factory=True,
-                    workers=settings.workers, **common)  # fmt: skip
-    finally:
-        shutil.rmtree(metrics, ignore_errors=True)
+    uvicorn.run(f"{service.__name__}:from_environment", factory=True,
+                workers=settings.workers, **common)  # fmt: skip
     return 0

@@ -501,8 +501,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     def metrics_registry() -> CollectorRegistry:
         """This process's metrics, or with several workers (PROMETHEUS_MULTIPROC_DIR, set by
-        `mlcycle serve --workers`) all of theirs, summed: whichever worker answers."""
-        if not os.environ.get(MULTIPROC_DIR):
+        `mlcycle serve` before prometheus_client was imported) all of theirs, summed. Decided
+        by where the values live, not by the variable: Feast sets it when it is imported."""
+        from prometheus_client import values
+
+        if values.ValueClass is values.MutexValue:  # in this process's memory
             return service.metrics.registry
         from prometheus_client import multiprocess
 
@@ -566,7 +569,6 @@ def _shown(value: Any) -> Any:
     return value
 
 
-MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 SETTINGS_ENV = "MLCYCLE_SERVICE_SETTINGS"  # the settings of `mlcycle serve`, for its workers
 
 
