@@ -1,17 +1,19 @@
 """This service against `mlflow models serve` and against the framework's floor, side by side.
 
-Three servers run as their own process on loopback with one uvicorn worker each: this service,
+Servers run as their own process on loopback with one uvicorn worker each: this service,
 `mlflow models serve` on the same registered model, and a validated no-op endpoint on the same
 uvicorn (benchmarks/serving_floor.py: the request schema, no model, no log). Each gets the same
 rows, one row per request, from the same client, after a warm-up at every concurrency level:
 requests/s and p50/p99 latency, the error count (which must be zero), and how far the two
-models' probabilities differ.
+models' probabilities differ. Then the same service with two workers (`workers: 2`), and the
+same service answering by customer id (features read from the online store), one per request
+and as one batch of `--id-batch` ids (one online-store read).
 
     .venv/bin/python benchmarks/serving.py            # after `make run` built the registry
     .venv/bin/python benchmarks/serving.py --requests 2000 --concurrency 1 10 20
 
 Targets: p50 at most 2x the floor's at concurrency 1 and 10; at least 5x the throughput of
-`mlflow models serve`.
+`mlflow models serve` on one worker.
 """
 
 from __future__ import annotations
@@ -138,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=1000, help="per concurrency level")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10])
     parser.add_argument("--rows", type=int, default=500, help="distinct rows to cycle through")
+    parser.add_argument("--id-batch", type=int, default=1000, help="customer ids in one batch")
+    parser.add_argument("--products", default=str(settings.products), help="the build's")
     parser.add_argument("--out", default=str(settings.products / "benchmarks" / "serving.json"))
     args = parser.parse_args(argv)
 
@@ -162,25 +166,28 @@ def main(argv: list[str] | None = None) -> int:
     rows = sample_rows(Path(args.dataset), args.rows, seed=2027)
     ours = [json.dumps({"features": r, "user_id": f"u{i}"}).encode() for i, r in enumerate(rows)]
     theirs = [json.dumps({"dataframe_records": [r]}).encode() for r in rows]
+    import pandas as pd
+
+    products = Path(args.products)
+    served_ids = pd.read_parquet(products / "data" / "training" / "test.parquet")
+    ids = [str(i) for i in served_ids[config.id].head(max(args.rows, args.id_batch))]
+    by_id = [json.dumps({"customer_id": c, "user_id": c}).encode() for c in ids]
 
     runs: list[Run] = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        service_env = {
+            "MLFLOW_TRACKING_URI": args.tracking_uri,
+            "MLCYCLE_DATASET": args.dataset,
+            "MLCYCLE_MODEL_NAME": name,
+            "MLCYCLE_PREDICTION_LOG": str(work / "predictions.db"),
+            "MLCYCLE_RELOAD_SECONDS": "0",
+            "MLCYCLE_PROJECT": str(PROJECT),
+            "MLCYCLE_PRODUCTS": str(products),  # the online store's, for requests by id
+        }
+        serve = [sys.executable, "-m", "mlcycle.cli.main", "serve"]
         servers = {
-            "mlcycle (this service)": (
-                [sys.executable, "-m", "mlcycle.cli.main", "serve"],
-                {
-                    "MLFLOW_TRACKING_URI": args.tracking_uri,
-                    "MLCYCLE_DATASET": args.dataset,
-                    "MLCYCLE_MODEL_NAME": name,
-                    "MLCYCLE_PREDICTION_LOG": str(work / "predictions.db"),
-                    "MLCYCLE_RELOAD_SECONDS": "0",
-                    "MLCYCLE_PROJECT": str(PROJECT),
-                },
-                "/ready",
-                "/predict",
-                ours,
-            ),
+            OURS: (serve, service_env, "/ready", "/predict", ours),
             "floor (validated no-op)": (
                 [sys.executable, str(PROJECT / "benchmarks" / "serving_floor.py")],
                 {"MLCYCLE_DATASET": args.dataset},
@@ -204,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
                 "/invocations",
                 theirs,
             ),
+            TWO_WORKERS: (serve, {**service_env, "MLCYCLE_WORKERS": "2"}, "/ready", "/predict",
+                          ours),
+            BY_ID: (serve, service_env, "/ready", "/predict", by_id),
         }  # fmt: skip
         probabilities: dict[str, list[float]] = {}
         for label, (command, env, ready, path, bodies) in servers.items():
@@ -214,10 +224,12 @@ def main(argv: list[str] | None = None) -> int:
                    "MLCYCLE_PORT": str(port)}  # fmt: skip
             log = work / f"{label.split()[0]}.log"
             with running(command, f"http://127.0.0.1:{port}{ready}", log, env=env, timeout=180):
-                if not label.startswith("floor"):
+                if label in (OURS, THEIRS):
                     probabilities[label] = [
                         _probability(post(port, path, body)) for body in bodies[:50]
                     ]
+                if label == BY_ID:
+                    id_batch = _id_batch(port, ids[: args.id_batch])
                 for c in args.concurrency:
                     load(port, path, bodies, c, max(50, args.requests // 5))  # warm up
                     run = load(port, path, bodies, c, args.requests)
@@ -230,13 +242,30 @@ def main(argv: list[str] | None = None) -> int:
                         flush=True,
                     )
 
-    ours_p, theirs_p = probabilities.values()
-    report = _report(runs, max(abs(a - b) for a, b in zip(ours_p, theirs_p, strict=True)))
+    ours_p, theirs_p = probabilities[OURS], probabilities[THEIRS]
+    report = _report(runs, max(abs(a - b) for a, b in zip(ours_p, theirs_p, strict=True)),
+                     id_batch)  # fmt: skip
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2))
     print(report["table"])
     print(f"figures written to {args.out}")
     return 0 if report["errors"] == 0 else 1
+
+
+OURS, FLOOR, THEIRS = "mlcycle (this service)", "floor (validated no-op)", "mlflow models serve"
+TWO_WORKERS, BY_ID = "mlcycle, 2 workers", "mlcycle by customer id"
+
+
+def _id_batch(port: int, ids: list[str]) -> dict:
+    """One /predict/batch of customer ids: one online-store read for all of them."""
+    body = json.dumps({"items": [{"customer_id": c} for c in ids]}).encode()
+    post(port, "/predict/batch", body)  # warm: the store opened, the model in cache
+    started = time.perf_counter()
+    answers = post(port, "/predict/batch", body)
+    seconds = time.perf_counter() - started
+    answered = sum(1 for a in answers if "request_id" in a)
+    return {"ids": len(ids), "answered": answered, "seconds": round(seconds, 3),
+            "ms_per_id": round(1000 * seconds / len(ids), 3)}  # fmt: skip
 
 
 def _probability(answer: object) -> float:
@@ -247,17 +276,18 @@ def _probability(answer: object) -> float:
     return float(first[1] if isinstance(first, list) else first["1"])
 
 
-def _report(runs: list[Run], max_diff: float) -> dict:
+def _report(runs: list[Run], max_diff: float, id_batch: dict) -> dict:
     lines = [
         "| concurrency | server | requests/s | p50 ms | p99 ms | errors |",
         "|---|---|---|---|---|---|",
     ]
-    speedups, over_floor = {}, {}
+    speedups, over_floor, two_workers = {}, {}, {}
     for c in sorted({r.concurrency for r in runs}):
-        ours, floor, theirs = (r for r in runs if r.concurrency == c)
-        speedups[c] = round(ours.requests_per_s / theirs.requests_per_s, 1)
-        over_floor[c] = round(ours.p50_ms / floor.p50_ms, 2)
-        for r in (ours, floor, theirs):
+        at = {r.server: r for r in runs if r.concurrency == c}
+        speedups[c] = round(at[OURS].requests_per_s / at[THEIRS].requests_per_s, 1)
+        over_floor[c] = round(at[OURS].p50_ms / at[FLOOR].p50_ms, 2)
+        two_workers[c] = round(at[TWO_WORKERS].requests_per_s / at[THEIRS].requests_per_s, 1)
+        for r in at.values():
             lines.append(
                 f"| {c} | {r.server} | {r.requests_per_s:.0f} | {r.p50_ms:.2f} | "
                 f"{r.p99_ms:.2f} | {r.errors} |"
@@ -268,11 +298,17 @@ def _report(runs: list[Run], max_diff: float) -> dict:
         + ", ".join(f"{s}x at concurrency {c}" for c, s in over_floor.items())
         + ". Throughput over mlflow models serve (target at least 5x): "
         + ", ".join(f"{s}x at concurrency {c}" for c, s in speedups.items())
-        + f". Largest probability difference between the two models: {max_diff:.4f}."
+        + "; with two workers: "
+        + ", ".join(f"{s}x at concurrency {c}" for c, s in two_workers.items())
+        + f". Largest probability difference between the two models: {max_diff:.4f}. "
+        + f"One batch of {id_batch['ids']} customer ids: {id_batch['seconds']} s "
+        + f"({id_batch['ms_per_id']} ms an id, {id_batch['answered']} answered)."
     )
     return {
         "runs": [asdict(r) for r in runs],
         "speedup": speedups,
+        "two_workers_speedup": two_workers,
+        "customer_id_batch": id_batch,
         "p50_over_floor": over_floor,
         "errors": sum(r.errors for r in runs),
         "max_probability_difference": max_diff,

@@ -29,15 +29,19 @@ def test_serving_benchmark_compares_both_servers(built_project, tmp_path):
     code = benchmark.main(
         [
             "--tracking-uri", f"sqlite:///{built_project / 'products/mlflow.db'}",
-            "--requests", "30", "--concurrency", "1", "3", "--rows", "20",
-            "--out", str(out),
+            "--requests", "30", "--concurrency", "1", "3", "--rows", "20", "--id-batch", "25",
+            "--products", str(built_project / "products"), "--out", str(out),
         ]
     )  # fmt: skip
     report = json.loads(out.read_text())
     assert code == 0 and report["errors"] == 0
-    assert {(r["server"].split()[0], r["concurrency"]) for r in report["runs"]} == {
-        ("mlcycle", 1), ("mlcycle", 3), ("floor", 1), ("floor", 3), ("mlflow", 1), ("mlflow", 3),
-    }  # fmt: skip
+    servers = ["mlcycle (this service)", "floor (validated no-op)", "mlflow models serve",
+               "mlcycle, 2 workers", "mlcycle by customer id"]  # fmt: skip
+    assert sorted((r["server"], r["concurrency"]) for r in report["runs"]) == sorted(
+        (s, c) for s in servers for c in (1, 3)
+    )
+    assert report["customer_id_batch"]["answered"] == report["customer_id_batch"]["ids"] == 25
+    assert set(report["two_workers_speedup"]) == {"1", "3"}
     assert set(report["p50_over_floor"]) == {"1", "3"} and all(
         v > 0 for v in report["p50_over_floor"].values()
     )
