@@ -11,11 +11,11 @@ import uuid
 from fastapi import FastAPI
 
 from mlcycle.config import load_dataset_config
-from mlcycle.serving.app import PredictionOut, _request_models
+from mlcycle.serving.contract import PredictionOut, request_models
 
 
 def create_floor_app(dataset: str) -> FastAPI:
-    PredictRequest, _ = _request_models(load_dataset_config(dataset))
+    PredictRequest = request_models(load_dataset_config(dataset), max_batch=1000).predict
     app = FastAPI(title="validated no-op")
 
     @app.get("/ready")
