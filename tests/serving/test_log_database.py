@@ -16,6 +16,7 @@ from mlcycle.serving.prediction_log import (
 from mlcycle.team.database import ensure_database
 from tests.serving.test_prediction_log import pred
 
+pytestmark = pytest.mark.service  # a PostgreSQL cluster
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def target(request, tmp_path, monkeypatch, postgres):
