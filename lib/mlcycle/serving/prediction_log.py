@@ -150,7 +150,7 @@ class PredictionLog:
     def _writing(self) -> Iterator[Any]:
         """The process's writer connection, one thread at a time, in a transaction. A
         connection that broke (a database restart) is replaced at the next write."""
-        with self._write_lock:
+        with self._write_lock, self.db.writing():
             if self._writer is None:
                 self._writer = self.db.connect()
             db = self._writer
