@@ -118,7 +118,9 @@ class Settings(BaseModel):
     reload_seconds: float = Field(ge=0, description="registry polling period; 0 = off")
     accuracy_window_hours: float = Field(gt=0, description="window of the accuracy gauge")
     model_name: str = Field(description="registered model served; '' = the dataset's name")
-    reload_token: str | None = Field(None, description="lets /reload be called from elsewhere")
+    reload_token: str | None = Field(
+        None, description="/reload needs it when set; required beyond loopback"
+    )
 
     @property
     def artifacts(self) -> Path:
