@@ -18,6 +18,7 @@ from tests.serving.test_prediction_log import pred
 
 pytestmark = pytest.mark.service  # a PostgreSQL cluster
 
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def target(request, tmp_path, monkeypatch, postgres):
     if request.param == "sqlite":

@@ -22,6 +22,26 @@ def exec_tool(name: str, *args: str) -> None:
     os.execvp(command[0], command)  # a path runs as is; a bare name is looked up on PATH
 
 
+def require_free_port(host: str, port: int, how: str) -> None:
+    """A port something else listens on is a user's mistake: one line with the way out
+    (`how`, e.g. "make serve PORT=8001"), before any slow start-up."""
+    import errno
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # as the servers bind: a port a stopped server left in TIME_WAIT is free to them
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise UserError(
+                    f"port {port} on {host} is already in use (another service?): choose "
+                    f"another, e.g. {how}, or stop what listens there"
+                ) from None
+            raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
 def add_env_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--env-file", help="env YAML on top of env.yaml (default: $ENV_FILE, if set)"

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from mlcycle.cli.common import UserError, add_env_options, settings_of
+from mlcycle.cli.common import UserError, add_env_options, require_free_port, settings_of
 from mlcycle.serving import MULTIPROC_DIR
 
 
@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     add_env_options(parser)
     args, rest = parser.parse_known_args(argv)
     settings = settings_of(args, rest)
+    require_free_port(settings.host, settings.port, f"make serve PORT={settings.port + 1}")
     given = os.environ.get(MULTIPROC_DIR)  # a folder of the operator's: kept afterwards
     metrics = None
     if settings.workers > 1 or given:

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from mlcycle.cli.common import add_env_options, settings_of
+from mlcycle.cli.common import add_env_options, require_free_port, settings_of
 from mlcycle.team.database import DatabaseUnavailable, Postgres, ensure_database
 from mlcycle.team.server import server_command
 
@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings_of(args, rest)
     args.host = args.host or settings.host
     args.artifacts_destination = args.artifacts_destination or str(settings.server_artifacts)
+    require_free_port(args.host, args.port, f"make server PORT={args.port + 1}")
     pg = Postgres.from_env()
     try:
         created = ensure_database(pg)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from mlcycle.cli.common import add_env_options, exec_tool, settings_of
+from mlcycle.cli.common import add_env_options, exec_tool, require_free_port, settings_of
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,6 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     add_env_options(parser)
     args, rest = parser.parse_known_args(argv)
     settings = settings_of(args, rest)
+    require_free_port(settings.host, args.port, f"make ui PORT={args.port + 1}")
     settings.products.mkdir(parents=True, exist_ok=True)
     exec_tool("mlflow", "ui", "--backend-store-uri", settings.tracking_uri,
               "--host", settings.host, "--port", str(args.port))  # fmt: skip
