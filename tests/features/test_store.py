@@ -30,13 +30,13 @@ from tests.conftest import PROJECT
 TEMPLATE = PROJECT / "feature_repo" / "feature_store.yaml"
 
 
-def built_store(tmp_path, entities, events, config):
+def built_store(tmp_path, entities, events, config, template=TEMPLATE):
     tables = feature_tables(entities, events, config)
     paths = {}
     for name, table in tables.items():
         paths[name] = tmp_path / f"{name}.parquet"
         table.to_parquet(paths[name])
-    store = open_store(tmp_path / "products", TEMPLATE)
+    store = open_store(tmp_path / "products", template)
     objects = definitions(config, paths, ttl_days=400)
     apply_definitions(store, objects)
     return store, tables, objects

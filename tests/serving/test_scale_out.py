@@ -57,26 +57,15 @@ def test_two_workers_on_postgresql_and_redis_under_load(
     registry, postgres, redis_server, tmp_path, monkeypatch, churn_config, tiny_data
 ):
     from mlcycle.data.validation import validate
-    from mlcycle.features.store import (
-        apply_definitions,
-        definitions,
-        feature_tables,
-        materialize,
-        open_store,
-    )
+    from mlcycle.features.store import materialize
+    from tests.features.test_store import built_store
 
     _, uri, _ = registry
     products = tmp_path / "products"
     monkeypatch.setenv("REDIS_CONNECTION", redis_server)
     entities, _ = validate(tiny_data.customers.head(80), churn_config)
     events = tiny_data.events[tiny_data.events["customer_id"].isin(entities["customer_id"])]
-    tables = feature_tables(entities, events, churn_config)
-    paths = {}
-    for name, table in tables.items():
-        paths[name] = tmp_path / f"{name}.parquet"
-        table.to_parquet(paths[name])
-    store = open_store(products, REDIS_TEMPLATE)
-    apply_definitions(store, definitions(churn_config, paths, ttl_days=400))
+    store, tables, _ = built_store(tmp_path, entities, events, churn_config, REDIS_TEMPLATE)
     materialize(store, tables, churn_config.timestamp_column)
     assert redis_server not in (products / "feast" / "feature_store.yaml").read_text()
     known = list(entities["customer_id"])

@@ -204,18 +204,19 @@ class Service:
                     errors.labels(kind="alias missing").inc()
                     loaded[alias], state[alias] = self.models[alias], self._loaded[alias]
                 continue
+            refused_before = self.refused.get(alias, ("", ""))[0] == version
             try:
                 verdict = self.client.get_model_version(self.name, version).tags.get(TAG_PARITY)
                 key = (version, str(verdict))
                 model = self.models.get(alias)
                 if model is None or self._loaded.get(alias) != key:
-                    if self.refused.get(alias, ("",))[0] == version:  # refused once: not again
+                    if refused_before:  # refused once: not loaded again
                         raise UntrustedModelError(self.refused[alias][1])
                     model = load_alias(self.client, self.name, alias, self.config, version)
             except Exception as exc:  # noqa: BLE001 - a failed load must not unload what serves
                 if not isinstance(exc, UntrustedModelError):
                     errors.labels(kind="load failed").inc()
-                elif self.refused.get(alias, ("",))[0] != version:  # counted once a version
+                elif not refused_before:  # counted once a version
                     errors.labels(kind="untrusted model").inc()
                     self.refused[alias] = (version, str(exc))
                     log.error("refused to load %s: %s", alias, exc)
