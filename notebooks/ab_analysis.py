@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # 12. A/B test analysis
+# # A/B test analysis
 # Should the challenger replace the champion? From the service's prediction log and the
 # outcomes that came back, for the current experiment only (the registry's rollout, or the
 # split pinned by `ab_arms`) and only its randomised requests: how many each arm served and how

@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # 10. Batch predictions
+# # Batch predictions
 # Score the scoring set with the model behind the `champion` alias, the way `make batch`
 # scores any file: streamed batch by batch, rows that cannot be scored set aside with the
 # reason, the output file appearing only when complete. The built-in dataset's scoring set is
@@ -46,6 +46,7 @@ from mlcycle.batch.scoring_set import scoring_set
 from mlcycle.config import load_dataset_config
 from mlcycle.io import write_parquet
 from mlcycle.records import TrainingRun, read_record
+from mlcycle.reporting.display import show_figure, shown_path
 
 config = load_dataset_config(dataset)
 run = read_record(upstream["select"]["run"], TrainingRun).model_dump()
@@ -77,7 +78,7 @@ display(
     Markdown(f"""
 ### {summary.rows_scored:,} of {summary.rows_read:,} rows scored by `{model.name}` v{model.version}
 
-Alias `{batch_alias}`. {rejected}. Predictions: `{product["predictions"]}`.
+Alias `{batch_alias}`. {rejected}. Predictions: `{shown_path(product["predictions"])}`.
 """)
 )
 if summary.reasons:
@@ -94,7 +95,8 @@ ax.hist(predictions["probability"], bins=40, color="#4c72b0")
 ax.set_xlabel(f"probability of {config.target.column}")
 ax.set_ylabel("customers")
 ax.set_title(f"predicted {config.target.column} rate: {predictions['prediction'].mean():.1%}")
-plt.show()
+plt.close(fig)
+show_figure(fig)
 
 # %%
 top = predictions.nlargest(10, "probability")[[config.id, "probability"]]

@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # 6. Train a candidate
+# # Train a candidate
 # One point of the model grid (`model_grid` in env.yaml): one model family and its parameters.
 # Build the training sets from the feature store (point in time, ttl-bounded: each label sees
 # only features known at its timestamp), fit the scikit-learn pipeline built from the dataset
@@ -51,6 +51,7 @@ from mlcycle.features.table import split_kind
 from mlcycle.io import read_json, write_parquet
 from mlcycle.monitoring.labelled_traffic import training_split
 from mlcycle.records import CandidateRun, Collection, read_record, write_record
+from mlcycle.reporting.display import show_figure
 from mlcycle.tracking import configure_tracking
 from mlcycle.training.metrics import classification_metrics
 from mlcycle.training.run import lineage_tags, log_dataset_inputs
@@ -138,7 +139,7 @@ display(
 pd.Series(valid_metrics, name="validation").round(4).to_frame()
 
 # %%
-fig
+show_figure(fig)
 
 # %%
 provenance("candidate", inputs_digest)

@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # 1. Collect
+# # Collect
 # Bring the raw data in: the built-in customer generator by default, or the table named in the
 # dataset config, as it was known at `as_of` (rows and events after it are not seen) and within
 # the training window. Nothing is cleaned here: this is exactly what the source held.
@@ -50,6 +50,7 @@ from mlcycle.data.generator import Drift
 from mlcycle.fingerprint import data_fingerprint
 from mlcycle.io import write_parquet
 from mlcycle.records import Collection, write_record
+from mlcycle.reporting.display import shown_path
 
 config = load_dataset_config(dataset)
 collected = collect(
@@ -89,7 +90,7 @@ entities, events = collected.entities, collected.events
 notes = "".join(f"\n- {n}" for n in collected.notes)
 display(
     Markdown(f"""
-**Dataset** `{config.name}` from {collected.source}
+**Dataset** `{config.name}` from {shown_path(collected.source)}
 
 - {len(entities):,} rows and {entities.shape[1]} columns in the entity table
 - {len(events):,} events in the event log{notes}

@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # 7. Evaluate
+# # Evaluate
 # Score the held-out test set, log the metrics and plots to the training run, and apply the
 # quality gate: below the threshold the build stops and nothing is registered.
 
@@ -39,6 +39,7 @@ from IPython.display import Markdown, display
 from mlcycle.config import load_dataset_config
 from mlcycle.records import Evaluation, Gate, TrainingRun, read_record, write_record
 from mlcycle.registry.trusted import load_trusted
+from mlcycle.reporting.display import show_figure
 from mlcycle.tracking import connect
 from mlcycle.training.gate import enforce_gate, evaluate_gate
 from mlcycle.training.metrics import (
@@ -46,8 +47,10 @@ from mlcycle.training.metrics import (
     classification_metrics,
     confusion,
     confusion_figure,
+    gain_figure,
     group_metrics,
     largest_gaps,
+    ranking,
     roc_figure,
 )
 from mlcycle.training.train import features_and_target
@@ -68,14 +71,17 @@ groups = group_metrics(xy.X, xy.y, proba, config.card.sensitive_features)
 figures = {
     "roc": roc_figure(xy.y, proba),
     "calibration": calibration_figure(xy.y, proba),
-    "confusion_matrix": confusion_figure(counts),
+    "confusion_matrix": confusion_figure(counts, config.target.labels),
+    "cumulative_gain": gain_figure(xy.y, proba, config.target.labels[1]),
 }
+ranked = ranking(xy.y, proba)  # the model card's view for a model used to rank
 
 with mlflow.start_run(run_id=run["run_id"]):
     mlflow.log_metrics({f"test_{k}": v for k, v in metrics.items()})
     for name, fig in figures.items():
         mlflow.log_figure(fig, f"plots/{name}.png")
     mlflow.log_dict({"groups": groups}, "evaluation/groups.json")
+    mlflow.log_dict({"ranking": ranked}, "evaluation/ranking.json")
     mlflow.set_tags(
         {
             "gate.metric": gate_metric,
@@ -114,13 +120,21 @@ else:
     display(Markdown("No sensitive features named in the dataset config."))
 
 # %%
-figures["roc"]
+show_figure(figures["roc"])
 
 # %%
-figures["calibration"]
+show_figure(figures["calibration"])
 
 # %%
-figures["confusion_matrix"]
+show_figure(figures["confusion_matrix"])
+
+# %% [markdown]
+# Ranking: contacting the highest-scored rows first, what share of all positives is found
+# (cumulative gain), the precision there and the lift over a random order.
+
+# %%
+display(show_figure(figures["cumulative_gain"]))
+pd.DataFrame(ranked).set_index("top_share").round(3)
 
 # %%
 # stop the build when the model misses the bar

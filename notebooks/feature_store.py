@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # 4. Feature store
+# # Feature store
 # Define the features once, in Feast: an entity on the id column, feature views over the
 # feature tables (with a time-to-live), and a feature service that names the set a model is
 # trained on. Training reads them point in time; serving reads them online.

@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # 3. Features
+# # Features
 # Compute the timestamped feature tables the feature store serves: the profile as of each row's
 # timestamp, and behavioural features from the event log as of those times (point in time: no
 # event after a timestamp can reach it). Then assign each label to train / validation / test:

@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # 5. Materialize
+# # Materialize
 # Load the latest feature values into the online store, where serving reads them by id. The
 # first load covers the data's whole time range; later builds load incrementally.
 

@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # 11. Monitor
+# # Monitor
 # Is production still like training? The current window (this week's rows; by default the
 # scoring set just scored) is compared with the training data column by column (Evidently's
 # data drift preset), and the champion's accuracy is read from the prediction log joined with
@@ -47,6 +47,7 @@ from mlcycle.batch.reader import open_input
 from mlcycle.config import load_dataset_config
 from mlcycle.io import write_json
 from mlcycle.monitoring.drift import detect_drift
+from mlcycle.monitoring.drift_plots import distributions_figure, drift_scores_figure, top_drifted
 from mlcycle.monitoring.performance import (
     classification_report,
     last_two_weeks,
@@ -55,9 +56,11 @@ from mlcycle.monitoring.performance import (
     weekly_performance,
 )
 from mlcycle.monitoring.policy import RetrainPolicy, decide
-from mlcycle.monitoring.record import champion_age_days, record_decision
+from mlcycle.monitoring.record import champion_age_days, monitoring_experiment, record_decision
 from mlcycle.records import MonitoringDecision, TrainingRun, read_record, write_record
 from mlcycle.registry.aliases import CHAMPION, alias_version
+from mlcycle.reporting.display import show_figure, shown_path
+from mlcycle.reporting.site import href
 from mlcycle.tracking import connect
 
 config = load_dataset_config(dataset)
@@ -78,12 +81,16 @@ display(
     Markdown(f"""
 ### {verdict}: {drift.drifted_columns} of {len(drift.columns)} columns ({drift.drift_share:.0%})
 
-Current window: `{window}` ({len(current):,} rows) against the training data ({len(reference):,}
-rows); dataset drift at {float(drift_share_threshold):.0%} of columns.{sampled} The full
-Evidently report: `{product["drift_report"]}`.
+Current window: `{shown_path(window)}` ({len(current):,} rows) against the training data
+({len(reference):,} rows); dataset drift at {float(drift_share_threshold):.0%} of columns.{sampled}
+[The full Evidently drift report]({href(product["drift_report"], product["report"])}).
 """)
 )
-drift.columns.sort_values("drifted", ascending=False).round(4)
+display(show_figure(drift_scores_figure(drift.columns)))
+moved = top_drifted(drift.columns)
+display(show_figure(distributions_figure(reference, current, moved, set(config.numeric_names))))
+table = drift.columns.assign(drifted=drift.columns["drifted"].map({True: "drifted", False: "-"}))
+table.sort_values("score").round(4)
 
 # %% [markdown]
 # ## Performance in production
@@ -101,16 +108,19 @@ accuracy, labelled = latest(performance, champion)
 current_week, previous_week = last_two_weeks(log, champion)
 classification_report(current_week, previous_week, product["performance_report"])
 if performance.empty:
-    display(Markdown(f"No labelled predictions in `{prediction_log}` yet: accuracy not judged."))
+    display(Markdown(f"No labelled predictions in `{shown_path(prediction_log)}` yet: "
+                     "accuracy not judged."))  # fmt: skip
 else:
     fig, ax = plt.subplots(figsize=(7, 2.8))
     for version, part in performance.groupby("model_version"):
         ax.plot(part["week"], part["accuracy"], "-o", label=f"version {version}")
-    ax.set_ylabel("accuracy")
+    ax.set(ylabel="accuracy", xlabel="week", title="Accuracy per week and model version")
     ax.legend()
-    plt.show()
+    plt.close(fig)
+    display(show_figure(fig))
     display(performance.round(4))
-    display(Markdown(f"Evidently's classification report: `{product['performance_report']}`."))
+    link = href(product["performance_report"], product["report"])
+    display(Markdown(f"[Evidently's classification report]({link})."))
 
 # %% [markdown]
 # ## The retraining decision
@@ -121,7 +131,7 @@ decision = decide(policy, drift.dataset_drift, drift.drift_share, accuracy, labe
                   champion_age_days(client, config.model_name))  # fmt: skip
 write_record(MonitoringDecision(**decision.to_dict(), window=window, champion=champion),
              product["decision"])  # fmt: skip
-run_id = record_decision(client, f"{config.model_name}-monitoring", window, drift.summary,
+run_id = record_decision(client, monitoring_experiment(config.model_name), window, drift.summary,
                          decision, champion, products=products)  # fmt: skip
 display(Markdown(
     f"### {'Retrain' if decision.retrain else 'No retraining needed'}\n\n"

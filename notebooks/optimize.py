@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # 9. Optimize
+# # Optimize
 # Export the registered version (and the champion, if it has no export yet) to ONNX for the
 # service's fast path, and prove it predicts the same as scikit-learn on the test set. ONNX
 # Runtime computes in float32, so tree probabilities can move by a few hundredths: only a

@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # 13. Publish
+# # Publish
 # The report hub for people who read results, not code: `index.html` links every stage's
 # report with the key figures at a glance, and the model card describes the model in production
 # (intended use, data, features, metrics per group, limitations, ethical considerations,

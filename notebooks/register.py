@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # 8. Register
+# # Register
 # Register the model as a new version with the `challenger` alias. It may replace the
 # champion only if it passed the gate and beats the current champion on the same test data:
 # the champion is re-scored on this build's test split (with timestamps, the newest rows). A

@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # 7. Select: keep the best candidate
+# # Select: keep the best candidate
 # Each point of the model grid trained one candidate (its own MLflow run) on the same training
 # split. The candidate with the best `selection_metric` on the validation split goes on to
 # evaluation, the quality gate and the registry; every candidate's run is tagged with its rank.

@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # 2. Validate
+# # Validate
 # Check the collected data against the dataset config: schema, types, nulls, ranges, target
 # values and duplicate ids. Bad data stops the build here, with the column, the problem and
 # example rows; nothing downstream runs on it. Fixes made by documented policy are listed.

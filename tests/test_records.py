@@ -36,7 +36,8 @@ def test_every_catalogued_record_is_a_product_of_its_stage_in_pipeline_yaml():
 
 
 def test_a_record_round_trips_with_its_version(tmp_path):
-    path = write_record(REGISTRATION, tmp_path / "registry.json")
+    path = tmp_path / "registry.json"
+    write_record(REGISTRATION, path)
     assert json.loads(path.read_text())["record_version"] == RECORD_VERSION
     assert read_record(path, Registration) == REGISTRATION
 

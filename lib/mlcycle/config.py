@@ -49,6 +49,13 @@ class Target:
     column: str
     positive: Any = None  # label of the positive class; required for string labels
 
+    @property
+    def labels(self) -> tuple[str, str]:
+        """(negative, positive) as a reader names them: a text label is its own name
+        ("left" / "not left"), a 0/1 target is named by its column ("churned" / "not churned")."""
+        positive = self.positive if isinstance(self.positive, str) else self.column
+        return f"not {positive}", positive
+
 
 @dataclass(frozen=True)
 class Source:

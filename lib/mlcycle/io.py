@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -12,10 +13,21 @@ from typing import Any
 import pandas as pd
 
 
+@functools.cache
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only portable way to read it is to set it
+    os.umask(mask)
+    return mask
+
+
 def _atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Write through a temporary file beside `path`, then rename it over `path`. The file gets
+    the mode a plain open() would give it (0666 less the umask), not mkstemp's 0600, so a
+    published folder is readable where it is copied."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, 0o666 & ~_umask())
     os.close(fd)
     try:
         write(Path(tmp))

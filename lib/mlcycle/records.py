@@ -149,12 +149,12 @@ CATALOG: dict[tuple[str, str], type[Record]] = {
 R = TypeVar("R", bound=Record)
 
 
-def write_record(record: Record, path: str | Path) -> Path:
-    """Write a record atomically (never a half-written file)."""
+def write_record(record: Record, path: str | Path) -> None:
+    """Write a record atomically (never a half-written file). Returns nothing, so a notebook
+    cell that ends with it shows no path of the build machine."""
     from mlcycle.io import write_json
 
     write_json(record.model_dump(mode="json"), path)
-    return Path(path)
 
 
 def record_kind(stage: str, key: str) -> type[Record] | None:

@@ -39,6 +39,19 @@ def local_store_uri(products: str | Path) -> str:
     return f"sqlite:///{Path(products).resolve() / 'mlflow.db'}"
 
 
+# a stage notebook run by hand writes to a copy of the build's store (mlcycle.orchestration.
+# sandbox): these name the build's store and the copy, for every MLflow connection it makes
+SANDBOX_STORE_FROM, SANDBOX_STORE_TO = "MLCYCLE_SANDBOX_STORE_FROM", "MLCYCLE_SANDBOX_STORE_TO"
+
+
+def sandboxed_store(uri: str) -> str:
+    """The store this process writes to for `uri`: the sandbox's copy in a stage run by hand,
+    else `uri` itself."""
+    if uri and os.environ.get(SANDBOX_STORE_FROM) == uri:
+        return os.environ.get(SANDBOX_STORE_TO) or uri
+    return uri
+
+
 def artifacts_under(products: str | Path) -> Path:
     """Where a local tracking store keeps run artifacts: under products, never the cwd."""
     return Path(products).resolve() / "mlartifacts"
@@ -118,6 +131,9 @@ class Settings(BaseModel):
     reload_seconds: float = Field(ge=0, description="registry polling period; 0 = off")
     accuracy_window_hours: float = Field(gt=0, description="window of the accuracy gauge")
     model_name: str = Field(description="registered model served; '' = the dataset's name")
+    sandbox: bool = Field(
+        description="a stage run by hand writes to <products>/sandbox, never the build's"
+    )
     reload_token: str | None = Field(
         None, description="/reload needs it when set; required beyond loopback"
     )

@@ -15,13 +15,14 @@ import mlflow
 from mlflow.tracking import MlflowClient
 
 from mlcycle.environment import apply_quiet_defaults
-from mlcycle.settings import artifacts_under, local_store_uri
+from mlcycle.settings import artifacts_under, local_store_uri, sandboxed_store
 
 
 def resolve_tracking_uri(products: str | Path, tracking_uri: str | None = None) -> str:
     """MLFLOW_TRACKING_URI wins, then the explicit parameter (the settings layer's resolved
     `tracking_uri`), then the embedded store under `products`."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or tracking_uri or local_store_uri(products)
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or tracking_uri or local_store_uri(products)
+    return sandboxed_store(uri)
 
 
 def configure_tracking(
@@ -68,6 +69,7 @@ def connect(tracking_uri: str) -> MlflowClient:
     only a tracking URI silently follows that global registry: set both, name both.
     """
     apply_quiet_defaults()
+    tracking_uri = sandboxed_store(tracking_uri)  # a stage run by hand: the sandbox's copy
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
     return MlflowClient(tracking_uri, registry_uri=tracking_uri)

@@ -46,12 +46,7 @@ def testroot_cause_from_a_subprocess_build_text():
 
 def test_status_text_is_compact():
     text = status_text(
-        {
-            "name": ["collect", "select"],
-            "Outdated?": [False, "Upstream"],
-            "Last run": ["2 minutes ago", "Has not been run"],
-            "Product": ["x"] * 2,
-        }
+        [("collect", None, "2 minutes ago"), ("select", "Upstream", "Has not been run")]
     )
     assert text.splitlines() == [
         "stage    out of date?   last run",

@@ -108,6 +108,7 @@ def test_the_ab_analysis_counts_only_its_experiments_randomised_rows(loop):
 
 def test_every_week_is_an_mlflow_run_and_the_timeline_renders(loop, tmp_path):
     from mlcycle.monitoring.timeline import render_timeline
+    from mlcycle.reporting.site import TIMELINE, week_drift_page
 
     settings, _, _, _, frame = loop
     assert frame.index.tolist() == [1, 2, 3, 4]
@@ -116,7 +117,9 @@ def test_every_week_is_an_mlflow_run_and_the_timeline_renders(loop, tmp_path):
                            links={w: f"drift/week-{w:02d}.html" for w in frame.index})  # fmt: skip
     text = page.read_text()
     assert text.count("<tr>") == 5 and 'href="drift/week-02.html"' in text
-    assert (settings.products / "drift" / "week-02.html").stat().st_size > 10_000
+    # the weeks' drift pages sit in the reports folder, beside the timeline the hub links
+    week_page = settings.products / "reports" / TIMELINE
+    assert (week_page.parent / week_drift_page(2)).stat().st_size > 10_000
     assert isinstance(frame.loc[2, "decision"], list) and pd.notna(frame.loc[2, "drift_share"])
 
 

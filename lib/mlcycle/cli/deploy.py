@@ -6,8 +6,8 @@ import argparse
 import os
 import sys
 
-from mlcycle.cli.common import add_env_options, build_dag
-from mlcycle.registry.deploy import ENVIRONMENTS, DeployRefused, deploy
+from mlcycle.cli.common import UserError, add_env_options, build_dag
+from mlcycle.registry.aliases import ENVIRONMENTS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,13 +24,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from mlcycle.config import load_dataset_config
     from mlcycle.records import Registration, TrainingRun, read_record
+    from mlcycle.registry.deploy import DeployRefused, deploy
     from mlcycle.tracking import connect
 
     if args.environment == "production" and not args.version:
-        print(
-            "production needs an explicit --version (the one reviewed on staging)", file=sys.stderr
-        )
-        return 2
+        raise UserError("production needs an explicit version: make promote VERSION=N (the "
+                        "version reviewed on staging)")  # fmt: skip
+    if args.version is not None and not args.version.isdigit():
+        raise UserError(f"version {args.version!r} is not a version number: give the registered "
+                        "version as a whole number, e.g. make promote VERSION=3")  # fmt: skip
     dag = build_dag(args, rest)
     name = load_dataset_config(dag["register"].params["dataset"]).model_name
     run_file = str(dag["select"].product["run"])
@@ -38,23 +40,20 @@ def main(argv: list[str] | None = None) -> int:
     version = args.version
     if version is None:
         if not os.path.isfile(registry_file):
-            print(
-                f"no build to deploy: {registry_file} is missing (make run first)", file=sys.stderr
-            )
-            return 2
+            raise UserError(f"no build to deploy: {registry_file} is missing (make run first)")
         version = read_record(registry_file, Registration).version
     # the shared registry when MLFLOW_TRACKING_URI names it, else the store the build used
     uri = os.environ.get("MLFLOW_TRACKING_URI")
     if not uri and os.path.isfile(run_file):
         uri = read_record(run_file, TrainingRun).tracking_uri
     if not uri:
-        print("no registry: set MLFLOW_TRACKING_URI or run the build first", file=sys.stderr)
-        return 2
+        raise UserError("no registry yet: run the build first (make run), or set "
+                        "MLFLOW_TRACKING_URI to the team's server")  # fmt: skip
     client = connect(uri)
     try:
         done = deploy(client, name, str(version), args.environment, args.reason)
     except DeployRefused as exc:
-        print(f"deploy refused: {exc}", file=sys.stderr)
+        print(f"mlcycle deploy: refused: {exc}", file=sys.stderr)
         return 1
     print(f"deployed: {done.describe()}")
     return 0

@@ -1,14 +1,18 @@
 """The `mlcycle` command: one entry point for everything a user runs.
 
 `mlcycle COMMAND --help` for each command's options. A user's mistake (a misspelled setting, a
-broken dataset config, a missing file) prints one line that says what to do, never a traceback.
+broken dataset config, a missing file) prints one line that says what to do, never a traceback;
+tracebacks are for bugs, and for `mlcycle --debug COMMAND` (or MLCYCLE_DEBUG=1).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+
+DEBUG_ENV = "MLCYCLE_DEBUG"
 
 # command -> (module under mlcycle.cli, one line for --help); aliases keep old names working
 COMMANDS = {
@@ -56,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
         + "\n\n`mlcycle COMMAND --help` for a command's options.",
     )
     parser.add_argument("command", metavar="COMMAND", help="one of the commands below")
+    parser.add_argument("--debug", action="store_true",
+                        help=f"show the traceback of any error (also: {DEBUG_ENV}=1)")  # fmt: skip
+    debug = os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+    if argv and argv[0] == "--debug":
+        debug, argv = True, argv[1:]
     if not argv or argv[0] in ("-h", "--help"):
         parser.print_help()
         return 0 if argv else 2
@@ -71,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(command.main(argv[1:]) or 0)
     except _user_errors() as exc:
+        if debug:
+            raise
         print(f"mlcycle {name}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -41,9 +41,15 @@ def main(argv: list[str] | None = None) -> int:
 def run(settings, env_file: str, rest: list[str], weeks: int, outcome_delay: int) -> int:
     from mlcycle.config import load_dataset_config
     from mlcycle.monitoring.policy import RetrainPolicy
+    from mlcycle.monitoring.record import monitoring_experiment
     from mlcycle.monitoring.rollout import Ramp
     from mlcycle.monitoring.timeline import render_timeline
-    from mlcycle.orchestration.simulation import SimulationFailed, simulate, timeline
+    from mlcycle.orchestration.simulation import (
+        SimulationFailed,
+        simulate,
+        timeline,
+        timeline_page,
+    )
     from mlcycle.settings import parse_overrides
     from mlcycle.tracking import connect
 
@@ -55,11 +61,14 @@ def run(settings, env_file: str, rest: list[str], weeks: int, outcome_delay: int
     except SimulationFailed as exc:
         print(f"mlcycle simulate: {exc}")
         return 1
+    from mlcycle.orchestration.dag import make_dag
+    from mlcycle.reporting.site import week_drift_page
+
     frame = timeline(connect(settings.tracking_uri), settings.model_name or config.model_name)
     ramp = " -> ".join(f"{x:g}%" for x in Ramp.parse(settings.ab_ramp).steps)
     policy = RetrainPolicy.from_dict(dict(settings.retrain_policy)).describe()
     page = render_timeline(
-        frame, settings.products / "timeline.html",
+        frame, timeline_page(make_dag(None, env_file, parse_overrides(rest))),
         f"{config.model_name}: {weeks} weeks in production",
         f"The generator's world, {settings.weekly_customers:,} new customers a week, drifted from "
         f"week {settings.drift_from_week}; each week served by the prediction service, outcomes "
@@ -67,13 +76,13 @@ def run(settings, env_file: str, rest: list[str], weeks: int, outcome_delay: int
         f"challenger that beats the champion on the newest rows is rolled out {ramp} while it "
         "is not worse on live outcomes.",
         settings.drift_share_threshold,
-        {w: f"drift/week-{w:02d}.html" for w in frame.index},
+        {w: week_drift_page(w) for w in frame.index},
     )  # fmt: skip
     for week, row in frame.iterrows():
         acc = "-" if row["accuracy"] != row["accuracy"] else f"{row['accuracy']:.3f}"
         print(f"week {week}: drift {row['drift_share']:.0%}"
               f"{' (drift)' if row['dataset_drift'] else ''}, accuracy {acc}, champion "
               f"v{row['champion_version']}, challenger {row['challenger_share']:g}%")  # fmt: skip
-    print(f"timeline: {page}\nMLflow: experiment '{config.model_name}-monitoring' in "
+    print(f"timeline: {page}\nMLflow: experiment '{monitoring_experiment(config.model_name)}' in "
           f"{settings.tracking_uri}")  # fmt: skip
     return 0

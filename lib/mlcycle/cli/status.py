@@ -9,11 +9,13 @@ from mlcycle.cli.common import add_env_options, build_dag
 
 def main(argv: list[str] | None = None) -> int:
     from mlcycle.environment import skip_unused_optional_imports
-    from mlcycle.orchestration.dag import status_text
+    from mlcycle.orchestration.dag import status_rows, status_text
 
     skip_unused_optional_imports()
     parser = argparse.ArgumentParser(prog="mlcycle status", description=__doc__)
     add_env_options(parser)
     args, rest = parser.parse_known_args(argv)
-    print(status_text(build_dag(args, rest).status().to_dict()))
+    dag = build_dag(args, rest)
+    dag.render()  # renders params and products, as a build would, without running anything
+    print(status_text(status_rows(dag)))
     return 0

@@ -233,7 +233,7 @@ def materialize(store: Any, tables: dict[str, pd.DataFrame], timestamp: str) -> 
             else:
                 start = pd.Timestamp(table[timestamp].min()).to_pydatetime() - timedelta(seconds=1)
                 store.materialize(start_date=start, end_date=end, feature_views=[view.name])
-                done[view.name] = f"full load {start} .. {end}"
+                done[view.name] = f"full load of {start:%Y-%m-%d} to {end:%Y-%m-%d}"
     return done
 
 

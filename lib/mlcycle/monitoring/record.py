@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from mlcycle.monitoring.policy import Decision
@@ -18,6 +18,11 @@ def champion_age_days(client: Any, name: str) -> float | None:
         return None
     created = client.get_model_version(name, version).creation_timestamp
     return (time.time() * 1000 - created) / 86_400_000
+
+
+def monitoring_experiment(model_name: str) -> str:
+    """The experiment that holds a model's monitoring decisions and rollout moves."""
+    return f"{model_name}-monitoring"
 
 
 def record_decision(
@@ -35,7 +40,10 @@ def record_decision(
     from mlcycle.tracking import ensure_experiment
 
     experiment_id = ensure_experiment(client, experiment, products)
-    run = client.create_run(experiment_id, run_name=f"monitor {window}"[:250])
+    # named by the window's file and the champion, not by a path of the machine that ran it
+    served = f", champion v{champion}" if champion else ""
+    name = f"monitor {PurePath(window).name or window}{served}"
+    run = client.create_run(experiment_id, run_name=name[:250])
     run_id = run.info.run_id
     tags = {
         "kind": "monitoring",

@@ -113,23 +113,88 @@ def failed_tasks(dag) -> list[tuple[str, Any]]:
     return [(name, task) for name, task in dag.items() if task.exec_status == TaskStatus.Errored]
 
 
-def status_text(status: dict[str, list]) -> str:
-    """Ploomber's status table without the wide product and location columns.
+DIGEST_PARAM = "inputs_digest"  # the param that stands for the lib/ code and config files
 
-    A changed inputs digest (lib/ code or a config file) shows as 'Source code', as Ploomber
-    counts params with the source.
+
+def why_outdated(task: Any) -> str | None:
+    """Why a build would run `task`, in words (None: it is up to date).
+
+    Ploomber says "Source code" for any change of the notebook or its params, and "Upstream";
+    this tells the notebook, the lib/ code or config files (the inputs digest), each changed
+    param and each changed upstream apart, and says which product is missing.
     """
+    from ploomber.products._resources import process_resources
+
+    product = task.product
+    metadata = product.metadata
+    if metadata.timestamp is None or metadata.stored_source_code is None:
+        return "never built"
+    missing = getattr(product, "missing", None)
+    gone = missing() if callable(missing) else ([] if product.exists() else [str(product)])
+    reasons = []
+    if gone:
+        reasons.append("product missing: " + ", ".join(Path(str(p)).name for p in gone))
+    code_changed, _ = task.dag.differ.is_different(
+        a=metadata.stored_source_code, b=str(task.source), a_params=None, b_params=None,
+        extension=task.source.extension,
+    )  # fmt: skip
+    if code_changed:
+        reasons.append("notebook changed")
+    old = metadata.params or {}
+    new = process_resources(task.params.to_json_serializable(params_only=True))
+    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    if DIGEST_PARAM in changed:
+        changed.remove(DIGEST_PARAM)
+        reasons.append("lib/ code or a config file changed")
+    if changed:
+        reasons.append("params changed: " + ", ".join(changed))
+    for name, upstream in task.upstream.items():
+        theirs = upstream.product.metadata.timestamp
+        if upstream.product._is_outdated():
+            reasons.append(f"upstream '{name}' reruns")
+        elif theirs is None or theirs > metadata.timestamp:
+            reasons.append(f"upstream '{name}' is newer")
+    return "; ".join(reasons) or None
+
+
+def status_rows(dag: Any) -> list[tuple[str, str | None, str]]:
+    """(stage, why a build would run it or None, when it last ran) for every task."""
+    from datetime import datetime
+
+    rows = []
+    for name, task in dag.items():
+        stamp = task.product.metadata.timestamp
+        last = datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M") if stamp else "never"
+        rows.append((name, why_outdated(task), last))
+    return rows
+
+
+def status_text(status: list[tuple[str, str | None, str]]) -> str:
+    """The status table: each stage, whether a build would run it and why, its last run."""
     rows = [("stage", "out of date?", "last run")]
-    for name, outdated, last in zip(
-        status["name"], status["Outdated?"], status["Last run"], strict=True
-    ):
-        rows.append((name, "no" if outdated is False else f"yes: {outdated}", str(last)))
+    for name, outdated, last in status:
+        rows.append((name, "no" if not outdated else f"yes: {outdated}", str(last)))
     width = [max(len(r[i]) for r in rows) for i in range(2)]
     return "\n".join(f"{a:<{width[0]}}  {b:<{width[1]}}  {c}" for a, b, c in rows)
 
 
-def summary(dag) -> str:
-    """Where the reports are, what the registry did, and how to look at it all."""
+def build_table(values: dict[str, list]) -> str:
+    """Ploomber's build report as a reader wants it: rounded seconds and a total, or one line
+    saying nothing changed."""
+    names, ran, seconds = values["name"], values["Ran?"], values["Elapsed (s)"]
+    if not any(ran):
+        return f"Unchanged: all {len(names)} stages are up to date, nothing ran."
+    width = max(len("total"), *(len(n) for n in names))
+    lines = [f"{'stage':<{width}}  ran  seconds"]
+    lines += [f"{n:<{width}}  {'yes' if r else 'no ':<3}  {s:7.1f}"
+              for n, r, s in zip(names, ran, seconds, strict=True)]  # fmt: skip
+    lines.append(f"{'total':<{width}}  {sum(map(bool, ran)):>3}  {sum(seconds):7.1f}")
+    return "\n".join(lines)
+
+
+def summary(dag, ran: set[str] | None = None) -> str:
+    """Where the reports are, what the registry did in this build (`ran`: the tasks that ran;
+    None: all), and how to look at it all."""
     import json
 
     lines = ["", "Lifecycle built."]
@@ -138,7 +203,12 @@ def summary(dag) -> str:
         keys = task.product.to_json_serializable()
         if isinstance(keys, dict) and "report" in keys:
             reports.append(str(task.product["report"]))
-        if isinstance(keys, dict) and "registry" in keys and Path(keys["registry"]).is_file():
+        if (
+            isinstance(keys, dict)
+            and "registry" in keys
+            and Path(keys["registry"]).is_file()
+            and (ran is None or task.name in ran)
+        ):  # a no-op build repeats no promotion
             registry = json.loads(Path(keys["registry"]).read_text())
     if reports:
         lines.append(f"  Reports (HTML, code hidden) in {Path(reports[0]).parent}/:")
@@ -176,6 +246,8 @@ def build_and_report(dag, force: bool = False) -> int:
         print(root_cause(exc), file=sys.stderr)
         print("=" * 78, file=sys.stderr)
         return 1
-    print(report)
-    print(summary(dag))
+    values = report.values
+    print(build_table(values))
+    ran = {n for n, r in zip(values["name"], values["Ran?"], strict=True) if r}
+    print(summary(dag, ran))
     return 0

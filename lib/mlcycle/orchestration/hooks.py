@@ -6,8 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mlcycle.orchestration.html import render_html
-
 RUN_KEY = "run"  # product key of the JSON that names the MLflow training run
 
 
@@ -28,17 +26,31 @@ def _run_file(task: Any) -> Path | None:
     return None
 
 
-def _render_report(product: Any) -> Path | None:
+def _render_report(task: Any, product: Any) -> Path | None:
+    """The task's report as a page of the report site (a task outside a DAG: a plain page)."""
     keys = product.to_json_serializable()
     if "nb" not in keys or "report" not in keys:
         return None
     nb = Path(str(product["nb"]))
-    return render_html(nb, str(product["report"])) if nb.is_file() else None
+    if not nb.is_file():
+        return None
+    dag = getattr(task, "dag", None)
+    from mlcycle.orchestration.html import render_html
+
+    if dag is not None:
+        from mlcycle.orchestration.reports import render_report
+
+        try:
+            return render_report(dag, task.name)
+        except Exception as exc:  # a broken config must not hide the stage's own report
+            print(f"report of '{task.name}' rendered without the site's header: {exc}")
+
+    return render_html(nb, str(product["report"]))
 
 
 def on_finish(task: Any, product: Any) -> None:
     """Render the report (code hidden) and attach it to the MLflow run it belongs to."""
-    report = _render_report(product)
+    report = _render_report(task, product)
     run_file = _run_file(task)
     if report is None or run_file is None:
         return
@@ -53,7 +65,7 @@ def on_failure(task: Any, product: Any) -> None:
     """Render the partially executed notebook so the error can be read without Jupyter, and
     forget the stage's build metadata: some of its products may now come from the failed run
     (a failed gate still writes metrics.json), so the next build must run it again."""
-    _render_report(product)
+    _render_report(task, product)
     product.metadata.delete()
     _publish_failure(task)
 

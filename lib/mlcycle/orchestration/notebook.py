@@ -113,12 +113,27 @@ def flag(value: Any) -> bool:
     return bool(value)
 
 
+def run_context(stage: str, source: str | Path | None = None) -> None:
+    """Tag every MLflow run this process starts with the stage and its notebook, so a run's
+    source names `notebooks/<stage>.py`, not the kernel's launcher."""
+    import json
+    import os
+
+    tags = json.loads(os.environ.get("MLFLOW_RUN_CONTEXT") or "{}")
+    source = source or f"notebooks/{stage}.py"
+    tags.update({"mlflow.source.name": str(source), "mlflow.source.type": "NOTEBOOK",
+                 "mlcycle.stage": stage})  # fmt: skip
+    os.environ["MLFLOW_RUN_CONTEXT"] = json.dumps(tags)
+
+
 def resolve_stage(name: str, namespace: dict[str, Any]) -> None:
     """Fill `upstream`, `product` and unset params in a notebook's namespace (its globals()).
 
     Does nothing when Ploomber already injected them (product is not None). A parameter you
-    set in the parameters cell is kept; one left as None takes env.yaml's value.
+    set in the parameters cell is kept; one left as None takes env.yaml's value. Run by hand,
+    the stage writes to the sandbox (mlcycle.orchestration.sandbox) unless `sandbox` is off.
     """
+    run_context(name.rsplit("-", 1)[0] if name.rsplit("-", 1)[-1].isdigit() else name)
     if namespace.get("product") is not None:
         return
     tasks = pipeline_tasks()
@@ -134,13 +149,25 @@ def resolve_stage(name: str, namespace: dict[str, Any]) -> None:
     if missing:
         raise KeyError(f"upstream {missing} of {name!r} are not tasks in {PIPELINE}")
     namespace["upstream"] = {u: _upstream(u, tasks) for u in upstream}
-    namespace["product"] = tasks[name]["product"]
+    product, params = tasks[name]["product"], tasks[name]["params"]
+    from mlcycle.settings import load_settings
+
+    settings = load_settings()
+    where = "the build's products"
+    if settings.sandbox:
+        from mlcycle.orchestration.sandbox import enter
+
+        product, params, box = enter(settings.products, product, params, settings.tracking_uri)
+        where = f"the sandbox {box} (the build's products stay as they are; sandbox: false "
+        where += "writes to them)"
+    namespace["product"] = product
     filled = []
-    for key, value in tasks[name]["params"].items():
+    for key, value in params.items():
         if namespace.get(key) is None:
             namespace[key] = value
             filled.append(key)
     print(f"Interactive run of '{name}': paths from {PIPELINE}; params from the settings: {filled}")
+    print(f"Writes go to {where}")
 
 
 def provenance(name: str, inputs_digest: str | None) -> Any:

@@ -3,11 +3,15 @@ every stage's report (`mlcycle report`)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
 from mlcycle.orchestration.html import render_html
 from mlcycle.reporting.publish import PUBLISH_STAGE, publish
+from mlcycle.reporting.site import SitePage, site_pages
+
+_HEADING = re.compile(r"^# #+\s*(.+)$", re.M)
 
 
 def _products(dag) -> dict[str, dict[str, str]]:
@@ -53,11 +57,48 @@ def publish_after_failure(dag, failed: str) -> dict | None:
     return publish_dag(dag, outdated)
 
 
+def _heading(source: Path) -> str:
+    """A stage notebook's title: the first heading of its jupytext source."""
+    found = _HEADING.search(source.read_text(encoding="utf-8")) if source.is_file() else None
+    return found.group(1).strip() if found else source.stem.replace("_", " ").capitalize()
+
+
+def _report_products(dag) -> dict[str, tuple[Path, Path]]:
+    """{task: (executed notebook, report)} of every task that publishes a report."""
+    out = {}
+    for name, task in dag.items():
+        keys = task.product.to_json_serializable()
+        if isinstance(keys, dict) and "nb" in keys and "report" in keys:
+            out[name] = (Path(str(keys["nb"])), Path(str(keys["report"])))
+    return out
+
+
+def site_of(dag) -> dict[str, SitePage]:
+    """Every report's place in the site (number, title, neighbours); {} without a hub."""
+    if PUBLISH_STAGE not in dag:
+        return {}
+    from mlcycle.config import load_dataset_config
+
+    reports = {name: report for name, (_, report) in _report_products(dag).items()}
+    titles = {name: _heading(Path(str(dag[name].source.loc))) for name in reports}
+    publish_task = dag[PUBLISH_STAGE]
+    dataset = load_dataset_config(publish_task.params["dataset"]).name
+    return site_pages(reports, titles, dataset, Path(str(publish_task.product["hub"])))
+
+
+def render_report(dag, name: str) -> Path | None:
+    """One task's report from its executed notebook, as a page of the site."""
+    found = _report_products(dag).get(name)
+    if found is None or not found[0].is_file():
+        return None
+    return render_html(found[0], found[1], page=site_of(dag).get(name))
+
+
 def rerender_reports(dag) -> list[Path]:
     """Every stage's HTML report again from its executed notebook (no stage reruns)."""
-    done = []
-    for task in dag.values():
-        keys = task.product.to_json_serializable()
-        if "nb" in keys and "report" in keys and Path(str(keys["nb"])).is_file():
-            done.append(render_html(keys["nb"], keys["report"]))
-    return done
+    site = site_of(dag)
+    return [
+        render_html(nb, report, page=site.get(name))
+        for name, (nb, report) in _report_products(dag).items()
+        if nb.is_file()
+    ]

@@ -27,6 +27,8 @@ from typing import Any
 
 import pandas as pd
 
+from mlcycle.reporting.site import TIMELINE, week_drift_page
+
 FEEDBACK_BATCH = 1000  # outcomes per /feedback/batch request
 PREDICT_BATCH = 1000
 
@@ -174,11 +176,16 @@ def simulate(
             for key, value in figures.items():
                 client.log_metric(result.run_id, key, value)
             client.set_tag(result.run_id, "simulated_week", str(week))
-            _keep_drift_report(dag, products / "drift" / f"week-{week:02d}.html")
+            _keep_drift_report(dag, timeline_page(dag).parent / week_drift_page(week))
             done.append(result)
             if on_week:
                 on_week(week, result)
     return done
+
+
+def timeline_page(dag: Any) -> Path:
+    """Where the simulation's timeline goes: in the reports folder, which the hub links."""
+    return Path(str(dag["publish"].product["hub"])).parent / TIMELINE
 
 
 def _keep_drift_report(dag: Any, dest: Path) -> None:
@@ -190,7 +197,9 @@ def _keep_drift_report(dag: Any, dest: Path) -> None:
 
 def timeline(client: Any, model_name: str) -> pd.DataFrame:
     """The simulated weeks as the MLflow runs of the monitoring experiment recorded them."""
-    experiment = client.get_experiment_by_name(f"{model_name}-monitoring")
+    from mlcycle.monitoring.record import monitoring_experiment
+
+    experiment = client.get_experiment_by_name(monitoring_experiment(model_name))
     runs = client.search_runs([experiment.experiment_id], "tags.simulated_week != ''")
     rows = []
     for run in runs:

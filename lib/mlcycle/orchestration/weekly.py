@@ -26,6 +26,8 @@ from typing import Any
 
 import pandas as pd
 
+from mlcycle.monitoring.record import monitoring_experiment
+
 Build = Callable[[dict[str, str]], int]  # overrides -> exit status (0 = built)
 
 
@@ -185,7 +187,7 @@ def run_week(
 
 def last_week_end(client: Any, name: str, settings: Any) -> str | None:
     """Where the loop's clock stands: the newest weekly run's week end, if any."""
-    experiment = client.get_experiment_by_name(f"{name}-monitoring")
+    experiment = client.get_experiment_by_name(monitoring_experiment(name))
     if experiment is None:
         return None
     runs = client.search_runs([experiment.experiment_id], "tags.kind = 'weekly'",
@@ -232,13 +234,13 @@ def describe_registration(registration: Any) -> str:
 def _record_move(client: Any, name: str, settings: Any, action: str, rollout: Any) -> None:
     from mlcycle.monitoring.record import record_rollout
 
-    record_rollout(client, f"{name}-monitoring", action, rollout, settings.products)
+    record_rollout(client, monitoring_experiment(name), action, rollout, settings.products)
 
 
 def _record_week(client: Any, name: str, settings: Any, week: Week) -> str:
     from mlcycle.tracking import ensure_experiment
 
-    experiment_id = ensure_experiment(client, f"{name}-monitoring", settings.products)
+    experiment_id = ensure_experiment(client, monitoring_experiment(name), settings.products)
     run = client.create_run(experiment_id, run_name=f"weekly until {week.week_end}")
     tags = {
         "kind": "weekly",

@@ -11,6 +11,7 @@ from typing import Any
 
 CHAMPION, CHALLENGER, STAGING = "champion", "challenger", "staging"
 ALIASES = (CHAMPION, CHALLENGER, STAGING)
+ENVIRONMENTS = {"staging": STAGING, "production": CHAMPION}  # deploy target -> its alias
 
 
 def alias_version(client: Any, name: str, alias: str) -> str | None:

@@ -14,9 +14,7 @@ from datetime import UTC, datetime
 
 from mlflow import MlflowClient
 
-from mlcycle.registry.aliases import CHAMPION, STAGING, alias_version
-
-ENVIRONMENTS = {"staging": STAGING, "production": CHAMPION}
+from mlcycle.registry.aliases import ENVIRONMENTS, STAGING, alias_version
 
 
 class DeployRefused(RuntimeError):
@@ -39,6 +37,23 @@ def _actor() -> str:
     return os.environ.get("GITHUB_ACTOR") or getpass.getuser()
 
 
+def registered_version(client: MlflowClient, name: str, version: str):
+    """The registered version, or a refusal that names the versions there are."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_model_version(name, version)
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
+    try:
+        versions = sorted(int(v.version) for v in client.search_model_versions(f"name = '{name}'"))
+    except MlflowException:
+        versions = []
+    there = f"versions: {', '.join(map(str, versions))}" if versions else "none is registered yet"
+    raise DeployRefused(f"model '{name}' has no version {version} ({there})")
+
+
 def deploy(
     client: MlflowClient, name: str, version: str, environment: str, reason: str = ""
 ) -> Deployment:
@@ -50,7 +65,7 @@ def deploy(
     if environment not in ENVIRONMENTS:
         raise DeployRefused(f"unknown environment {environment!r}; one of {list(ENVIRONMENTS)}")
     alias = ENVIRONMENTS[environment]
-    mv = client.get_model_version(name, str(version))
+    mv = registered_version(client, name, str(version))
     gate = client.get_run(mv.run_id).data.tags.get("gate.passed") if mv.run_id else None
     if gate != "true":
         raise DeployRefused(
@@ -61,7 +76,8 @@ def deploy(
     if environment == "production" and staged != str(version):
         raise DeployRefused(
             f"{name} v{version} is not on staging (staging is "
-            f"{'v' + staged if staged else 'unset'}): deploy it to staging and review it first"
+            f"{'v' + staged if staged else 'unset'}): put it on staging first "
+            "(make deploy-staging, or mlcycle deploy staging --version N), review it, then promote"
         )
     previous = alias_version(client, name, alias)
     client.set_registered_model_alias(name, alias, str(version))

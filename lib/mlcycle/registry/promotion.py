@@ -31,7 +31,7 @@ def decide_promotion(
     if not gate_passed:
         return PromotionDecision(False, "the challenger did not pass the quality gate")
     if champion is None:
-        return PromotionDecision(True, "there is no champion yet: the first model becomes champion")
+        return PromotionDecision(True, "the first model registered becomes the champion")
     # the bar the challenger must clear, moved by the margin in the metric's good direction
     bar = champion - min_improvement if metric in LOWER_IS_BETTER else champion + min_improvement
     by = f" by more than {min_improvement}" if min_improvement else ""

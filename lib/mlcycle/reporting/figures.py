@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlcycle.records import Registration
+from mlcycle.reporting.page import plural
 from mlcycle.reporting.stages import Stage
 
 
@@ -44,8 +45,8 @@ def _validate(s: Stage) -> str:
     v = s.read_json("summary")
     if not v:
         return ""
-    verdict = "passed" if v["passed"] else f"FAILED with {len(v['problems'])} problem(s)"
-    return f"{_n(v['rows'])} rows {verdict}; {len(v['fixes'])} fix(es) applied"
+    verdict = "passed" if v["passed"] else f"FAILED with {plural(len(v['problems']), 'problem')}"
+    return f"{_n(v['rows'])} rows {verdict}; {plural(len(v['fixes']), 'fix', 'fixes')} applied"
 
 
 def _features(s: Stage) -> str:
@@ -58,7 +59,8 @@ def _feature_store(s: Stage) -> str:
     if not d:
         return ""
     n = sum(len(v) for v in d["views"].values())
-    return f"feature service {d['feature_service']}: {n} features in {len(d['views'])} views"
+    views = plural(len(d["views"]), "view")
+    return f"feature service {d['feature_service']}: {plural(n, 'feature')} in {views}"
 
 
 def _materialize(s: Stage) -> str:

@@ -10,8 +10,11 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+from mlcycle.reporting.charts import DEFAULT_METRIC, drift_trend, metric_trend
+from mlcycle.reporting.display import shown_store
 from mlcycle.reporting.figures import Card, stage_figures
 from mlcycle.reporting.page import esc, table, verdict, write_page
+from mlcycle.reporting.site import TIMELINE, stage_numbers, stage_of
 from mlcycle.reporting.stages import BUILT, FAILED, OUT_OF_DATE, Stage
 
 REPORT_KEY = "report"
@@ -43,9 +46,10 @@ def _card_html(card: Card) -> str:
     )
 
 
-def _stage_row(i: int, stage: Stage, hub_dir: Path) -> tuple[str, ...]:
+def _stage_row(number: int, stage: Stage, hub_dir: Path) -> tuple[str, ...]:
     report = stage.pages.get(REPORT_KEY)
-    name = esc(stage.title)
+    task = f" ({stage.name})" if stage_of(stage.name) != stage.name else ""
+    name = esc(stage.title + task)
     if report is not None:
         name = f'<a href="{esc(relative_link(report, hub_dir, stage.name, REPORT_KEY))}">{name}</a>'
     extra = [
@@ -57,7 +61,42 @@ def _stage_row(i: int, stage: Stage, hub_dir: Path) -> tuple[str, ...]:
     state = f'<span class="{STATE_CLASS.get(stage.state, "muted")}">{esc(stage.state)}</span>'
     detail = esc(stage.error or stage.why or stage_figures(stage))
     when = stage.built_at.strftime("%Y-%m-%d %H:%M UTC") if stage.built_at else ""
-    return (str(i), name, state, detail, " &middot; ".join(extra), when)
+    return (str(number), name, state, detail, " &middot; ".join(extra), when)
+
+
+def run_link(tracking_uri: str, experiment_id: str, run_id: str) -> str:
+    """An MLflow run as a shared page names it: a link into a tracking server's UI when the
+    store is a server, else its id (a local store's path means nothing to a reader)."""
+    text = esc(f"{run_id} (experiment {experiment_id})")
+    if tracking_uri.startswith(("http://", "https://")):
+        url = f"{shown_store(tracking_uri).rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+        return f'<a href="{esc(url)}">{text}</a>'
+    return text
+
+
+def _trends(lineage: dict | None, hub_dir: Path) -> str:
+    """The champion's metric by version and the drift by monitoring run, as small charts, and
+    the simulation's timeline when there is one."""
+    if not lineage:
+        return ""
+    champion = (lineage.get("champion") or {}).get("version")
+    tags = (lineage.get("champion") or {}).get("tags", {})
+    charts = [
+        metric_trend(lineage.get("history", []), tags.get("promotion.metric", DEFAULT_METRIC),
+                     champion),
+        drift_trend(lineage.get("monitoring", [])),
+    ]  # fmt: skip
+    timeline = hub_dir / TIMELINE
+    link = (
+        f'<p><a href="{esc(TIMELINE)}">The simulated weeks, week by week</a>: drift, accuracy, '
+        "the champion and the rollout.</p>"
+        if timeline.is_file()
+        else ""
+    )
+    shown = [c for c in charts if c]
+    if not shown and not link:
+        return ""
+    return f'<h2>Trends</h2><div class="charts">{"".join(shown)}</div>{link}'
 
 
 def _lineage_rows(lineage: dict | None, stages: dict[str, Stage]) -> list[tuple[str, str]]:
@@ -67,17 +106,22 @@ def _lineage_rows(lineage: dict | None, stages: dict[str, Stage]) -> list[tuple[
     tags = newest.get("lineage", {})
     registry = stages["register"].read_json("registry") if "register" in stages else None
     aliases = ", ".join(f"{a} = v{v}" for a, v in sorted(lineage.get("aliases", {}).items()))
+    version = f"{lineage['model_name']} v{registry['version']}" if registry else "-"
     return [
-        ("git commit", tags.get("git_commit", "")),
-        ("data fingerprint", tags.get("data_fingerprint", "")),
-        ("feature service", tags.get("feature_service", "")),
+        ("git commit", esc(tags.get("git_commit", ""))),
+        ("data fingerprint", esc(tags.get("data_fingerprint", ""))),
+        ("feature service", esc(tags.get("feature_service", ""))),
         (
             "MLflow run",
-            f"{newest.get('run_id', '')} (experiment {newest.get('experiment_id', '')})",
+            run_link(
+                lineage.get("tracking_uri", ""),
+                newest.get("experiment_id", ""),
+                newest.get("run_id", ""),
+            ),
         ),
-        ("model version", f"{lineage['model_name']} v{registry['version']}" if registry else "-"),
-        ("aliases now", aliases or "none"),
-        ("tracking store", lineage.get("tracking_uri", "")),
+        ("model version", esc(version)),
+        ("aliases now", esc(aliases or "none")),
+        ("tracking store", esc(shown_store(lineage.get("tracking_uri", "")))),
     ]
 
 
@@ -97,7 +141,8 @@ def render_hub(
         "The stages after it show the previous build's results.</p>"
         for s in failed
     )
-    rows = [_stage_row(i, s, path.parent) for i, s in enumerate(stages, 1)]
+    numbers = stage_numbers([s.name for s in stages])  # as each report's header numbers it
+    rows = [_stage_row(numbers[s.name], s, path.parent) for s in stages]
     card_link = (
         f'<a href="{esc(relative_link(model_card, path.parent, "publish", "model_card"))}">'
         "Model card of the champion</a>: intended use, data, metrics per group, limitations."
@@ -111,9 +156,10 @@ def render_hub(
 {banner}
 <div class="cards">{"".join(_card_html(c) for c in cards)}</div>
 <p>{card_link}</p>
+{_trends(lineage, path.parent)}
 <h2>Stages</h2>
 {table(("#", "stage (report)", "state", "key figures", "more", "built"), rows, raw=True)}
 <h2>Lineage of the newest build</h2>
-{table(("", ""), _lineage_rows(lineage, by_name))}
+{table(("", ""), _lineage_rows(lineage, by_name), raw=True)}
 """
     return write_page(path, title, body, footer="Static pages written by mlcycle's publish stage.")

@@ -6,6 +6,7 @@ is tested without a store).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 from pathlib import Path
@@ -14,6 +15,8 @@ from mlcycle.registry.aliases import ALIASES
 
 LINEAGE_PREFIX = "lineage."
 GROUPS_ARTIFACT = "evaluation/groups.json"
+RANKING_ARTIFACT = "evaluation/ranking.json"
+CARD_PLOTS = ("calibration", "cumulative_gain")  # what the model card shows of the evaluation
 
 
 def _run_facts(client, run_id: str) -> dict:
@@ -36,26 +39,79 @@ def _run_facts(client, run_id: str) -> dict:
     }
 
 
-def _groups(client, run_id: str) -> list[dict] | None:
-    """The per-group metrics the evaluate stage logged, if this run has them."""
-    names = {a.path for a in client.list_artifacts(run_id, "evaluation")}
-    if GROUPS_ARTIFACT not in names:
+def _artifact(client, run_id: str, path: str) -> bytes | None:
+    """One artifact of a run, if the run has it."""
+    folder = path.rpartition("/")[0]
+    if path not in {a.path for a in client.list_artifacts(run_id, folder or None)}:
         return None
     with tempfile.TemporaryDirectory() as tmp:
-        path = client.download_artifacts(run_id, GROUPS_ARTIFACT, tmp)
-        return json.loads(Path(path).read_text())["groups"]
+        return Path(client.download_artifacts(run_id, path, tmp)).read_bytes()
+
+
+def _groups(client, run_id: str) -> list[dict] | None:
+    """The per-group metrics the evaluate stage logged, if this run has them."""
+    found = _artifact(client, run_id, GROUPS_ARTIFACT)
+    return json.loads(found)["groups"] if found else None
+
+
+def _evaluation(client, run_id: str) -> dict:
+    """The evaluate stage's ranking table and the plots the model card shows (PNG, base64)."""
+    import base64
+
+    ranking = _artifact(client, run_id, RANKING_ARTIFACT)
+    plots = {}
+    for name in CARD_PLOTS:
+        png = _artifact(client, run_id, f"plots/{name}.png")
+        if png:
+            plots[name] = base64.b64encode(png).decode("ascii")
+    return {"ranking": json.loads(ranking)["ranking"] if ranking else None, "plots": plots}
+
+
+def version_history(client, model_name: str) -> list[dict]:
+    """Every registered version, oldest first, with its run's test and validation metrics."""
+    from mlflow.exceptions import MlflowException
+
+    out = []
+    for version in client.search_model_versions(f"name = '{model_name}'"):
+        metrics = {}
+        if version.run_id:
+            # a deleted run leaves its version in the history, without metrics
+            with contextlib.suppress(MlflowException):
+                metrics = dict(client.get_run(version.run_id).data.metrics)
+        out.append({"version": int(version.version), "created": version.creation_timestamp,
+                    "metrics": metrics})  # fmt: skip
+    return sorted(out, key=lambda v: v["version"])
+
+
+def monitoring_history(client, model_name: str, limit: int = 200) -> list[dict]:
+    """The monitor stage's decisions, oldest first: when, the drift share, retrain or not."""
+    from mlcycle.monitoring.record import monitoring_experiment
+
+    experiment = client.get_experiment_by_name(monitoring_experiment(model_name))
+    if experiment is None:
+        return []
+    newest = ["attributes.start_time DESC"]
+    runs = client.search_runs([experiment.experiment_id], "tags.kind = 'monitoring'",
+                              max_results=limit, order_by=newest)  # fmt: skip
+    return [
+        {
+            "started": r.info.start_time,
+            "drift_share": r.data.metrics.get("drift_share"),
+            "retrain": r.data.tags.get("decision.retrain") == "true",
+            "champion": r.data.tags.get("champion_version"),
+        }  # fmt: skip
+        for r in reversed(runs)
+    ]
 
 
 def model_lineage(tracking_uri: str, model_name: str, run_id: str | None = None) -> dict:
     """Aliases of the registered model, the champion's version and run (lineage tags, metrics,
     per-group metrics), and the newest build's run when `run_id` names it."""
-    from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
     from mlcycle.tracking import connect
 
-    connect(tracking_uri)
-    client = MlflowClient(tracking_uri, registry_uri=tracking_uri)
+    client = connect(tracking_uri)
     out: dict = {"tracking_uri": tracking_uri, "model_name": model_name, "aliases": {}}
     try:
         registered = client.get_registered_model(model_name)
@@ -73,7 +129,11 @@ def model_lineage(tracking_uri: str, model_name: str, run_id: str | None = None)
             "source": version.source,
             **facts,
             "groups": _groups(client, version.run_id) if version.run_id else None,
+            **(_evaluation(client, version.run_id) if version.run_id else {}),
         }
+    if registered is not None:
+        out["history"] = version_history(client, model_name)
+    out["monitoring"] = monitoring_history(client, model_name)
     if run_id:
         try:
             out["newest_run"] = _run_facts(client, run_id)

@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mlcycle.config import DatasetConfig
+from mlcycle.reporting.display import shown_store
 from mlcycle.reporting.figures import parquet_rows
-from mlcycle.reporting.page import esc, table, write_page
+from mlcycle.reporting.hub import run_link
+from mlcycle.reporting.page import esc, plural, table, write_page
 from mlcycle.reporting.stages import Stage
 from mlcycle.training.metrics import LOWER_IS_BETTER, largest_gaps
 
@@ -79,6 +81,55 @@ def _metrics(champion: dict) -> str:
             )  # fmt: skip
         )
     return table(("metric", "validation split", "test split", ""), rows)
+
+
+PLOT_WORDS = {
+    "calibration": "Calibration: the observed rate of the positive class against the mean "
+    "predicted probability, per tenth of the test set; on the diagonal, a score of 0.3 means 3 "
+    "in 10.",
+    "cumulative_gain": "Cumulative gain: the share of all positives found by contacting the "
+    "test rows highest score first, against a random order.",
+}
+
+
+def _evaluation(config: DatasetConfig, champion: dict) -> str:
+    """Calibration and the ranking view: what a score means, and what contacting the top
+    scores finds (precision at k, gain, lift)."""
+    plots = champion.get("plots") or {}
+    figures = "".join(
+        f'<figure><img class="chart" src="data:image/png;base64,{data}" '
+        f'alt="{esc(PLOT_WORDS.get(name, name))}"><figcaption>{esc(PLOT_WORDS.get(name, name))}'
+        "</figcaption></figure>"
+        for name, data in plots.items()
+    )
+    rows = [
+        (
+            f"top {r['top_share']:.0%}",
+            f"{r['rows']:,}",
+            f"{r['precision']:.3f}",
+            f"{r['gain']:.1%}",
+            f"{r['lift']:.2f}x",
+        )  # fmt: skip
+        for r in champion.get("ranking") or []
+    ]
+    positive = config.target.labels[1]
+    ranking = (
+        "<p>Contacting the highest-scored rows of the test set first:</p>"
+        + table(
+            (
+                "contacted",
+                "rows",
+                f"precision ({positive})",
+                f"share of all {positive} found",
+                "lift over random",
+            ),
+            rows,
+        )  # fmt: skip
+        if rows
+        else '<p class="note">The champion\'s run has no ranking table (it was evaluated before '
+        "one was recorded); the next promoted model will have it.</p>"
+    )
+    return f'<div class="charts">{figures}</div>{ranking}'
 
 
 def _groups(config: DatasetConfig, champion: dict) -> str:
@@ -147,7 +198,7 @@ def _data(config: DatasetConfig, stages: dict[str, Stage], champion: dict) -> st
         lines.append(
             f"<li>Validation: {validation['rows']:,} rows, "
             f"{'passed' if validation['passed'] else 'FAILED'}, "
-            f"{len(validation['fixes'])} documented fix(es) applied</li>"
+            f"{plural(len(validation['fixes']), 'documented fix', 'documented fixes')} applied</li>"
         )
     fingerprint = champion.get("lineage", {}).get("data_fingerprint")
     if fingerprint:
@@ -196,14 +247,26 @@ def render_model_card(
                           "Back to the report hub</a></p>", footer)  # fmt: skip
     card = config.card
     lineage_rows = [
-        ("registered model", f"{name} version {champion['version']} (alias champion)"),
-        ("MLflow run", champion.get("run_id", "")),
-        ("git commit", champion.get("lineage", {}).get("git_commit", "")),
-        ("data fingerprint", champion.get("lineage", {}).get("data_fingerprint", "")),
-        ("feature service", champion.get("lineage", {}).get("feature_service", "")),
-        ("feature definitions", champion.get("lineage", {}).get("feature_definitions", "")),
-        ("code and inputs digest", champion.get("lineage", {}).get("inputs_digest", "")),
-        ("tracking store", (lineage or {}).get("tracking_uri", "")),
+        ("registered model", esc(f"{name} version {champion['version']} (alias champion)")),
+        (
+            "MLflow run",
+            run_link(
+                (lineage or {}).get("tracking_uri", ""),
+                champion.get("experiment_id", ""),
+                champion.get("run_id", ""),
+            ),
+        ),
+        *(
+            (label, esc(champion.get("lineage", {}).get(key, "")))
+            for label, key in (
+                ("git commit", "git_commit"),
+                ("data fingerprint", "data_fingerprint"),
+                ("feature service", "feature_service"),
+                ("feature definitions", "feature_definitions"),
+                ("code and inputs digest", "inputs_digest"),
+            )
+        ),
+        ("tracking store", esc(shown_store((lineage or {}).get("tracking_uri", "")))),
     ]
     promotion = champion.get("tags", {})
     params = champion.get("params", {})
@@ -232,6 +295,8 @@ def render_model_card(
                if "feature_store" in stages else None)}
 <h2>Metrics</h2>
 {_metrics(champion)}
+<h2>Calibration and ranking</h2>
+{_evaluation(config, champion)}
 <h2>Performance across groups</h2>
 {_groups(config, champion)}
 <h2>Limitations</h2>
@@ -240,6 +305,6 @@ def render_model_card(
 {_items(card.ethical_considerations) if card.ethical_considerations
  else _missing(config, "ethical_considerations")}
 <h2>Lineage</h2>
-{table(("", ""), lineage_rows)}
+{table(("", ""), lineage_rows, raw=True)}
 """  # fmt: skip
     return write_page(path, f"Model card: {name} v{champion['version']}", body, footer)

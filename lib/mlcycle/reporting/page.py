@@ -25,11 +25,29 @@ th{background:#f4f6f8}
 .note{background:#fff8e1;border-left:4px solid #e0a800;padding:6px 10px}
 code{background:#f4f6f8;padding:0 4px;border-radius:3px}
 footer{margin-top:2em;font-size:12px;color:#77818c}
+.charts{display:flex;flex-wrap:wrap;gap:16px}.chart{max-width:100%;height:auto}
+nav.site{font-size:14px;display:flex;gap:18px;flex-wrap:wrap;margin-bottom:1em}
 """
 
 
 def esc(value: object) -> str:
     return html.escape("" if value is None else str(value))
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """'1 view', '3 views', '0 fixes': a count with its noun in the right number."""
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
+
+
+def figure_img(fig, alt: str, dpi: int = 96) -> str:
+    """A matplotlib figure as an <img> that needs no other file: a PNG data URI, with alt."""
+    import base64
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img class="chart" src="data:image/png;base64,{data}" alt="{esc(alt)}">'
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[object]], raw: bool = False) -> str:

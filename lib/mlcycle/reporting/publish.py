@@ -13,10 +13,10 @@ from typing import Any
 
 from mlcycle.config import load_dataset_config
 from mlcycle.io import write_json
-from mlcycle.project import grid_order, stage_names
 from mlcycle.reporting.figures import glance, stage_figures
 from mlcycle.reporting.hub import render_hub
 from mlcycle.reporting.model_card import render_model_card
+from mlcycle.reporting.site import in_pipeline_order
 from mlcycle.reporting.stages import read_stages
 
 PUBLISH_STAGE = "publish"
@@ -36,14 +36,8 @@ def publish(
     `lineage` defaults to what the MLflow store records about the newest training run's model.
     """
     config = load_dataset_config(dataset)
-    order = stage_names()  # a build hands the upstream products over in no particular order
-    rank = {name: i for i, name in enumerate(order)}
-
-    def position(name: str) -> tuple[int, tuple[str, int]]:
-        stem = grid_order(name)  # a grid task sits where its grid is: candidate-3 at candidate-
-        return rank.get(name, rank.get(f"{stem[0]}-", len(rank))), stem
-
-    stage_products = dict(sorted(stage_products.items(), key=lambda kv: position(kv[0])))
+    # a build hands the upstream products over in no particular order
+    stage_products = {name: stage_products[name] for name in in_pipeline_order(stage_products)}
     stages = read_stages(stage_products, outdated)
     by_name = {s.name: s for s in stages}
     if lineage is None:

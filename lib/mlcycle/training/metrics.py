@@ -61,9 +61,9 @@ def confusion_figure(counts: dict, labels: tuple[str, str] = ("0", "1")) -> Figu
         ax.text(
             j, i, str(v), ha="center", va="center", color="white" if v > grid.max() / 2 else "black"
         )
-    ax.set_xticks([0, 1], [f"pred {labels[0]}", f"pred {labels[1]}"])
-    ax.set_yticks([0, 1], [f"true {labels[0]}", f"true {labels[1]}"])
-    ax.set_title("Confusion matrix")
+    ax.set_xticks([0, 1], list(labels))
+    ax.set_yticks([0, 1], list(labels))
+    ax.set(xlabel="predicted", ylabel="actual", title="Confusion matrix")
     fig.tight_layout()
     return fig
 
@@ -92,6 +92,52 @@ def calibration_figure(y_true: np.ndarray | pd.Series, proba: np.ndarray, bins: 
         xlabel="Mean predicted probability", ylabel="Observed positive rate", title="Calibration"
     )
     ax.legend(loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+RANKING_SHARES = (0.05, 0.10, 0.20, 0.30, 0.50)
+
+
+def ranking(y_true: np.ndarray | pd.Series, proba: np.ndarray,
+            shares: tuple[float, ...] = RANKING_SHARES) -> list[dict]:  # fmt: skip
+    """What contacting the top-scored share of rows finds, for a model used to rank: the
+    precision there, the share of all positives it reaches (cumulative gain), and the lift
+    over contacting the same number at random."""
+    y = np.asarray(y_true).astype(int)
+    order = np.argsort(-np.asarray(proba), kind="stable")
+    positives, base = max(int(y.sum()), 1), y.mean() if len(y) else 0.0
+    rows = []
+    for share in shares:
+        k = max(int(round(share * len(y))), 1)
+        found = int(y[order[:k]].sum())
+        precision = found / k
+        rows.append(
+            {
+                "top_share": share,
+                "rows": k,
+                "precision": precision,
+                "gain": found / positives,
+                "lift": precision / base if base else 0.0,
+            }
+        )
+    return rows
+
+
+def gain_figure(y_true: np.ndarray | pd.Series, proba: np.ndarray, positive: str = "positive"
+                ) -> Figure:  # fmt: skip
+    """Cumulative gain: the share of all positives found by contacting the top-scored rows."""
+    y = np.asarray(y_true).astype(int)
+    order = np.argsort(-np.asarray(proba), kind="stable")
+    found = np.concatenate([[0], np.cumsum(y[order])]) / max(int(y.sum()), 1)
+    contacted = np.linspace(0, 1, len(found))
+    fig = Figure(figsize=(4, 3.5))
+    ax = fig.subplots()
+    ax.plot(contacted, found, label="model")
+    ax.plot([0, 1], [0, 1], "--", color="grey", linewidth=1, label="random order")
+    ax.set(xlabel="share of rows contacted, highest score first",
+           ylabel=f"share of all {positive} found", title="Cumulative gain")  # fmt: skip
+    ax.legend(loc="lower right")
     fig.tight_layout()
     return fig
 
