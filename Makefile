@@ -109,7 +109,7 @@ format: $(STAMP) ## ruff: fix what can be fixed and format
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-lab: $(STAMP) ## JupyterLab on the notebooks (the .py files open as notebooks)
+lab: $(STAMP) ## JupyterLab at the project root (PORT=8889); a stage run there writes to products/sandbox
 	$(MLCYCLE) lab $(if $(PORT),--port $(PORT)) $(ENV_ARGS)
 
 batch: $(STAMP) ## score a file: make batch INPUT=in.parquet OUTPUT=out.parquet [ALIAS=champion]

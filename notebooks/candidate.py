@@ -54,7 +54,7 @@ from mlcycle.records import CandidateRun, Collection, read_record, write_record
 from mlcycle.reporting.display import show_figure
 from mlcycle.tracking import configure_tracking
 from mlcycle.training.metrics import classification_metrics
-from mlcycle.training.run import lineage_tags, log_dataset_inputs
+from mlcycle.training.run import estimator_params, lineage_tags, log_dataset_inputs, run_name
 from mlcycle.training.train import (
     features_and_target,
     fit,
@@ -83,7 +83,8 @@ experiment_id = configure_tracking(products, experiment_name, tracking_uri)
 
 # %%
 # a failure inside this block marks the MLflow run FAILED
-with mlflow.start_run(experiment_id=experiment_id, run_name=f"{model_family}") as run:
+name = run_name(model_family, model_params, config.name)
+with mlflow.start_run(experiment_id=experiment_id, run_name=name) as run:
     mlflow.set_tags(
         {
             **lineage_tags(config, train, collection, split_kind(labels, ENTITY_TS), sources),
@@ -106,6 +107,7 @@ with mlflow.start_run(experiment_id=experiment_id, run_name=f"{model_family}") a
     splits_logged = {"train": (train, product["train"]), "valid": (valid, product["valid"])}
     log_dataset_inputs(config, splits_logged)
     model = fit(train, config, model_family, model_params)
+    mlflow.log_params(estimator_params(model))  # every effective hyperparameter
     xy = features_and_target(valid, config)
     valid_metrics = classification_metrics(xy.y, positive_proba(model, xy.X))
     mlflow.log_metrics({f"valid_{k}": v for k, v in valid_metrics.items()})

@@ -56,11 +56,12 @@ from mlcycle.monitoring.performance import (
     weekly_performance,
 )
 from mlcycle.monitoring.policy import RetrainPolicy, decide
-from mlcycle.monitoring.record import champion_age_days, monitoring_experiment, record_decision
+from mlcycle.monitoring.record import champion_age_days, record_decision
 from mlcycle.records import MonitoringDecision, TrainingRun, read_record, write_record
 from mlcycle.registry.aliases import CHAMPION, alias_version
 from mlcycle.reporting.display import show_figure, shown_path
 from mlcycle.reporting.site import href
+from mlcycle.settings import monitoring_experiment
 from mlcycle.tracking import connect
 
 config = load_dataset_config(dataset)

@@ -47,7 +47,7 @@ from mlcycle.config import load_dataset_config
 from mlcycle.monitoring.rollout import Ramp
 from mlcycle.records import Evaluation, TrainingRun, read_record, write_record
 from mlcycle.registry.aliases import CHAMPION
-from mlcycle.registry.register import register_and_promote, unseen_by_champion
+from mlcycle.registry.register import describe_model, register_and_promote, unseen_by_champion
 from mlcycle.registry.trusted import load_trusted
 from mlcycle.tracking import connect
 from mlcycle.training.metrics import classification_metrics
@@ -77,6 +77,7 @@ result = register_and_promote(
     min_improvement=min_improvement,
     promotion=promotion,
     first_share=Ramp.parse(ab_ramp).steps[0],
+    description=describe_model(config),
     tags={
         "run_id": run["run_id"],
         "model_family": run["model_family"],

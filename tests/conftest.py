@@ -51,6 +51,7 @@ SHARED_FIXTURE_GROUPS = {
         "tests/benchmarks/test_serving_benchmark.py",
         "tests/orchestration/test_build.py",
         "tests/orchestration/test_interactive.py",
+        "tests/orchestration/test_status.py",
         "tests/reporting/test_browser.py",
         "tests/serving/test_app_feature_store.py",
     ),

@@ -114,3 +114,10 @@ def test_missing_share_defaults_to_the_dataset_and_can_be_set_per_feature(tmp_pa
     raw = {**BASE, "max_missing_share": 0.8, "features": {"numeric": numeric}}
     cfg = parse_dataset_config(raw, tmp_path / "shop.yaml")
     assert [f.max_missing_share for f in cfg.numeric] == [0.8, 0.5]
+
+
+def test_the_target_labels_read_as_words():
+    from mlcycle.config import Target
+
+    assert Target("churned", 1).labels == ("not churned", "churned")
+    assert Target("status", "left").labels == ("not left", "left")

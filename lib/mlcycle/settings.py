@@ -52,6 +52,11 @@ def sandboxed_store(uri: str) -> str:
     return uri
 
 
+def monitoring_experiment(model_name: str) -> str:
+    """The MLflow experiment that holds a model's monitoring decisions and rollout moves."""
+    return f"{model_name}-monitoring"
+
+
 def artifacts_under(products: str | Path) -> Path:
     """Where a local tracking store keeps run artifacts: under products, never the cwd."""
     return Path(products).resolve() / "mlartifacts"

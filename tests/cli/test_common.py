@@ -13,6 +13,7 @@ from mlcycle.cli.main import main
         (["serve", "--env--port", "{port}"], "make serve PORT={next}"),
         (["ui", "--port", "{port}"], "make ui PORT={next}"),
         (["server", "--port", "{port}"], "make server PORT={next}"),
+        (["lab", "--port", "{port}"], "make lab PORT={next}"),
     ],
 )
 def test_a_port_in_use_is_one_line_naming_another(argv, how, capsys):

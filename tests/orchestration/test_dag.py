@@ -53,3 +53,17 @@ def test_status_text_is_compact():
         "collect  no             2 minutes ago",
         "select   yes: Upstream  Has not been run",
     ]
+
+
+def test_the_build_table_is_rounded_with_a_total_or_says_unchanged():
+    from mlcycle.orchestration.dag import build_table
+
+    values = {"name": ["collect", "train"], "Ran?": [True, False], "Elapsed (s)": [4.16812, 0]}
+    assert build_table(values).splitlines() == [
+        "stage    ran  seconds",
+        "collect  yes      4.2",
+        "train    no       0.0",
+        "total      1      4.2",
+    ]
+    values["Ran?"] = [False, False]
+    assert build_table(values) == "Unchanged: all 2 stages are up to date, nothing ran."

@@ -4,6 +4,21 @@ from mlcycle.orchestration.dag import DIGEST_PARAM, make_dag
 from mlcycle.orchestration.notebook import pipeline_tasks, resolve_stage
 from tests.conftest import PROJECT
 
+# what resolve_stage sets in the process (run tags, the sandbox's store): restored after each test
+PROCESS_ENV = ("MLFLOW_RUN_CONTEXT", "MLCYCLE_SANDBOX_STORE_FROM", "MLCYCLE_SANDBOX_STORE_TO")
+
+
+@pytest.fixture(autouse=True)
+def _own_environment(monkeypatch):
+    for key in PROCESS_ENV:
+        monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture
+def no_sandbox(monkeypatch):
+    """Resolve as the build would write: these tests compare with Ploomber's own paths."""
+    monkeypatch.setenv("MLCYCLE_SANDBOX", "false")
+
 
 def test_interactive_resolution_matches_ploomber_for_every_task():
     """Paths and params a notebook resolves by itself are exactly what a build injects."""
@@ -19,7 +34,7 @@ def test_interactive_resolution_matches_ploomber_for_every_task():
         assert sorted(ours[name]["params"]) == sorted(params)
 
 
-def test_resolve_stage_fills_paths_and_unset_params(monkeypatch):
+def test_resolve_stage_fills_paths_and_unset_params(monkeypatch, no_sandbox):
     monkeypatch.chdir(PROJECT / "notebooks")
     ns = {
         "upstream": ["features"],
@@ -37,7 +52,7 @@ def test_resolve_stage_fills_paths_and_unset_params(monkeypatch):
     assert ns["dataset"].endswith("config/datasets/churn.yaml")
 
 
-def test_an_interactive_run_honours_env_file(monkeypatch):
+def test_an_interactive_run_honours_env_file(monkeypatch, no_sandbox):
     """A notebook opened by hand with ENV_FILE set resolves the paths a build with that env file
     would use: products, the prediction log, the tracking store."""
     monkeypatch.chdir(PROJECT / "notebooks")
@@ -56,7 +71,7 @@ def test_an_interactive_run_honours_env_file(monkeypatch):
     }
 
 
-def test_a_wildcard_upstream_gets_every_grid_task_by_name(monkeypatch):
+def test_a_wildcard_upstream_gets_every_grid_task_by_name(monkeypatch, no_sandbox):
     monkeypatch.chdir(PROJECT / "notebooks")
     ns = {"upstream": ["candidate-*"], "product": None}
     resolve_stage("select", ns)
@@ -71,7 +86,7 @@ def test_resolve_stage_leaves_a_build_alone():
     assert ns == {"upstream": {"x": {}}, "product": {"nb": "somewhere.ipynb"}, "seed": 1}
 
 
-def test_resolve_stage_names_unknown_tasks(monkeypatch):
+def test_resolve_stage_names_unknown_tasks(monkeypatch, no_sandbox):
     monkeypatch.chdir(PROJECT)
     with pytest.raises(KeyError, match="no task named 'trian'"):
         resolve_stage("trian", {"product": None})

@@ -25,7 +25,10 @@ CHROMIUM_ARGS = [
 ]
 # pages with plots, and what draws them: matplotlib PNGs in the stage reports, SVG in Evidently's
 PLOTS = {
-    "evaluate.html": ("img", 3),  # ROC, calibration, confusion matrix
+    "evaluate.html": ("img", 4),  # ROC, calibration, confusion matrix, cumulative gain
+    "monitor.html": ("img", 2),  # drift per feature, the top features' distributions
+    "model_card.html": ("img", 1),  # calibration (and the gain, once a model has it)
+    "index.html": ("img", 1),  # the trends
     "candidate-0.html": ("img", 1),  # permutation importance
     "monitoring/drift.html": ("svg", 1),
 }  # monitoring/performance.html has plots only once outcomes arrive; the tiny build has none
@@ -90,17 +93,25 @@ def test_the_hub_and_every_report_open_cleanly_in_chromium(site):
             if kind == "svg":  # Evidently draws with scripts after load
                 page.wait_for_selector("svg", state="attached", timeout=30_000)
             facts = page.evaluate(
-                """() => ({
+                """(machine) => ({
                     title: document.title,
                     links: [...document.querySelectorAll('a[href]')]
                         .map(a => a.getAttribute('href')),
                     images: [...document.images].map(i => i.complete && i.naturalWidth > 0),
+                    alts: [...document.images].map(i => i.getAttribute('alt') || ''),
                     svgs: document.querySelectorAll('svg').length,
-                })"""
+                    machine: document.documentElement.outerHTML.includes(machine),
+                })""",
+                str(products.parent),
             )
             visited[path] = facts
             if kind != "svg":  # Evidently's pages carry no <title>; ours all do
                 assert facts["title"], f"{path} has no title"
+            if facts["machine"] and kind != "svg":  # ours never name the build machine's path
+                problems.append(f"{path}: contains the build machine's path {products.parent}")
+            bad_alt = [a for a in facts["alts"] if len(a) < 12 or "No description" in a]
+            if bad_alt and kind != "svg":
+                problems.append(f"{path}: images without a description: {bad_alt}")
             if not all(facts["images"]):
                 problems.append(f"{path}: {facts['images'].count(False)} broken image(s)")
             if kind == "img" and len(facts["images"]) < least:
@@ -125,6 +136,15 @@ def test_the_hub_and_every_report_open_cleanly_in_chromium(site):
     assert stage_reports <= set(visited), stage_reports - set(visited)
     assert {*PLOTS, "monitoring/performance.html", "model_card.html"} <= set(visited)
     assert visited["index.html"]["title"].endswith("model lifecycle report")
+    # each stage report is a page of the site: titled by dataset and numbered stage, with a way
+    # back to the hub, numbered as the hub numbers it
+    hub = (products / "reports" / "index.html").read_text()
+    for name in stage_reports - {"index.html", "model_card.html"}:
+        facts = visited[name]
+        assert facts["title"].startswith("customer_churn: "), (name, facts["title"])
+        assert "index.html" in facts["links"], f"{name} has no link back to the hub"
+        number = facts["title"].split(": ", 1)[1].split(".")[0]
+        assert f"<td>{number}</td>" in hub, (name, number)
     screenshots = sorted(p.name for p in shots.glob("*.png"))
     assert len(screenshots) == len(visited) and all(
         (shots / s).stat().st_size > 10_000 for s in screenshots

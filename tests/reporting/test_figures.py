@@ -36,7 +36,7 @@ def test_a_failed_gate_and_no_champion_show_red(planted):
 
 def test_each_stage_gets_one_sentence_of_figures(planted):
     _, stages = cards(planted)
-    assert stage_figures(stages["validate"]) == "1,234 rows passed; 1 fix(es) applied"
+    assert stage_figures(stages["validate"]) == "1,234 rows passed; 1 fix applied"
     assert stage_figures(stages["register"]) == (
         "version 4 promoted to champion: challenger beats champion"
     )

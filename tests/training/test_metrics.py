@@ -76,3 +76,15 @@ def test_group_metrics_find_a_planted_gap_between_groups():
     assert gaps["gender"] > 0.2 and gaps["age"] < 0.1
     with pytest.raises(KeyError, match=r"sensitive feature\(s\) \['race'\]"):
         group_metrics(frame, y, proba, ["race"])
+
+
+def test_ranking_reports_precision_gain_and_lift_at_the_top():
+    from mlcycle.training.metrics import gain_figure, ranking
+
+    y = [1, 1, 0, 1, 0, 0, 0, 0, 0, 0]  # 3 positives in 10
+    proba = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0]
+    rows = {r["top_share"]: r for r in ranking(y, proba, shares=(0.2, 0.5))}
+    assert rows[0.2] == {"top_share": 0.2, "rows": 2, "precision": 1.0, "gain": 2 / 3,
+                         "lift": 1.0 / 0.3}  # fmt: skip
+    assert rows[0.5]["gain"] == 1.0 and rows[0.5]["precision"] == 0.6
+    assert gain_figure(y, proba, "churned").axes[0].get_ylabel() == "share of all churned found"

@@ -48,12 +48,32 @@ def add_env_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def check_inputs(settings: Any) -> None:
+    """What a build needs from the user, checked before Ploomber loads or a kernel starts: the
+    dataset config parses, and a local data file it names exists."""
+    from pathlib import Path
+
+    from mlcycle.config import load_dataset_config
+
+    config = load_dataset_config(settings.dataset)  # ConfigError names the key and the file
+    path = config.source.path
+    if path and "://" not in str(path) and not Path(path).exists():
+        raise UserError(
+            f"the data file {path} named by source.path in {settings.dataset} does not exist: "
+            "fix the path (relative to the config file), or run make example-data for the example"
+        )
+
+
 def build_dag(args: argparse.Namespace, rest: list[str], executor: Any = None):
-    """The build's DAG with the command's env file and --env--KEY overrides."""
-    from mlcycle.orchestration.dag import make_dag
+    """The build's DAG with the command's env file and --env--KEY overrides, after the
+    settings and the dataset config are checked (a mistake is one line, in a second)."""
     from mlcycle.settings import parse_overrides
 
-    return make_dag(None, args.env_file, parse_overrides(rest), executor=executor)
+    overrides = parse_overrides(rest)
+    check_inputs(settings_of(args, rest))
+    from mlcycle.orchestration.dag import make_dag
+
+    return make_dag(None, args.env_file, overrides, executor=executor)
 
 
 def settings_of(args: argparse.Namespace, rest: list[str] | None = None):

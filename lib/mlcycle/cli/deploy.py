@@ -22,17 +22,17 @@ def main(argv: list[str] | None = None) -> int:
     add_env_options(parser)
     args, rest = parser.parse_known_args(argv)
 
-    from mlcycle.config import load_dataset_config
-    from mlcycle.records import Registration, TrainingRun, read_record
-    from mlcycle.registry.deploy import DeployRefused, deploy
-    from mlcycle.tracking import connect
-
     if args.environment == "production" and not args.version:
         raise UserError("production needs an explicit version: make promote VERSION=N (the "
                         "version reviewed on staging)")  # fmt: skip
     if args.version is not None and not args.version.isdigit():
         raise UserError(f"version {args.version!r} is not a version number: give the registered "
                         "version as a whole number, e.g. make promote VERSION=3")  # fmt: skip
+    from mlcycle.config import load_dataset_config
+    from mlcycle.records import Registration, TrainingRun, read_record
+    from mlcycle.registry.deploy import DeployRefused, deploy
+    from mlcycle.tracking import connect
+
     dag = build_dag(args, rest)
     name = load_dataset_config(dag["register"].params["dataset"]).model_name
     run_file = str(dag["select"].product["run"])

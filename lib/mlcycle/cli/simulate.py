@@ -41,7 +41,6 @@ def main(argv: list[str] | None = None) -> int:
 def run(settings, env_file: str, rest: list[str], weeks: int, outcome_delay: int) -> int:
     from mlcycle.config import load_dataset_config
     from mlcycle.monitoring.policy import RetrainPolicy
-    from mlcycle.monitoring.record import monitoring_experiment
     from mlcycle.monitoring.rollout import Ramp
     from mlcycle.monitoring.timeline import render_timeline
     from mlcycle.orchestration.simulation import (
@@ -50,7 +49,7 @@ def run(settings, env_file: str, rest: list[str], weeks: int, outcome_delay: int
         timeline,
         timeline_page,
     )
-    from mlcycle.settings import parse_overrides
+    from mlcycle.settings import monitoring_experiment, parse_overrides
     from mlcycle.tracking import connect
 
     config = load_dataset_config(str(settings.dataset))

@@ -20,11 +20,6 @@ def champion_age_days(client: Any, name: str) -> float | None:
     return (time.time() * 1000 - created) / 86_400_000
 
 
-def monitoring_experiment(model_name: str) -> str:
-    """The experiment that holds a model's monitoring decisions and rollout moves."""
-    return f"{model_name}-monitoring"
-
-
 def record_decision(
     client: Any,
     experiment: str,

@@ -113,9 +113,6 @@ def failed_tasks(dag) -> list[tuple[str, Any]]:
     return [(name, task) for name, task in dag.items() if task.exec_status == TaskStatus.Errored]
 
 
-DIGEST_PARAM = "inputs_digest"  # the param that stands for the lib/ code and config files
-
-
 def why_outdated(task: Any) -> str | None:
     """Why a build would run `task`, in words (None: it is up to date).
 

@@ -197,7 +197,7 @@ def _keep_drift_report(dag: Any, dest: Path) -> None:
 
 def timeline(client: Any, model_name: str) -> pd.DataFrame:
     """The simulated weeks as the MLflow runs of the monitoring experiment recorded them."""
-    from mlcycle.monitoring.record import monitoring_experiment
+    from mlcycle.settings import monitoring_experiment
 
     experiment = client.get_experiment_by_name(monitoring_experiment(model_name))
     runs = client.search_runs([experiment.experiment_id], "tags.simulated_week != ''")

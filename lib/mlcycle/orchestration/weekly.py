@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from mlcycle.monitoring.record import monitoring_experiment
+from mlcycle.settings import monitoring_experiment
 
 Build = Callable[[dict[str, str]], int]  # overrides -> exit status (0 = built)
 

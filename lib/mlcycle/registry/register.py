@@ -12,6 +12,7 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from mlcycle.config import DatasetConfig
 from mlcycle.records import Registration
 from mlcycle.registry.aliases import CHALLENGER, CHAMPION, alias_version
 from mlcycle.registry.promotion import PromotionDecision, decide_promotion
@@ -83,6 +84,22 @@ def score_version(model_uri: str, X: pd.DataFrame) -> np.ndarray:
     return load_trusted(model_uri).predict_proba(X)[:, 1]
 
 
+def describe_model(config: DatasetConfig) -> str:
+    """The registered model's description, written from its dataset config: what it predicts,
+    from what, and what it is for."""
+    positive = (
+        f" (positive: {config.target.positive})" if config.target.positive is not None else ""
+    )
+    text = (
+        f"Predicts `{config.target.column}`{positive} for each `{config.id}` of the dataset "
+        f"'{config.name}', from {len(config.feature_names)} features "
+        f"({len(config.numeric_names)} numeric, {len(config.categorical_names)} categorical). "
+    )
+    if config.card.intended_use:
+        text += f"Intended use: {' '.join(config.card.intended_use.split())} "
+    return text + "Registered by the mlcycle lifecycle; aliases: champion, challenger, staging."
+
+
 def register_and_promote(
     client: MlflowClient,
     model_uri: str,
@@ -97,6 +114,7 @@ def register_and_promote(
     tags: dict[str, str] | None = None,
     promotion: str = DIRECT,
     first_share: float = 100.0,
+    description: str = "",
 ) -> Registration:
     """Register `model_uri` as the challenger; when the rule says it beats the champion:
 
@@ -112,12 +130,12 @@ def register_and_promote(
     """
     if promotion not in PROMOTIONS:
         raise ValueError(f"promotion {promotion!r}: one of {', '.join(PROMOTIONS)}")
+    description = description or "Registered by the mlcycle lifecycle."
     try:
-        client.get_registered_model(name)
+        if client.get_registered_model(name).description != description:
+            client.update_registered_model(name, description=description)
     except MlflowException:
-        client.create_registered_model(
-            name, description="Binary classifier registered by the mlcycle lifecycle."
-        )
+        client.create_registered_model(name, description=description)
     version = existing_version(client, name, model_uri)
     champion_before = alias_version(client, name, CHAMPION)
     if version is None and _same_as_champion(client, name, champion_before, tags or {}):
@@ -185,6 +203,11 @@ def register_and_promote(
         "promotion.champion_before": champion_before or "",
     }.items():
         client.set_model_version_tag(name, version, key, value)
+    against = "" if champion_score is None else f" against the champion's {champion_score:.4f}"
+    client.update_model_version(name, version, description=(
+        f"{'Promoted' if decision.promote else 'Not promoted'}: {decision.reason}. Test "
+        f"{metric} {challenger_score:.4f}{against}. Training run {run_id}."
+    ))  # fmt: skip
     return Registration(
         model_name=name,
         version=str(version),

@@ -50,6 +50,8 @@ def shown_path(path: str | os.PathLike, root: str | os.PathLike | None = None) -
     the build machine's absolute path; a path elsewhere shows as its file name."""
     from mlcycle.project import ProjectNotFound, find_project
 
+    if "://" in str(path):  # a URI says where it is to anyone
+        return str(path)
     p = Path(path)
     if not p.is_absolute():
         return p.as_posix()

@@ -85,7 +85,7 @@ def version_history(client, model_name: str) -> list[dict]:
 
 def monitoring_history(client, model_name: str, limit: int = 200) -> list[dict]:
     """The monitor stage's decisions, oldest first: when, the drift share, retrain or not."""
-    from mlcycle.monitoring.record import monitoring_experiment
+    from mlcycle.settings import monitoring_experiment
 
     experiment = client.get_experiment_by_name(monitoring_experiment(model_name))
     if experiment is None:

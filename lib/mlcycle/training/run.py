@@ -90,3 +90,24 @@ def _log_input_retrying(dataset, context: str, attempts: int = 5) -> None:
             if "duplicate key" not in str(exc) or attempt == attempts - 1:
                 raise
             time.sleep(0.2 * (attempt + 1))
+
+
+def run_name(family: str, params: dict[str, Any] | None, dataset: str, when: Any = None) -> str:
+    """A run name that says what the run is: the family, the parameters the grid set, the
+    dataset and when (a build's runs are told apart in the MLflow UI without opening them)."""
+    from datetime import UTC, datetime
+
+    stamp = (when or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M")
+    shown = " ".join(f"{k}={v}" for k, v in sorted((params or {}).items()))
+    return " · ".join(part for part in (f"{family} {shown}".strip(), dataset, stamp) if part)[:250]
+
+
+def estimator_params(model: Any) -> dict[str, str]:
+    """The fitted estimator's effective hyperparameters (defaults included), as MLflow params:
+    what the model was, not only what was overridden."""
+    estimator = model[-1] if hasattr(model, "steps") else model
+    out = {}
+    for key, value in estimator.get_params(deep=False).items():
+        if value is None or isinstance(value, bool | int | float | str):
+            out[f"estimator.{key}"] = str(value)[:500]
+    return out

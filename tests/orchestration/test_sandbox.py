@@ -1,0 +1,85 @@
+"""A stage run by hand reads the build's inputs and writes to the sandbox: its products, and
+copies of the stores it changes, so the build's own files and runs never move."""
+
+import hashlib
+import json
+import os
+import sqlite3
+
+import mlflow
+import pytest
+
+from mlcycle.orchestration.notebook import resolve_stage
+from mlcycle.orchestration.sandbox import INTERACTIVE_TAG
+from mlcycle.settings import local_store_uri
+from mlcycle.tracking import configure_tracking, connect
+from tests.conftest import PROJECT
+
+PROCESS_ENV = ("MLFLOW_RUN_CONTEXT", "MLCYCLE_SANDBOX_STORE_FROM", "MLCYCLE_SANDBOX_STORE_TO")
+
+
+@pytest.fixture
+def build(tmp_path, monkeypatch):
+    """A products folder as a build leaves it: a tracking store with a run, a Feast store."""
+    for key in PROCESS_ENV:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    products = tmp_path / "products"
+    monkeypatch.setenv("MLCYCLE_PRODUCTS", str(products))
+    monkeypatch.chdir(PROJECT / "notebooks")
+    experiment = configure_tracking(products, "churn")
+    with mlflow.start_run(experiment_id=experiment) as run:
+        mlflow.log_metric("auc", 0.9)
+    (products / "feast").mkdir()
+    with sqlite3.connect(products / "feast" / "online_store.db") as db:
+        db.execute("CREATE TABLE t (x)")
+    yield products, run.info.run_id
+    mlflow.set_tracking_uri(None)
+
+
+def digest(folder):
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "sandbox" not in p.parts and not p.name.endswith(("-wal", "-shm"))
+    }
+
+
+def test_a_stage_run_by_hand_writes_to_the_sandbox_and_leaves_the_build_alone(build, capsys):
+    products, build_run = build
+    before = digest(products)
+    ns = {"upstream": ["select"], "product": None, "products": None}
+    resolve_stage("monitor", ns)
+    sandbox = products / "sandbox"
+    assert ns["product"]["decision"] == str(sandbox / "monitoring" / "decision.json")
+    assert ns["upstream"]["select"]["run"] == str(products / "model" / "run.json")  # the build's
+    assert ns["products"] == str(sandbox)
+    assert "Writes go to the sandbox" in capsys.readouterr().out
+    tags = json.loads(os.environ["MLFLOW_RUN_CONTEXT"])
+    assert tags[INTERACTIVE_TAG] == "true" and tags["mlflow.source.name"] == "notebooks/monitor.py"
+
+    # the build's store, as a record names it, is the sandbox's copy in this process
+    client = connect(local_store_uri(products))
+    assert client.tracking_uri == local_store_uri(sandbox)
+    assert client.get_run(build_run).data.metrics == {"auc": 0.9}  # the build's run, copied
+    with mlflow.start_run(experiment_id=client.get_experiment_by_name("churn").experiment_id):
+        mlflow.log_metric("auc", 0.5)
+        new = mlflow.active_run()
+    made = client.get_run(new.info.run_id)
+    assert made.data.tags[INTERACTIVE_TAG] == "true"
+    assert made.info.artifact_uri.startswith(sandbox.as_uri())  # its files in the sandbox too
+    client.set_tag(build_run, "touched", "yes")  # even a reopened run is the copy's
+    assert (sandbox / "feast" / "online_store.db").is_file()
+    assert digest(products) == before
+    build_client = mlflow.MlflowClient(local_store_uri(products))
+    assert "touched" not in build_client.get_run(build_run).data.tags
+    assert len(build_client.search_runs([made.info.experiment_id])) == 1
+
+
+def test_sandbox_false_writes_to_the_build_on_purpose(build, monkeypatch):
+    products, _ = build
+    monkeypatch.setenv("MLCYCLE_SANDBOX", "false")
+    ns = {"upstream": ["select"], "product": None, "products": None}
+    resolve_stage("monitor", ns)
+    assert ns["product"]["decision"] == str(products / "monitoring" / "decision.json")
+    assert connect(local_store_uri(products)).tracking_uri == local_store_uri(products)
