@@ -42,3 +42,19 @@ def test_notebook_is_clean_and_parameterised(path):
     # the .py is what JupyterLab saves back: opening and saving changes nothing
     assert jupytext.writes(nb, fmt="py:percent", config=JUPYTEXT) == text
     assert len(text.splitlines()) < 150, "a long notebook is a smell: move logic to lib/"
+
+
+def test_each_notebook_keeps_its_outputs_in_a_paired_ipynb_in_the_sandbox():
+    """Saved from JupyterLab, a notebook's outputs go to its paired .ipynb under the products'
+    sandbox (never committed, never the build's), so they survive closing and reopening."""
+    from jupytext.formats import long_form_multiple_formats
+    from jupytext.paired_paths import paired_paths
+
+    for path in NOTEBOOKS:
+        formats = long_form_multiple_formats(JUPYTEXT.default_formats(str(path)))
+        source = next(f for f in formats if f["extension"] == ".py")
+        pairs = {fmt["extension"]: p for p, fmt in paired_paths(str(path), source, formats)}
+        assert Path(pairs[".py"]) == path
+        assert (
+            Path(pairs[".ipynb"]) == PROJECT / "products/sandbox/notebooks" / f"{path.stem}.ipynb"
+        )

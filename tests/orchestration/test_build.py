@@ -143,6 +143,39 @@ def test_build_tracks_evaluates_registers_and_reports(built_project):
     assert "<img" in (out / "reports" / "evaluate.html").read_text()  # plots embedded
 
 
+def test_mlflow_runs_and_versions_read_well(built_project):
+    """A run says what it is, holds the model's effective hyperparameters and names its stage
+    notebook; the registered model and its version are described in words."""
+    out = products(built_project)
+    run_info = json.loads((out / "model" / "run.json").read_text())
+    client, _ = client_for(built_project)
+    run = client.get_run(run_info["run_id"])
+    assert run.info.run_name.startswith("random_forest n_estimators=30 · customer_churn · ")
+    assert run.data.params["estimator.n_estimators"] == "30"  # overridden
+    assert run.data.params["estimator.criterion"] == "gini"  # a default, logged all the same
+    assert run.data.tags["mlflow.source.name"] == "notebooks/candidate.py"
+    assert run.data.tags["mlcycle.stage"] == "candidate"
+    assert "mlcycle.interactive" not in run.data.tags  # a build's run
+    model = client.get_registered_model("customer_churn")
+    assert model.description.startswith("Predicts `churned` (positive: 1) for each `customer_id`")
+    assert "Intended use: Rank current customers" in model.description
+    registry = json.loads((out / "model" / "registry.json").read_text())
+    version = client.get_model_version("customer_churn", registry["version"])
+    assert version.description.startswith("Promoted: the first model registered")
+    assert run_info["run_id"] in version.description
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
+    assert "plots/cumulative_gain.png" in artifacts
+    # the hub charts the versions and the monitoring runs; the card shows calibration and gain
+    index = (out / "reports" / "index.html").read_text()
+    assert index.count('class="chart"') == 2 and "test roc_auc for 1 model version: v1" in index
+    card = (out / "reports" / "model_card.html").read_text()
+    assert "Cumulative gain: the share of all positives" in card and "lift over random" in card
+    # every page of the site is small enough to send, and readable once copied elsewhere
+    for page in (out / "reports").glob("*.html"):
+        assert page.stat().st_size < 1_000_000, page.name
+        assert page.stat().st_mode & 0o044 == 0o044, (page.name, oct(page.stat().st_mode))
+
+
 def test_second_build_executes_nothing(built_project):
     assert not any(build(built_project).values())
 

@@ -18,5 +18,5 @@ def test_status_names_the_changed_param_and_the_upstream_that_reruns(built_proje
 
 def _rendered(project, overrides):
     dag = make_dag(project, None, overrides)
-    dag.render()
+    dag.render(show_progress=False)
     return dag

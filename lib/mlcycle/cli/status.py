@@ -16,6 +16,6 @@ def main(argv: list[str] | None = None) -> int:
     add_env_options(parser)
     args, rest = parser.parse_known_args(argv)
     dag = build_dag(args, rest)
-    dag.render()  # renders params and products, as a build would, without running anything
+    dag.render(show_progress=False)  # params and products as a build renders them; runs nothing
     print(status_text(status_rows(dag)))
     return 0

@@ -137,7 +137,8 @@ def why_outdated(task: Any) -> str | None:
     )  # fmt: skip
     if code_changed:
         reasons.append("notebook changed")
-    old = metadata.params or {}
+    first = next(iter(product)) if hasattr(product, "products") else product
+    old = first.metadata.params or {}  # (Ploomber's MetadataCollection.params fails on Files)
     new = process_resources(task.params.to_json_serializable(params_only=True))
     changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
     if DIGEST_PARAM in changed:
@@ -145,12 +146,19 @@ def why_outdated(task: Any) -> str | None:
         reasons.append("lib/ code or a config file changed")
     if changed:
         reasons.append("params changed: " + ", ".join(changed))
+    reruns, newer = [], []
     for name, upstream in task.upstream.items():
         theirs = upstream.product.metadata.timestamp
         if upstream.product._is_outdated():
-            reasons.append(f"upstream '{name}' reruns")
+            reruns.append(name)
         elif theirs is None or theirs > metadata.timestamp:
-            reasons.append(f"upstream '{name}' is newer")
+            newer.append(name)
+    for names, one, many in ((reruns, "reruns", "rerun"), (newer, "is newer", "are newer")):
+        if len(names) > 3:
+            reasons.append(f"{len(names)} upstream stages {many}")
+        elif names:
+            shown = ", ".join(repr(n) for n in names)
+            reasons.append(f"upstream {shown} {one if len(names) == 1 else many}")
     return "; ".join(reasons) or None
 
 

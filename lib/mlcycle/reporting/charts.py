@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from matplotlib.figure import Figure
 
-from mlcycle.reporting.page import figure_img
+from mlcycle.reporting.page import figure_img, plural
 
 DEFAULT_METRIC = "roc_auc"
 
@@ -39,7 +39,7 @@ def metric_trend(history: list[dict], metric: str, champion: str | None) -> str 
     fig.tight_layout()
     best = max(points, key=lambda p: p[1])
     alt = (
-        f"Line chart of test {metric} for {len(points)} model versions: "
+        f"Line chart of test {metric} for {plural(len(points), 'model version')}: "
         + ", ".join(f"v{v} {m:.3f}" for v, m in points)
         + (f"; the champion is v{champion}" if champion else "")
         + f"; the best is v{best[0]}."
@@ -69,7 +69,7 @@ def drift_trend(monitoring: list[dict], threshold: float | None = None) -> str |
     ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     alt = (
-        f"Line chart of the share of drifted features at {len(points)} monitoring runs: "
+        f"Line chart of the share of drifted features at {plural(len(points), 'monitoring run')}: "
         + ", ".join(f"{_day(r.get('started'))} {r['drift_share']:.0%}" for _, r in points)
         + (f"; {len(retrains)} decided to retrain." if retrains else "; none decided to retrain.")
     )
