@@ -42,6 +42,13 @@ def local_store_uri(products: str | Path) -> str:
 # a stage notebook run by hand writes to a copy of the build's store (mlcycle.orchestration.
 # sandbox): these name the build's store and the copy, for every MLflow connection it makes
 SANDBOX_STORE_FROM, SANDBOX_STORE_TO = "MLCYCLE_SANDBOX_STORE_FROM", "MLCYCLE_SANDBOX_STORE_TO"
+SANDBOX_DIR_ENV = "MLCYCLE_SANDBOX_DIR"  # set while a stage run by hand writes to the sandbox
+
+
+def sandbox_dir() -> Path | None:
+    """The sandbox this process writes to, when it is a stage run by hand (else None)."""
+    found = os.environ.get(SANDBOX_DIR_ENV)
+    return Path(found) if found else None
 
 
 def sandboxed_store(uri: str) -> str:

@@ -5,13 +5,19 @@ from mlcycle.orchestration.notebook import pipeline_tasks, resolve_stage
 from tests.conftest import PROJECT
 
 # what resolve_stage sets in the process (run tags, the sandbox's store): restored after each test
-PROCESS_ENV = ("MLFLOW_RUN_CONTEXT", "MLCYCLE_SANDBOX_STORE_FROM", "MLCYCLE_SANDBOX_STORE_TO")
+PROCESS_ENV = (
+    "MLFLOW_RUN_CONTEXT",
+    "MLCYCLE_SANDBOX_STORE_FROM",
+    "MLCYCLE_SANDBOX_STORE_TO",
+    "MLCYCLE_SANDBOX_DIR",
+)
 
 
 @pytest.fixture(autouse=True)
 def _own_environment(monkeypatch):
-    for key in PROCESS_ENV:
-        monkeypatch.delenv(key, raising=False)
+    for key in PROCESS_ENV:  # set, then removed: recorded, so what the test sets is undone
+        monkeypatch.setenv(key, "")
+        monkeypatch.delenv(key)
 
 
 @pytest.fixture

@@ -15,14 +15,20 @@ from mlcycle.settings import local_store_uri
 from mlcycle.tracking import configure_tracking, connect
 from tests.conftest import PROJECT
 
-PROCESS_ENV = ("MLFLOW_RUN_CONTEXT", "MLCYCLE_SANDBOX_STORE_FROM", "MLCYCLE_SANDBOX_STORE_TO")
+PROCESS_ENV = (
+    "MLFLOW_RUN_CONTEXT",
+    "MLCYCLE_SANDBOX_STORE_FROM",
+    "MLCYCLE_SANDBOX_STORE_TO",
+    "MLCYCLE_SANDBOX_DIR",
+)
 
 
 @pytest.fixture
 def build(tmp_path, monkeypatch):
     """A products folder as a build leaves it: a tracking store with a run, a Feast store."""
-    for key in PROCESS_ENV:
-        monkeypatch.delenv(key, raising=False)
+    for key in PROCESS_ENV:  # set, then removed: recorded, so what the test sets is undone
+        monkeypatch.setenv(key, "")
+        monkeypatch.delenv(key)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     products = tmp_path / "products"
     monkeypatch.setenv("MLCYCLE_PRODUCTS", str(products))
@@ -54,14 +60,20 @@ def test_a_stage_run_by_hand_writes_to_the_sandbox_and_leaves_the_build_alone(bu
     assert ns["product"]["decision"] == str(sandbox / "monitoring" / "decision.json")
     assert ns["upstream"]["select"]["run"] == str(products / "model" / "run.json")  # the build's
     assert ns["products"] == str(sandbox)
-    assert "Writes go to the sandbox" in capsys.readouterr().out
+    assert (sandbox / "monitoring").is_dir()  # the products' folders exist, as in a build
+    assert os.environ["MLCYCLE_SANDBOX_DIR"] == str(sandbox)
+    out = capsys.readouterr().out
+    assert "Writes go to the sandbox" in out
+    assert "Sandbox: copied the build's mlflow, feast into it" in out
     tags = json.loads(os.environ["MLFLOW_RUN_CONTEXT"])
     assert tags[INTERACTIVE_TAG] == "true" and tags["mlflow.source.name"] == "notebooks/monitor.py"
 
     # the build's store, as a record names it, is the sandbox's copy in this process
     client = connect(local_store_uri(products))
     assert client.tracking_uri == local_store_uri(sandbox)
-    assert client.get_run(build_run).data.metrics == {"auc": 0.9}  # the build's run, copied
+    copied = client.get_run(build_run)
+    assert copied.data.metrics == {"auc": 0.9}  # the build's run, copied
+    assert copied.info.artifact_uri.startswith(sandbox.as_uri())  # with its files
     with mlflow.start_run(experiment_id=client.get_experiment_by_name("churn").experiment_id):
         mlflow.log_metric("auc", 0.5)
         new = mlflow.active_run()
@@ -69,6 +81,8 @@ def test_a_stage_run_by_hand_writes_to_the_sandbox_and_leaves_the_build_alone(bu
     assert made.data.tags[INTERACTIVE_TAG] == "true"
     assert made.info.artifact_uri.startswith(sandbox.as_uri())  # its files in the sandbox too
     client.set_tag(build_run, "touched", "yes")  # even a reopened run is the copy's
+    with mlflow.start_run(run_id=build_run):
+        mlflow.log_text("x", "onnx/model.txt")  # its files too: written to the sandbox
     assert (sandbox / "feast" / "online_store.db").is_file()
     assert digest(products) == before
     build_client = mlflow.MlflowClient(local_store_uri(products))

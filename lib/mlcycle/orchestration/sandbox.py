@@ -18,12 +18,28 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mlcycle.settings import SANDBOX_STORE_FROM, SANDBOX_STORE_TO, artifacts_under, local_store_uri
+from mlcycle.settings import (
+    SANDBOX_DIR_ENV,
+    SANDBOX_STORE_FROM,
+    SANDBOX_STORE_TO,
+    artifacts_under,
+    local_store_uri,
+)
 
 SANDBOX_DIR = "sandbox"
 COPIES = ".copies.json"  # what was copied from the build, and as of when
 INTERACTIVE_TAG = "mlcycle.interactive"
-_COPIED = ("mlflow.db", "feast")  # the stores a stage changes in place
+# the stores a stage changes in place: MLflow's (its runs' files too, since a stage may log
+# to an existing run) and Feast's
+_COPIED = {"mlflow": ("mlflow.db", "mlartifacts"), "feast": ("feast",)}  # copied together
+# where MLflow's SQL store keeps a location: (table, column)
+_LOCATIONS = (
+    ("experiments", "artifact_location"),
+    ("runs", "artifact_uri"),
+    ("logged_models", "artifact_location"),
+    ("model_versions", "source"),
+    ("model_versions", "storage_location"),
+)
 
 
 def sandbox_of(products: str | Path) -> Path:
@@ -39,16 +55,25 @@ def _copy_sqlite(source: Path, dest: Path) -> None:
 
 
 def _relocate_artifacts(store: Path, build_products: Path, sandbox: Path) -> None:
-    """New runs of the copied store keep their artifacts in the sandbox: every experiment's
-    artifact location that points into the build's products now points into the sandbox (the
-    build's runs keep their own artifact paths, so their models still load, read-only)."""
-    old, new = build_products.as_uri(), sandbox.as_uri()
+    """Every location the copied store keeps under the build's products (experiments, runs,
+    logged models, model versions) points to the same place in the sandbox, where the
+    artifacts were copied: a run reopened there, or a new one, writes only to the sandbox."""
+    moves = [(build_products.as_uri(), sandbox.as_uri()), (str(build_products), str(sandbox))]
     with sqlite3.connect(store) as db:
-        db.execute(
-            "UPDATE experiments SET artifact_location = ? || substr(artifact_location, ?) "
-            "WHERE artifact_location LIKE ? || '%'",
-            (new, len(old) + 1, old),
-        )
+        columns = {
+            (table, row[1])
+            for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            for row in db.execute(f"PRAGMA table_info({table})")
+        }
+        for table, column in _LOCATIONS:
+            if (table, column) not in columns:
+                continue
+            for old, new in moves:
+                db.execute(
+                    f"UPDATE {table} SET {column} = ? || substr({column}, ?) "
+                    f"WHERE substr({column}, 1, ?) = ?",
+                    (new, len(old) + 1, len(old), old),
+                )
 
 
 def refresh(build_products: Path, sandbox: Path) -> list[str]:
@@ -57,23 +82,26 @@ def refresh(build_products: Path, sandbox: Path) -> list[str]:
     marker = sandbox / COPIES
     seen = json.loads(marker.read_text()) if marker.is_file() else {}
     copied = []
-    for name in _COPIED:
-        source, dest = build_products / name, sandbox / name
-        if not source.exists():
+    for store, names in _COPIED.items():
+        sources = [build_products / n for n in names if (build_products / n).exists()]
+        if not sources:
             continue
-        newest = max(p.stat().st_mtime_ns for p in [source, *source.rglob("*")])
-        if dest.exists() and seen.get(name) == newest:
+        newest = max(p.stat().st_mtime_ns for s in sources for p in [s, *s.rglob("*")])
+        if seen.get(store) == newest and all((sandbox / s.name).exists() for s in sources):
             continue
-        if source.is_dir():
-            shutil.rmtree(dest, ignore_errors=True)
-            shutil.copytree(source, dest, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
-            for db in (*dest.rglob("*.db"),):  # a consistent copy of each SQLite file
-                _copy_sqlite(source / db.relative_to(dest), db)
-        else:
-            _copy_sqlite(source, dest)
-            _relocate_artifacts(dest, build_products, sandbox)
-        copied.append(name)
-        seen[name] = newest
+        for source in sources:
+            dest = sandbox / source.name
+            if source.is_dir():
+                shutil.rmtree(dest, ignore_errors=True)
+                shutil.copytree(source, dest, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
+                for db in (*dest.rglob("*.db"),):  # a consistent copy of each SQLite file
+                    _copy_sqlite(source / db.relative_to(dest), db)
+            else:
+                _copy_sqlite(source, dest)
+        if store == "mlflow" and (sandbox / "mlflow.db").exists():
+            _relocate_artifacts(sandbox / "mlflow.db", build_products, sandbox)
+        copied.append(store)
+        seen[store] = newest
     marker.write_text(json.dumps(seen))
     return copied
 
@@ -104,9 +132,13 @@ def enter(
         print(f"Sandbox: the tracking store is a server ({tracking_uri.split('@')[-1]}): runs "
               f"started here go to it, tagged {INTERACTIVE_TAG}")  # fmt: skip
     artifacts_under(sandbox).mkdir(parents=True, exist_ok=True)
+    os.environ[SANDBOX_DIR_ENV] = str(sandbox)
     tags = json.loads(os.environ.get("MLFLOW_RUN_CONTEXT") or "{}")
     os.environ["MLFLOW_RUN_CONTEXT"] = json.dumps({**tags, INTERACTIVE_TAG: "true"})
     params = {k: (str(sandbox) if k == "products" else v) for k, v in params.items()}
     if copied:
         print(f"Sandbox: copied the build's {', '.join(copied)} into it")
-    return _moved(product, build_products, sandbox), params, sandbox
+    moved = _moved(product, build_products, sandbox)
+    for path in moved.values() if isinstance(moved, Mapping) else [moved]:
+        Path(str(path)).parent.mkdir(parents=True, exist_ok=True)  # as a build makes them
+    return moved, params, sandbox

@@ -16,6 +16,7 @@ from mlcycle.reporting.figures import Card, stage_figures
 from mlcycle.reporting.page import esc, table, verdict, write_page
 from mlcycle.reporting.site import TIMELINE, stage_numbers, stage_of
 from mlcycle.reporting.stages import BUILT, FAILED, OUT_OF_DATE, Stage
+from mlcycle.settings import sandbox_dir
 
 REPORT_KEY = "report"
 STATE_CLASS = {BUILT: "ok", FAILED: "bad", OUT_OF_DATE: "warn"}
@@ -30,7 +31,9 @@ def relative_link(page: Path, hub_dir: Path, stage: str, key: str) -> str:
     """The link from the hub to a page; a page outside the hub's folder would break once the
     folder is published, so it is an error that names the stage and product."""
     page, hub_dir = page.resolve(), hub_dir.resolve()
-    if not page.is_relative_to(hub_dir):
+    # a hub published from the sandbox links the build's reports where they are: it is for
+    # the person exploring, never sent
+    if not page.is_relative_to(hub_dir) and sandbox_dir() is None:
         raise PublishError(
             f"stage '{stage}', product '{key}': {page} is outside the reports folder {hub_dir}; "
             "put it under that folder in pipeline.yaml so the published hub can link to it"
