@@ -26,7 +26,7 @@ th{background:#f4f6f8}
 code{background:#f4f6f8;padding:0 4px;border-radius:3px}
 footer{margin-top:2em;font-size:12px;color:#77818c}
 .charts{display:flex;flex-wrap:wrap;gap:16px}.chart{max-width:100%;height:auto}
-nav.site{font-size:14px;display:flex;gap:18px;flex-wrap:wrap;margin-bottom:1em}
+.charts figure{margin:0;max-width:460px}figcaption{font-size:13px;color:#39434f}
 """
 
 
