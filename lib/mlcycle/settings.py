@@ -51,6 +51,21 @@ def sandbox_dir() -> Path | None:
     return Path(found) if found else None
 
 
+class SandboxRefused(RuntimeError):
+    """A stage run by hand would change a shared registry, which the sandbox cannot copy."""
+
+
+def refuse_shared_registry_writes(what: str) -> None:
+    """In a stage run by hand on a tracking server (only a local store is copied into the
+    sandbox), refuse to change the team's registry."""
+    if sandbox_dir() is not None and not os.environ.get(SANDBOX_STORE_FROM):
+        raise SandboxRefused(
+            f"{what} would change the team's tracking server from a stage run by hand (the "
+            "sandbox copies only a local store): set sandbox: false (MLCYCLE_SANDBOX=false) "
+            "to do it on purpose"
+        )
+
+
 def sandboxed_store(uri: str) -> str:
     """The store this process writes to for `uri`: the sandbox's copy in a stage run by hand,
     else `uri` itself."""

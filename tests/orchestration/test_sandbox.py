@@ -97,3 +97,18 @@ def test_sandbox_false_writes_to_the_build_on_purpose(build, monkeypatch):
     resolve_stage("monitor", ns)
     assert ns["product"]["decision"] == str(products / "monitoring" / "decision.json")
     assert connect(local_store_uri(products)).tracking_uri == local_store_uri(products)
+
+
+def test_on_a_tracking_server_a_stage_run_by_hand_never_changes_the_registry(monkeypatch):
+    from mlcycle.optimize.onnx_artifact import record_export
+    from mlcycle.registry.register import register_and_promote
+    from mlcycle.settings import SandboxRefused
+
+    for key in PROCESS_ENV:
+        monkeypatch.setenv(key, "")
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("MLCYCLE_SANDBOX_DIR", "/somewhere/sandbox")  # no local store copied
+    with pytest.raises(SandboxRefused, match="registering churn would change the team's"):
+        register_and_promote(None, "runs:/x/model", "churn", "x", None, None, None, "auc", True)
+    with pytest.raises(SandboxRefused, match="set sandbox: false"):
+        record_export(None, "churn", "3", "x", None)

@@ -13,6 +13,9 @@ TAG_PARITY, TAG_REASON = "onnx.parity", "onnx.reason"
 
 def record_export(client, name: str, version: str, run_id: str, result: Export) -> dict:
     """Log the ONNX model and parity figures to the run; tag the version with the verdict."""
+    from mlcycle.settings import refuse_shared_registry_writes
+
+    refuse_shared_registry_writes(f"tagging {name} v{version} with its ONNX verdict")
     summary = {
         "model_name": name,
         "version": str(version),

@@ -16,6 +16,7 @@ from mlcycle.config import DatasetConfig
 from mlcycle.records import Registration
 from mlcycle.registry.aliases import CHALLENGER, CHAMPION, alias_version
 from mlcycle.registry.promotion import PromotionDecision, decide_promotion
+from mlcycle.settings import refuse_shared_registry_writes
 
 ROLLOUT, DIRECT, REVIEW = "rollout", "direct", "review"
 PROMOTIONS = (ROLLOUT, DIRECT, REVIEW)  # what a challenger that beats the champion gets
@@ -130,6 +131,7 @@ def register_and_promote(
     """
     if promotion not in PROMOTIONS:
         raise ValueError(f"promotion {promotion!r}: one of {', '.join(PROMOTIONS)}")
+    refuse_shared_registry_writes(f"registering {name}")
     description = description or "Registered by the mlcycle lifecycle."
     try:
         if client.get_registered_model(name).description != description:
