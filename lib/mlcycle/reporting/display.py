@@ -6,7 +6,6 @@ who cannot see the images: every figure says what it shows, and no page names a 
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 from typing import Any
@@ -35,9 +34,9 @@ class ShownFigure:
         self.fig, self.alt, self.dpi = fig, alt or describe(fig), dpi
 
     def _repr_png_(self) -> tuple[bytes, dict[str, str]]:
-        buffer = io.BytesIO()
-        self.fig.savefig(buffer, format="png", dpi=self.dpi, bbox_inches="tight")
-        return buffer.getvalue(), {"alt": self.alt}
+        from mlcycle.reporting.page import png_bytes
+
+        return png_bytes(self.fig, self.dpi), {"alt": self.alt}
 
 
 def show_figure(fig: Any, alt: str | None = None) -> ShownFigure:

@@ -6,7 +6,6 @@ published as it is, to GitHub Pages or any file server.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from mlcycle.reporting.charts import DEFAULT_METRIC, drift_trend, metric_trend
 from mlcycle.reporting.display import shown_store
 from mlcycle.reporting.figures import Card, stage_figures
 from mlcycle.reporting.page import esc, table, verdict, write_page
-from mlcycle.reporting.site import TIMELINE, stage_numbers, stage_of
+from mlcycle.reporting.site import HUB_NAME, TIMELINE, href, stage_numbers, stage_of
 from mlcycle.reporting.stages import BUILT, FAILED, OUT_OF_DATE, Stage
 from mlcycle.settings import sandbox_dir
 
@@ -38,7 +37,7 @@ def relative_link(page: Path, hub_dir: Path, stage: str, key: str) -> str:
             f"stage '{stage}', product '{key}': {page} is outside the reports folder {hub_dir}; "
             "put it under that folder in pipeline.yaml so the published hub can link to it"
         )
-    return Path(os.path.relpath(page, hub_dir)).as_posix()
+    return href(page, hub_dir / HUB_NAME)
 
 
 def _card_html(card: Card) -> str:

@@ -15,7 +15,7 @@ from mlcycle.config import DatasetConfig
 from mlcycle.reporting.display import shown_store
 from mlcycle.reporting.figures import parquet_rows
 from mlcycle.reporting.hub import run_link
-from mlcycle.reporting.page import esc, plural, table, write_page
+from mlcycle.reporting.page import esc, plural, png_img, table, write_page
 from mlcycle.reporting.stages import Stage
 from mlcycle.training.metrics import LOWER_IS_BETTER, largest_gaps
 
@@ -97,9 +97,8 @@ def _evaluation(config: DatasetConfig, champion: dict) -> str:
     scores finds (precision at k, gain, lift)."""
     plots = champion.get("plots") or {}
     figures = "".join(
-        f'<figure><img class="chart" src="data:image/png;base64,{data}" '
-        f'alt="{esc(PLOT_WORDS.get(name, name))}"><figcaption>{esc(PLOT_WORDS.get(name, name))}'
-        "</figcaption></figure>"
+        f"<figure>{png_img(data, PLOT_WORDS.get(name, name))}"
+        f"<figcaption>{esc(PLOT_WORDS.get(name, name))}</figcaption></figure>"
         for name, data in plots.items()
     )
     rows = [

@@ -39,15 +39,25 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else (many or word + 's')}"
 
 
-def figure_img(fig, alt: str, dpi: int = 96) -> str:
-    """A matplotlib figure as an <img> that needs no other file: a PNG data URI, with alt."""
-    import base64
+def png_bytes(fig, dpi: int = 96) -> bytes:
+    """A matplotlib figure as PNG, trimmed to what it draws."""
     import io
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return buffer.getvalue()
+
+
+def png_img(data: str, alt: str) -> str:
+    """An <img> that needs no other file: base64 PNG `data` as a data URI, with its alt text."""
     return f'<img class="chart" src="data:image/png;base64,{data}" alt="{esc(alt)}">'
+
+
+def figure_img(fig, alt: str, dpi: int = 96) -> str:
+    """A matplotlib figure as an <img> that needs no other file."""
+    import base64
+
+    return png_img(base64.b64encode(png_bytes(fig, dpi)).decode("ascii"), alt)
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[object]], raw: bool = False) -> str:
