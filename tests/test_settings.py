@@ -119,3 +119,9 @@ def test_the_prediction_log_may_be_a_database_url():
     url = "postgresql://mlcycle@127.0.0.1:5432/predictions"
     s = load_settings(PROJECT, environ={"MLCYCLE_PREDICTION_LOG": url})
     assert s.prediction_log == url  # not a path: not resolved, not collapsed to 'postgresql:/'
+
+
+def test_an_unknown_setting_with_no_near_name_says_where_the_settings_are():
+    with pytest.raises(SettingsError, match=r"unknown setting 'zzz' in --env: the settings are "
+                       r"the keys of env.yaml \(listed in docs/configuration.md\)"):  # fmt: skip
+        load_settings(PROJECT, None, {"zzz": "1"}, environ=CLEAN)

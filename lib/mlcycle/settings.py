@@ -222,7 +222,11 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 def _unknown(key: str, origin: str, known: list[str]) -> SettingsError:
     near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    hint = f"; did you mean '{near[0]}'?" if near else ""
+    hint = (
+        f"; did you mean '{near[0]}'?"
+        if near
+        else ": the settings are the keys of env.yaml (listed in docs/configuration.md)"
+    )
     return SettingsError(f"unknown setting '{key}' in {origin}{hint}")
 
 
