@@ -103,12 +103,22 @@ def tiny_data():
     return generate_customers(400, snapshot_date="2026-06-30", seed=7)
 
 
+def fresh_sqlite_store(folder: Path) -> str:
+    """A new SQLite tracking store whose default experiment keeps its artifacts in `folder`
+    (MLflow's default is ./mlruns, under the working directory: the repository)."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    SqlAlchemyStore(uri, (folder / "mlruns").as_uri())
+    return uri
+
+
 @pytest.fixture
 def mlflow_store(tmp_path):
     """A fresh SQLite tracking store and registry, restored afterwards."""
     import mlflow
 
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    uri = fresh_sqlite_store(tmp_path)
     before = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
@@ -232,7 +242,7 @@ def registry(tmp_path_factory, churn_config, tiny_data):
     from mlcycle.training.train import features_and_target, fit, log_probability_model
 
     folder = tmp_path_factory.mktemp("serving")
-    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    uri = fresh_sqlite_store(folder)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     table = build_model_table(tiny_data.customers, tiny_data.events, churn_config)

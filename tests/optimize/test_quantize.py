@@ -44,10 +44,10 @@ def test_a_forest_has_nothing_to_quantize(churn_config, tiny_data):
     assert "MatMulInteger" not in ops and any(op.startswith("TreeEnsemble") for op in ops)
 
 
-def test_the_study_is_logged_as_its_own_run(study, mlflow_store):
+def test_the_study_is_logged_as_its_own_run(study, mlflow_store, tmp_path):
     import mlflow
 
-    experiment = mlflow.create_experiment("q")
+    experiment = mlflow.create_experiment("q", (tmp_path / "q").as_uri())  # not ./mlruns
     run_id = log_study(study, experiment, "customer_churn", "3")
     run = mlflow.MlflowClient().get_run(run_id)
     assert run.data.metrics["int8_bytes"] == len(study.int8_onnx)

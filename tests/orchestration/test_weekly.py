@@ -37,11 +37,11 @@ def settings_features(settings):
     return load_dataset_config(str(settings.dataset)).feature_names
 
 
-def test_the_loops_clock_is_the_newest_weekly_run(mlflow_store):
+def test_the_loops_clock_is_the_newest_weekly_run(mlflow_store, tmp_path):
     client = mlflow.MlflowClient()
     settings = load_settings(PROJECT, environ={})
     assert last_week_end(client, "m", settings) is None
-    experiment = client.create_experiment("m-monitoring")
+    experiment = client.create_experiment("m-monitoring", (tmp_path / "m").as_uri())
     for end in ("2026-07-07 00:00:00", "2026-07-21 00:00:00", "2026-07-14 00:00:00"):
         run = client.create_run(experiment, tags={"kind": "weekly", "week_end": end})
         client.set_terminated(run.info.run_id)

@@ -14,6 +14,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from mlcycle.registry.trusted import TRUSTED_TYPES, UntrustedModelError, load_trusted
 from mlcycle.training.model import FAMILIES, build_pipeline
+from tests.conftest import fresh_sqlite_store
 
 
 class Payload:
@@ -56,7 +57,7 @@ def registry_with_a_pickle(uri: str, tmp_path: Path, name: str) -> Path:
 
 @pytest.fixture
 def store(tmp_path):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    uri = fresh_sqlite_store(tmp_path)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     yield uri
