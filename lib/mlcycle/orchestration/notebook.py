@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from mlcycle.project import PIPELINE, find_project, task_name
+from mlcycle.project import PIPELINE, find_project, grid_order, task_name
 
 _PLACEHOLDER = re.compile(r"{{\s*([\w.]+)\s*}}")
 
@@ -133,7 +133,7 @@ def resolve_stage(name: str, namespace: dict[str, Any]) -> None:
     set in the parameters cell is kept; one left as None takes env.yaml's value. Run by hand,
     the stage writes to the sandbox (mlcycle.orchestration.sandbox) unless `sandbox` is off.
     """
-    run_context(name.rsplit("-", 1)[0] if name.rsplit("-", 1)[-1].isdigit() else name)
+    run_context(grid_order(name)[0])  # a grid's task (candidate-3) by its notebook's name
     if namespace.get("product") is not None:
         return
     tasks = pipeline_tasks()

@@ -39,32 +39,33 @@ def _run_facts(client, run_id: str) -> dict:
     }
 
 
-def _artifact(client, run_id: str, path: str) -> bytes | None:
-    """One artifact of a run, if the run has it."""
-    folder = path.rpartition("/")[0]
-    if path not in {a.path for a in client.list_artifacts(run_id, folder or None)}:
-        return None
+def _artifacts(client, run_id: str, paths: list[str]) -> dict[str, bytes]:
+    """The artifacts of a run that it has, among `paths` (each folder listed once)."""
+    present = set()
+    for folder in {p.rpartition("/")[0] for p in paths}:
+        present |= {a.path for a in client.list_artifacts(run_id, folder or None)}
     with tempfile.TemporaryDirectory() as tmp:
-        return Path(client.download_artifacts(run_id, path, tmp)).read_bytes()
-
-
-def _groups(client, run_id: str) -> list[dict] | None:
-    """The per-group metrics the evaluate stage logged, if this run has them."""
-    found = _artifact(client, run_id, GROUPS_ARTIFACT)
-    return json.loads(found)["groups"] if found else None
+        return {
+            p: Path(client.download_artifacts(run_id, p, tmp)).read_bytes()
+            for p in paths
+            if p in present
+        }
 
 
 def _evaluation(client, run_id: str) -> dict:
-    """The evaluate stage's ranking table and the plots the model card shows (PNG, base64)."""
+    """What the evaluate stage logged for the model card: the per-group metrics, the ranking
+    table and the plots (PNG, base64); None or absent where this run has none."""
     import base64
 
-    ranking = _artifact(client, run_id, RANKING_ARTIFACT)
-    plots = {}
-    for name in CARD_PLOTS:
-        png = _artifact(client, run_id, f"plots/{name}.png")
-        if png:
-            plots[name] = base64.b64encode(png).decode("ascii")
-    return {"ranking": json.loads(ranking)["ranking"] if ranking else None, "plots": plots}
+    plots = {name: f"plots/{name}.png" for name in CARD_PLOTS}
+    found = _artifacts(client, run_id, [GROUPS_ARTIFACT, RANKING_ARTIFACT, *plots.values()])
+    groups, ranking = found.get(GROUPS_ARTIFACT), found.get(RANKING_ARTIFACT)
+    return {
+        "groups": json.loads(groups)["groups"] if groups else None,
+        "ranking": json.loads(ranking)["ranking"] if ranking else None,
+        "plots": {n: base64.b64encode(found[p]).decode("ascii") for n, p in plots.items()
+                  if p in found},
+    }  # fmt: skip
 
 
 def version_history(client, model_name: str) -> list[dict]:
@@ -128,8 +129,7 @@ def model_lineage(tracking_uri: str, model_name: str, run_id: str | None = None)
             "tags": dict(version.tags),
             "source": version.source,
             **facts,
-            "groups": _groups(client, version.run_id) if version.run_id else None,
-            **(_evaluation(client, version.run_id) if version.run_id else {}),
+            **(_evaluation(client, version.run_id) if version.run_id else {"groups": None}),
         }
     if registered is not None:
         out["history"] = version_history(client, model_name)
