@@ -161,6 +161,9 @@ class Settings(BaseModel):
     sandbox: bool = Field(
         description="a stage run by hand writes to <products>/sandbox, never the build's"
     )
+    preload_kernels: bool = Field(
+        description="a build forks stage kernels from one process with the imports done"
+    )
     reload_token: str | None = Field(
         None, description="/reload needs it when set; required beyond loopback"
     )

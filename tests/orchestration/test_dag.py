@@ -67,3 +67,20 @@ def test_the_build_table_is_rounded_with_a_total_or_says_unchanged():
     ]
     values["Ran?"] = [False, False]
     assert build_table(values) == "Unchanged: all 2 stages are up to date, nothing ran."
+
+
+@pytest.mark.parametrize("preload", [True, False])
+def test_stage_kernels_are_preloaded_unless_the_setting_says_not(preload):
+    from ploomber.executors import Serial
+
+    from mlcycle.orchestration.dag import make_dag
+    from mlcycle.orchestration.kernels import ForkedKernelManager, PreloadedKernels
+
+    inner = Serial(build_in_subprocess=False)
+    dag = make_dag(PROJECT, overrides={"preload_kernels": str(preload)}, executor=inner)
+    managers = {t.executor_params.get("kernel_manager_class") for t in dag.values()}
+    if preload:
+        assert isinstance(dag.executor, PreloadedKernels) and dag.executor.inner is inner
+        assert managers == {ForkedKernelManager}
+    else:
+        assert dag.executor is inner and managers == {None}

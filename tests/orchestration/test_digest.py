@@ -1,10 +1,17 @@
+import ast
 import os
 import sys
 import textwrap
 
 import pytest
 
-from mlcycle.orchestration.digest import code_digest, files_digest, inputs_digest, module_closure
+from mlcycle.orchestration.digest import (
+    code_digest,
+    external_imports,
+    files_digest,
+    inputs_digest,
+    module_closure,
+)
 
 
 @pytest.fixture
@@ -115,3 +122,20 @@ def test_real_notebooks_depend_on_what_they_import():
     assert "mlcycle.data.generator" in collect and "mlcycle.data.generator" not in train
     assert "mlcycle.orchestration.dag" not in train  # build tooling edits rerun nothing
     assert inputs_digest(nb / "candidate.py") != inputs_digest(nb / "collect.py")
+
+
+def test_external_imports_are_the_third_party_ones_in_functions_too():
+    tree = ast.parse(
+        textwrap.dedent("""
+        import os, json
+        import pandas as pd
+        from . import sibling
+        from mlcycle.config import load_dataset_config
+
+        def later():
+            import mlflow.models
+            from sklearn.metrics import roc_auc_score
+            import pandas
+        """)
+    )
+    assert external_imports(tree) == ("pandas", "mlflow.models", "sklearn.metrics")

@@ -76,7 +76,13 @@ def make_dag(
         dag = DAGSpec(str(project / PIPELINE), env=env).to_dag()
     if executor is not None:
         dag.executor = executor
+    if env["preload_kernels"]:
+        from mlcycle.orchestration.kernels import ForkedKernelManager, PreloadedKernels
+
+        dag.executor = PreloadedKernels(dag.executor)
     for task in dag.values():
+        if env["preload_kernels"]:
+            task.executor_params["kernel_manager_class"] = ForkedKernelManager
         params = task.params.to_dict()
         source = Path(str(task.source.loc))
         task.params._setitem(DIGEST_PARAM, inputs_digest(source, task_files(params)))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import importlib.util
+import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -66,10 +67,24 @@ def _module_file(name: str) -> Path | None:
     return Path(spec.origin)
 
 
+def external_imports(tree: ast.AST, package: str = PACKAGE) -> tuple[str, ...]:
+    """Modules outside the standard library and the package that `tree` imports anywhere
+    (inside functions too), in order of appearance."""
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.append(node.module)
+    local = {package, "__future__", *sys.stdlib_module_names}
+    return tuple(dict.fromkeys(n for n in names if n.split(".")[0] not in local))
+
+
 @dataclass(frozen=True)
 class _Parsed:
     tree_digest: str  # of the syntax tree: comment and formatting edits do not count
     imports: frozenset[str]  # the package's modules it imports
+    external: tuple[str, ...]  # the other modules it imports (kernels.preload_plan)
 
 
 _parsed_cache: dict[tuple[str, str, int, int], _Parsed] = {}
@@ -92,6 +107,7 @@ def _parse(path: Path, name: str, package: str) -> _Parsed:
     parsed = _Parsed(
         hashlib.sha256(ast.dump(tree).encode()).hexdigest(),
         frozenset(_imported_modules(tree, current=name, package=package)),
+        external_imports(tree, package),
     )
     if time.time_ns() - stat.st_mtime_ns > _RACY_NS:
         _parsed_cache[key] = parsed
@@ -116,6 +132,11 @@ def module_closure(source: str, package: str = PACKAGE) -> dict[str, Path]:
         seen[name] = path
         todo |= _parse(path, name, package).imports - seen.keys()
     return seen
+
+
+def module_external_imports(name: str, path: Path, package: str = PACKAGE) -> tuple[str, ...]:
+    """external_imports of a package module (from the per-build parse cache)."""
+    return _parse(path, name, package).external
 
 
 def code_digest(source: str, package: str = PACKAGE) -> str:
