@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -143,3 +144,37 @@ def test_a_ploomber_build_runs_its_notebooks_in_preloaded_kernels(tmp_path):
     assert one["ppid"] == two["ppid"] != os.getpid()
     assert two["yaml_before"]  # the plan came from the notebooks' imports
     assert ZYGOTE_VAR not in os.environ
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_the_zygote_ends_when_the_build_is_killed(tmp_path):
+    """A build killed with SIGKILL cannot stop its zygote: the zygote notices and exits."""
+    script = tmp_path / "build.py"
+    script.write_text(
+        textwrap.dedent("""\
+        import os, time
+        from mlcycle.orchestration.kernels import zygote
+        with zygote(["yaml"]):
+            print(os.environ["MLCYCLE_KERNEL_ZYGOTE"], flush=True)
+            time.sleep(600)
+    """)
+    )
+    build = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    path = build.stdout.readline().strip()
+    assert preloaded(path) in (True, False) and os.path.exists(path)
+    watched = ForkedProcess(children_of(build.pid)[0])
+    build.kill()
+    build.wait()
+    build.stdout.close()
+    assert watched.wait(30) is not None  # it exited by itself

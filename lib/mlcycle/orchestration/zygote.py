@@ -131,13 +131,15 @@ def main(path: str, plan: list[str]) -> None:
     os.close(quiet)
     pending = _preload(plan)
     preloading = True
+    build = os.getppid()
     while True:
-        timeout = 0 if preloading else None
-        if select.select([listener], [], [], timeout)[0]:
+        if select.select([listener], [], [], 0 if preloading else 1)[0]:
             conn, _ = listener.accept()
             _serve(conn, listener, not preloading, stderr)
         elif preloading:
             preloading = next(pending, False) is None
+        elif os.getppid() != build:  # the build was killed: nobody will ask again
+            return
 
 
 if __name__ == "__main__":
