@@ -2,12 +2,14 @@
 
 Three measurements, each beside its reference, in one run on a temporary copy of the project:
 
-1. Fixed cost per stage: a fresh kernel started and the stage notebook's own imports run in it
-   (what every stage pays before any work), against `python -c` running the same imports.
-2. A full build (`mlcycle run`): wall time and each stage's time
-   (Ploomber's report); what is not work is every import made in the kernels (profiled with
-   PYTHONPROFILEIMPORTTIME, lazy imports inside library functions included) plus a bare
-   kernel start per stage, as a share of the stages' time.
+1. Fixed cost per stage: the stage's kernel and the notebook's own imports run in it (what
+   every stage pays before any work): a kernel started from scratch, and one forked from the
+   build's zygote (kernels.py), against `python -c` running the same imports.
+2. Full builds (`mlcycle run`), kernels forked (the default) and kernels from scratch
+   (`preload_kernels: false`): wall time and each stage's time (Ploomber's report); what is
+   not work is every import the kernels made themselves (profiled with PYTHONPROFILEIMPORTTIME,
+   lazy imports inside library functions included) plus a bare kernel start per stage, as a
+   share of the stages' time.
 3. A no-op rerun (everything up to date), against `python -c "import mlcycle"`.
 
     .venv/bin/python benchmarks/build.py                 # default data (env.yaml)
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
 import os
 import shutil
@@ -42,19 +45,38 @@ def stage_imports(notebook: Path) -> str:
     return "\n".join(dict.fromkeys(lines))
 
 
-def kernel_fixed_cost(code: str, cwd: Path) -> float:
-    """Seconds from starting a kernel to having run `code` in it."""
-    from jupyter_client.manager import start_new_kernel
+def kernel_fixed_cost(code: str, cwd: Path, forked: bool = False) -> float:
+    """Seconds from asking for a stage's kernel to having run `code` in it, as papermill does
+    (nbclient): a kernel started from scratch, or forked from a zygote preloaded with the
+    stage's plan (what a build does; the zygote had the previous stage's time to preload)."""
+    import nbformat
+    from nbclient import NotebookClient
 
+    from mlcycle.orchestration.kernels import ForkedKernelManager
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(code)]
+    client = NotebookClient(
+        nb, kernel_name="python3", kernel_manager_class=ForkedKernelManager,
+        resources={"metadata": {"path": str(cwd)}},
+    )  # fmt: skip
     started = time.perf_counter()
-    km, kc = start_new_kernel(kernel_name="python3", cwd=str(cwd))
-    try:
-        reply = kc.execute_interactive(code, timeout=300, store_history=False)
-        assert reply["content"]["status"] == "ok", reply["content"]
-        return time.perf_counter() - started
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
+    client.execute()
+    return time.perf_counter() - started
+
+
+def preloaded_zygote(notebooks: list[Path]):
+    """The build's zygote for these notebooks, once it has made all its imports."""
+    from mlcycle.orchestration.kernels import preload_plan, preloaded, zygote
+
+    @contextlib.contextmanager
+    def ready():
+        with zygote(preload_plan(notebooks)) as path:
+            while not preloaded(path):
+                time.sleep(0.2)
+            yield path
+
+    return ready()
 
 
 def process_seconds(args: list[str], cwd: Path) -> float:
@@ -86,7 +108,7 @@ def build(
     elapsed = {}
     for line in done.stdout.splitlines():
         cells = line.split()
-        if len(cells) >= 3 and cells[1] == "True":
+        if len(cells) == 3 and cells[1] == "yes":  # the stage table of `mlcycle run`
             elapsed[cells[0]] = float(cells[2])
     return seconds, elapsed, _top_level_import_seconds(done.stderr)
 
@@ -103,10 +125,10 @@ def _top_level_import_seconds(stderr: str) -> float:
     return total_us / 1e6
 
 
-def _products() -> Path:
+def _products(project: Path = PROJECT, env_file: str | None = None) -> Path:
     from mlcycle.settings import load_settings
 
-    return load_settings(PROJECT).products
+    return load_settings(project, env_file).products
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,46 +157,60 @@ def main(argv: list[str] | None = None) -> int:
                 PROJECT / name, project / name, ignore=shutil.ignore_patterns("*.ipynb")
             )
 
-        # 1. fixed cost per stage
+        # 1. fixed cost per stage: a kernel from scratch, a kernel forked from the zygote
         fixed = []
         for nb in sorted((project / "notebooks").glob("*.py")) if args.fixed_cost else []:
             code = stage_imports(nb)
-            in_kernel = median_of(args.repeat, kernel_fixed_cost, code, project)
+            cold = median_of(args.repeat, kernel_fixed_cost, code, project)
+            with preloaded_zygote([nb]):
+                forked = median_of(args.repeat, kernel_fixed_cost, code, project)
             plain = median_of(args.repeat, process_seconds, [sys.executable, "-c", code], project)
-            fixed.append({"stage": nb.stem, "kernel_and_imports_s": round(in_kernel, 2),
+            fixed.append({"stage": nb.stem, "new_kernel_and_imports_s": round(cold, 2),
+                          "forked_kernel_and_imports_s": round(forked, 2),
                           "python_c_imports_s": round(plain, 2)})  # fmt: skip
-            print(f"  {nb.stem:14} kernel + imports {in_kernel:5.2f} s   "
-                  f"python -c imports {plain:5.2f} s", flush=True)  # fmt: skip
+            print(f"  {nb.stem:14} kernel + imports: new {cold:5.2f} s, forked {forked:5.2f} s"
+                  f"   python -c imports {plain:5.2f} s", flush=True)  # fmt: skip
         report["fixed_cost"] = fixed
+        if fixed:
+            keys = [k for k in fixed[0] if k != "stage"]
+            means = {k: round(statistics.mean(f[k] for f in fixed), 2) for k in keys}
+            report["fixed_cost_mean"] = means
+            print(
+                f"  mean: new {means['new_kernel_and_imports_s']:.2f} s, "
+                f"forked {means['forked_kernel_and_imports_s']:.2f} s",
+                flush=True,
+            )
 
-        # 2. a full build, importing with the profiler on; the build process's own imports
-        # are those of a no-op rerun, subtracted
-        wall, elapsed, imports_all = build(project, args.env_file, [], profile_imports=True)
-        _, _, imports_build = build(project, args.env_file, [], profile_imports=True)
-        kernel_imports = imports_all - imports_build
-        cost = {f["stage"]: f["kernel_and_imports_s"] for f in fixed}
-        stage_fixed = {t: cost.get(t.rsplit("-", 1)[0] if t.startswith("candidate-") else t, 0)
-                       for t in elapsed}  # fmt: skip
-        stage_total = sum(elapsed.values())
-        kernel_start = statistics.median(
-            kernel_fixed_cost("pass", project) for _ in range(args.repeat)
-        )
-        not_work = kernel_imports + kernel_start * len(elapsed)
-        report["build"] = {
-            "wall_s": round(wall, 1),
-            "stages_s": round(stage_total, 1),
-            "stages": elapsed,
-            "imports_in_kernels_s": round(kernel_imports, 1),
-            "kernel_start_s": round(kernel_start, 2),
-            "not_work_share": round(not_work / stage_total, 3),
-            "mean_fixed_cost_s": round(not_work / len(elapsed), 2),
-            "mean_notebook_import_lines_s": round(statistics.mean(stage_fixed.values()), 2),
-        }
-        print(f"  full build {wall:.1f} s (stages {stage_total:.1f} s): imports in kernels "
-              f"{kernel_imports:.1f} s, kernel start {kernel_start:.2f} s x {len(elapsed)}; "
-              f"not work {report['build']['not_work_share']:.0%} of stage time, "
-              f"{report['build']['mean_fixed_cost_s']:.2f} s a stage on average "
-              "(with the profiler's own overhead)", flush=True)  # fmt: skip
+        # 2. full builds, kernels forked (the default) and new, importing with the profiler on;
+        # the build process's own imports are those of a no-op rerun, subtracted. A forked
+        # kernel reports only the imports it made itself (the zygote's go nowhere).
+        with preloaded_zygote([]):
+            forked_start = median_of(args.repeat, kernel_fixed_cost, "pass", project)
+        new_start = median_of(args.repeat, kernel_fixed_cost, "pass", project)
+        report["build"] = {}
+        products = _products(project, args.env_file)
+        for label, preload, start in (("forked", True, forked_start), ("new", False, new_start)):
+            shutil.rmtree(products, ignore_errors=True)
+            extra = ["--env--preload_kernels", str(preload).lower()]
+            wall, elapsed, imports_all = build(project, args.env_file, extra, profile_imports=True)
+            _, _, imports_build = build(project, args.env_file, extra, profile_imports=True)
+            kernel_imports = imports_all - imports_build
+            stage_total = sum(elapsed.values())
+            not_work = kernel_imports + start * len(elapsed)
+            report["build"][label] = {
+                "wall_s": round(wall, 1),
+                "stages_s": round(stage_total, 1),
+                "stages": elapsed,
+                "imports_in_kernels_s": round(kernel_imports, 1),
+                "kernel_start_s": round(start, 2),
+                "not_work_share": round(not_work / stage_total, 3),
+                "mean_fixed_cost_s": round(not_work / len(elapsed), 2),
+            }
+            print(f"  full build, {label} kernels: {wall:.1f} s (stages {stage_total:.1f} s): "
+                  f"imports in kernels {kernel_imports:.1f} s, kernel start {start:.2f} s x "
+                  f"{len(elapsed)}; not work {not_work / stage_total:.0%} of stage time, "
+                  f"{not_work / len(elapsed):.2f} s a stage on average "
+                  "(with the profiler's own overhead)", flush=True)  # fmt: skip
 
         # 3. a no-op rerun
         def noop() -> float:

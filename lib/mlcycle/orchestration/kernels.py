@@ -41,20 +41,17 @@ SKIP_OPTIONAL = "mlcycle.environment:skip_unused_optional_imports"
 
 
 def preload_plan(notebooks: Iterable[str | Path]) -> list[str]:
-    """What the zygote imports for these notebooks: their third-party imports, then this
-    package's modules they import (transitively), then those modules' lazy imports."""
-    direct: list[str] = []
-    modules: dict[str, Path] = {}
+    """What the zygote imports for these notebooks, in the order they run (the first stage's
+    imports first): each one's third-party imports, then this package's modules it imports
+    (transitively), then those modules' lazy imports."""
+    plan = [SKIP_OPTIONAL]
     for notebook in notebooks:
         source = Path(notebook).read_text()
-        direct += external_imports(ast.parse(source))
-        modules.update(module_closure(source))
-    lazy = [n for name in sorted(modules) for n in module_external_imports(name, modules[name])]
-    plan = [SKIP_OPTIONAL]
-    for name in [*direct, *sorted(modules), *lazy]:
-        importer = IMPORTERS.get(name.split(".")[0])
-        plan += [importer] if importer else []
-        plan.append(name)
+        modules = module_closure(source)
+        lazy = [n for name in sorted(modules) for n in module_external_imports(name, modules[name])]
+        for name in [*external_imports(ast.parse(source)), *sorted(modules), *lazy]:
+            importer = IMPORTERS.get(name.split(".")[0])
+            plan += [importer, name] if importer else [name]
     return list(dict.fromkeys(plan))
 
 
