@@ -189,8 +189,12 @@ def open_store(products: str | Path, template: str | Path) -> Any:
     )
 
 
+BULK_SQLITE = "mlcycle.features.online_sqlite.BulkSqliteOnlineStore"
+
+
 def _rooted(raw: dict[str, Any], root: Path) -> dict[str, Any]:
-    """Resolve the registry's and the SQLite online store's relative paths against `root`."""
+    """Resolve the registry's and the SQLite online store's relative paths against `root`;
+    the SQLite online store is the project's bulk-loading one."""
     raw = json.loads(json.dumps(raw))
     registry = raw.get("registry")
     if isinstance(registry, str):
@@ -201,9 +205,10 @@ def _rooted(raw: dict[str, Any], root: Path) -> dict[str, Any]:
     elif "://" not in path and not Path(path).is_absolute():
         registry["path"] = str(root / path)
     online = raw.get("online_store")
-    if isinstance(online, dict) and online.get("type", "sqlite") == "sqlite":
+    if isinstance(online, dict) and online.get("type", "sqlite") in ("sqlite", BULK_SQLITE):
         online_path = Path(online.get("path", "online_store.db"))
         online["path"] = str(online_path if online_path.is_absolute() else root / online_path)
+        online["type"] = BULK_SQLITE  # Feast's SQLite store, loaded in bulk (online_sqlite.py)
     return raw
 
 
