@@ -25,15 +25,21 @@ def resolve_tracking_uri(products: str | Path, tracking_uri: str | None = None) 
     return sandboxed_store(uri)
 
 
-def configure_tracking(
-    products: str | Path, experiment: str, tracking_uri: str | None = None
-) -> str:
-    """Point MLflow at the store and make sure the experiment exists; returns its id."""
+def _quiet_store() -> None:
+    """No chatter from opening a store: whichever call opens it first (configure_tracking or
+    connect) in a process whose imports may already have been made (a forked stage kernel)."""
     apply_quiet_defaults()
     for name in ("mlflow.store.db.utils", "alembic"):  # store creation chatter, not news
         logging.getLogger(name).setLevel(logging.WARNING)
     # MLflow's SQL store uses an option SQLAlchemy 2.1 deprecates: theirs to fix, not news here
     warnings.filterwarnings("ignore", message=r"The ``noload`` loader strategy is deprecated")
+
+
+def configure_tracking(
+    products: str | Path, experiment: str, tracking_uri: str | None = None
+) -> str:
+    """Point MLflow at the store and make sure the experiment exists; returns its id."""
+    _quiet_store()
     uri = resolve_tracking_uri(products, tracking_uri)
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -68,7 +74,7 @@ def connect(tracking_uri: str) -> MlflowClient:
     `models:/` URIs resolve through MLflow's process-wide registry URI, and a client made with
     only a tracking URI silently follows that global registry: set both, name both.
     """
-    apply_quiet_defaults()
+    _quiet_store()
     tracking_uri = sandboxed_store(tracking_uri)  # a stage run by hand: the sandbox's copy
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
