@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import nbformat
@@ -21,6 +22,7 @@ from mlcycle.orchestration.kernels import (
     preloaded,
     request_fork,
     zygote,
+    zygote_threads,
 )
 from tests.conftest import PROJECT
 
@@ -51,6 +53,16 @@ def test_the_plan_imports_what_the_stage_imports_in_order():
     assert len(plan) == len(set(plan))
     # a stage that does not touch the store does not preload Feast
     assert "feast" not in preload_plan([PROJECT / "notebooks" / "collect.py"])
+
+
+@pytest.mark.dag
+def test_the_whole_pipelines_plan_leaves_the_zygote_able_to_fork():
+    """A library that starts a thread on import would make every launch fall back."""
+    plan = preload_plan(sorted((PROJECT / "notebooks").glob("*.py")))
+    with zygote(plan) as path:
+        while not preloaded(path):
+            time.sleep(0.1)
+        assert zygote_threads(path) == 1
 
 
 def _probe_notebook() -> nbformat.NotebookNode:

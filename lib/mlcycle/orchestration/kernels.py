@@ -114,6 +114,11 @@ def preloaded(path: str) -> bool:
     return bool(_ask(path, {"ping": True}).get("preloaded"))
 
 
+def zygote_threads(path: str) -> int:
+    """Threads running in the zygote (more than one and it refuses to fork)."""
+    return int(_ask(path, {"ping": True}).get("threads", 0))
+
+
 class ForkedProcess:
     """What jupyter_client needs of a kernel's Popen, for a process that is not our child
     (the zygote's): followed through a pidfd, so a reused pid is never signalled."""

@@ -10,9 +10,9 @@ isolated; only the import work is shared.
 
 Protocol, on a Unix socket: one JSON line {"argv", "env", "cwd"} in, one JSON line out,
 {"pid": N} or {"refused": reason} (the caller then launches the kernel the usual way);
-{"ping": true} gets {"preloaded": bool}. The preloading happens between requests, so a launch
-never waits for it. What the imports print (deprecation warnings) goes nowhere: a kernel
-prints its own, if it imports anything itself.
+{"ping": true} gets {"preloaded": bool, "threads": N}. The preloading happens between
+requests, so a launch never waits for it. What the imports print (deprecation warnings) goes
+nowhere: a kernel prints its own, if it imports anything itself.
 
     python -m mlcycle.orchestration.zygote SOCKET PLAN_JSON
 """
@@ -31,6 +31,7 @@ import threading
 from collections.abc import Iterator
 
 LAUNCHER = "ipykernel_launcher"
+KERNEL_APP = "ipykernel.kernelapp"  # what the launcher runs
 
 
 def _preload(plan: list[str]) -> Iterator[None]:
@@ -98,7 +99,7 @@ def _serve(conn: socket.socket, listener: socket.socket, preloaded: bool, stderr
     with conn, conn.makefile("rwb") as stream:
         request = json.loads(stream.readline())
         if request.get("ping"):
-            reply: dict = {"preloaded": preloaded}
+            reply: dict = {"preloaded": preloaded, "threads": threading.active_count()}
         elif refused := _refusal(request["argv"]):
             reply = {"refused": refused}
         else:
@@ -119,6 +120,10 @@ KERNEL_ENV = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
 def main(path: str, plan: list[str]) -> None:
     for key, value in KERNEL_ENV.items():
         os.environ.setdefault(key, value)
+    # ipykernel reads its parent's pid when imported (a class default): this process is the
+    # parent of every kernel it forks, so it is preloaded with that, and the kernel itself first
+    os.environ["JPY_PARENT_PID"] = str(os.getpid())
+    plan = [KERNEL_APP, *plan]
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forked kernels are reaped automatically
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the build; it stops us
     listener = socket.socket(socket.AF_UNIX)
