@@ -13,6 +13,7 @@ import pytest
 
 from mlcycle.orchestration.kernels import (
     IMPORTERS,
+    LAZY,
     SKIP_OPTIONAL,
     ZYGOTE_VAR,
     ForkedKernelManager,
@@ -51,6 +52,8 @@ def test_the_plan_imports_what_the_stage_imports_in_order():
     assert plan.index(IMPORTERS["feast"]) < plan.index("feast")  # the project's way first
     assert not {"json", "os", "pathlib", "__future__"} & set(plan)  # no standard library
     assert len(plan) == len(set(plan))
+    # MLflow's SQL store, which MLflow imports only when a client first opens it
+    assert set(LAZY["mlflow"]) <= set(preload_plan([PROJECT / "notebooks" / "select.py"]))
     # a stage that does not touch the store does not preload Feast
     assert "feast" not in preload_plan([PROJECT / "notebooks" / "collect.py"])
 

@@ -36,6 +36,17 @@ from mlcycle.orchestration.digest import (
 ZYGOTE_VAR = "MLCYCLE_KERNEL_ZYGOTE"  # the socket of the build's zygote, for its tasks
 # packages this project imports its own way: the function that imports them comes first
 IMPORTERS = {"feast": "mlcycle.features.feast_import:import_feast"}
+# what a package imports lazily on a build's usual path, found by profiling a build's kernels:
+# MLflow opens its SQL stores (the default store is SQLite) and its tracing processor when a
+# client first needs them; Feast's file offline store reads with Dask
+LAZY = {
+    "mlflow": (
+        "mlflow.store.tracking.sqlalchemy_store",
+        "mlflow.store.model_registry.sqlalchemy_store",
+        "mlflow.tracing.processor.base_mlflow",
+    ),
+    "feast": ("dask.dataframe",),
+}
 # first of all, as every command entry point does (kernels are forked from the zygote)
 SKIP_OPTIONAL = "mlcycle.environment:skip_unused_optional_imports"
 
@@ -50,8 +61,9 @@ def preload_plan(notebooks: Iterable[str | Path]) -> list[str]:
         modules = module_closure(source)
         lazy = [n for name in sorted(modules) for n in module_external_imports(name, modules[name])]
         for name in [*external_imports(ast.parse(source)), *sorted(modules), *lazy]:
-            importer = IMPORTERS.get(name.split(".")[0])
-            plan += [importer, name] if importer else [name]
+            top = name.split(".")[0]
+            plan += [IMPORTERS[top]] if top in IMPORTERS else []
+            plan += [name, *LAZY.get(top, ())]
     return list(dict.fromkeys(plan))
 
 

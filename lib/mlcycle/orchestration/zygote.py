@@ -31,7 +31,7 @@ import threading
 from collections.abc import Iterator
 
 LAUNCHER = "ipykernel_launcher"
-KERNEL_APP = "ipykernel.kernelapp"  # what the launcher runs
+KERNEL = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger")  # what it runs
 
 
 def _preload(plan: list[str]) -> Iterator[None]:
@@ -123,7 +123,7 @@ def main(path: str, plan: list[str]) -> None:
     # ipykernel reads its parent's pid when imported (a class default): this process is the
     # parent of every kernel it forks, so it is preloaded with that, and the kernel itself first
     os.environ["JPY_PARENT_PID"] = str(os.getpid())
-    plan = [KERNEL_APP, *plan]
+    plan = [*KERNEL, *plan]
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forked kernels are reaped automatically
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the build; it stops us
     listener = socket.socket(socket.AF_UNIX)
