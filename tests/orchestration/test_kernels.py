@@ -111,6 +111,17 @@ def test_without_a_zygote_the_kernel_starts_as_usual(tmp_path, monkeypatch):
 
 
 @pytest.mark.dag
+def test_without_pidfds_the_forked_kernel_is_dropped_for_a_new_one(tmp_path, monkeypatch):
+    def unsupported(pid):
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(os, "pidfd_open", unsupported)
+    with zygote([SKIP_OPTIONAL, "yaml"]):
+        report = _run(_probe_notebook(), tmp_path)
+    assert report["ppid"] == os.getpid()  # launched the usual way
+
+
+@pytest.mark.dag
 def test_the_zygote_refuses_what_is_not_a_kernel_of_this_interpreter(tmp_path):
     with zygote(["yaml"]) as path:
         env = dict(os.environ)

@@ -171,12 +171,18 @@ class ForkedKernelManager(AsyncKernelManager):
         env = kw.get("env") or dict(os.environ)
         cwd = str(kw.get("cwd") or os.getcwd())
         pid = request_fork(path, kernel_cmd, env, cwd) if path else None
-        if pid is None:
+        process = None
+        if pid is not None:
+            try:
+                process = ForkedProcess(pid)
+            except OSError:  # no pidfd on this kernel (Linux < 5.3): that kernel cannot be followed
+                os.kill(pid, signal.SIGKILL)
+        if process is None:
             await super()._async_launch_kernel(kernel_cmd, **kw)
             return
         provisioner = self.provisioner
         assert provisioner is not None
-        provisioner.process = ForkedProcess(pid)
+        provisioner.process = process
         provisioner.pid, provisioner.pgid, provisioner.cwd = pid, pid, cwd
         self._reconcile_connection_info(provisioner.connection_info)
 
