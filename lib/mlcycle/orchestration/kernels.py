@@ -13,6 +13,7 @@ import ast
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -88,9 +89,7 @@ def zygote(plan: list[str]) -> Iterator[str]:
             os.environ[ZYGOTE_VAR] = before
         process.kill()
         process.wait()
-        for name in os.listdir(folder):
-            os.unlink(os.path.join(folder, name))
-        os.rmdir(folder)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _wait_for(path: str, process: subprocess.Popen, timeout: float = 30) -> bool:
