@@ -1,13 +1,14 @@
 """MLflow tracking servers for real, on the private PostgreSQL cluster of tests/conftest.py."""
 
 import dataclasses
+import os
 import uuid
 
 import pytest
 
 from mlcycle.serving.launch import free_port, running
 from mlcycle.team.database import ensure_database
-from mlcycle.team.server import server_command
+from mlcycle.team.server import server_command, server_environment
 
 
 @pytest.fixture
@@ -19,5 +20,6 @@ def tracking_server(postgres, tmp_path):
     command = server_command(pg, "127.0.0.1", port, str(tmp_path / "artifacts"), workers=2)
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
-    with running(command, f"{url}/health", log, env=pg.secret_env(), timeout=180):
+    env = server_environment(pg, os.environ)
+    with running(command, f"{url}/health", log, env=env, timeout=180):
         yield url

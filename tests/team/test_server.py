@@ -139,6 +139,17 @@ def test_connection_settings_come_from_the_environment_and_stay_out_of_logs():
     assert Postgres.from_env({}).uri() == "postgresql+psycopg://mlflow@127.0.0.1:5432/mlflow"
 
 
+def test_the_server_runs_without_mlflows_job_runner_unless_asked():
+    from mlcycle.team.server import server_environment
+
+    pg = Postgres("127.0.0.1", 5432, "ml", "s3cret", "mlflow")
+    env = server_environment(pg, {"PATH": "/bin"})
+    assert env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "false" and env["PATH"] == "/bin"
+    assert env["PGPASSWORD"] == "s3cret" and env["MLFLOW_DISABLE_TELEMETRY"] == "true"
+    asked = server_environment(pg, {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "true"})
+    assert asked["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "true"  # the user's setting wins
+
+
 def test_an_unreachable_database_is_a_clear_error(postgres):
     from mlcycle.team.database import DatabaseUnavailable, ensure_database
 
@@ -164,15 +175,20 @@ def test_the_password_is_on_no_command_line(postgres, tmp_path):
     command = [sys.executable, "-m", "mlcycle.cli.main", "server", "--port", str(port),
                "--artifacts-destination", str(tmp_path / "artifacts")]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    with running(command, f"{url}/health", tmp_path / "server.log", env=env, timeout=180):
+    with running(command, f"{url}/health", tmp_path / "server.log", env=env, timeout=180) as proc:
         MlflowClient(url).create_experiment("reached-the-database")
-        shown = []
+        shown, session = [], []
         for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
             try:
                 argv = cmdline.read_bytes()
+                stat = (cmdline.parent / "stat").read_text()
             except OSError:  # the process ended meanwhile
                 continue
             if postgres.password.encode() in argv:
                 shown.append(argv.replace(b"\0", b" ").decode(errors="replace"))
+            if int(stat.rsplit(")", 1)[1].split()[3]) == proc.pid:  # the server's session
+                session.append(argv.replace(b"\0", b" ").decode(errors="replace"))
         assert not shown, shown
+        # the server and its workers, without MLflow's job runner (no job to run)
+        assert session and not [p for p in session if "huey" in p], session
     assert postgres.password not in (tmp_path / "server.log").read_text()

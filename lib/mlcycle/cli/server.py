@@ -9,7 +9,7 @@ from pathlib import Path
 
 from mlcycle.cli.common import add_env_options, require_free_port, settings_of
 from mlcycle.team.database import DatabaseUnavailable, Postgres, ensure_database
-from mlcycle.team.server import server_command
+from mlcycle.team.server import server_command, server_environment
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,7 +48,6 @@ def main(argv: list[str] | None = None) -> int:
         f"(export MLFLOW_TRACKING_URI=http://{args.host}:{args.port})",
         flush=True,
     )
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     # the server replaces this process (signals reach it); the password goes in its
     # environment, never on its command line
-    os.execve(command[0], command, {**os.environ, **pg.secret_env()})
+    os.execve(command[0], command, server_environment(pg, os.environ))

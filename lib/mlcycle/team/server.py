@@ -8,10 +8,19 @@ s3://… with the `s3` extra), so clients need no credentials of their own for i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from mlcycle.environment import tool
 from mlcycle.team.database import Postgres
+
+# MLflow 3 starts a job runner beside the server (huey consumers, for its GenAI jobs: prompt
+# optimisation, scorers, trace rollups). The lifecycle submits no job, and the runner's three
+# processes take memory and CPU the server's workers need. A user's own setting wins.
+SERVER_DEFAULTS = {
+    "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+}
 
 
 def server_command(
@@ -37,3 +46,9 @@ def server_command(
         "--workers",
         str(workers),
     ]
+
+
+def server_environment(pg: Postgres, environ: Mapping[str, str]) -> dict[str, str]:
+    """The server's environment: `environ`, the defaults above where it sets nothing, and the
+    password where libpq reads it (never the command line)."""
+    return {**SERVER_DEFAULTS, **environ, **pg.secret_env()}
