@@ -84,6 +84,26 @@ def pytest_xdist_make_scheduler(config, log):
     return SharedFixtureScheduling(config, log)
 
 
+@pytest.fixture(scope="session")
+def stage_kernels():
+    """One zygote for every build of the session (as `make simulate` has one for its weeks):
+    each build's kernels fork from it, instead of each build starting its own and importing
+    the stages' libraries again. Yields its socket."""
+    from mlcycle.orchestration.kernels import preload_plan, zygote
+    from mlcycle.orchestration.notebook import pipeline_tasks
+
+    notebooks = dict.fromkeys(task["source"] for task in pipeline_tasks(PROJECT).values())
+    with zygote(preload_plan(notebooks)) as path:
+        yield path
+
+
+@pytest.fixture(autouse=True)
+def _dag_tests_share_the_stage_kernels(request):
+    """The tests marked `dag` build or run notebooks: they get the session's zygote."""
+    if request.node.get_closest_marker("dag"):
+        request.getfixturevalue("stage_kernels")
+
+
 @pytest.fixture(autouse=True)
 def _no_tracking_uri_leaks():
     """mlflow.set_tracking_uri() exports MLFLOW_TRACKING_URI; left behind, it would send the

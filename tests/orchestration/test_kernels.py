@@ -59,13 +59,13 @@ def test_the_plan_imports_what_the_stage_imports_in_order():
 
 
 @pytest.mark.dag
-def test_the_whole_pipelines_plan_leaves_the_zygote_able_to_fork():
-    """A library that starts a thread on import would make every launch fall back."""
-    plan = preload_plan(sorted((PROJECT / "notebooks").glob("*.py")))
-    with zygote(plan) as path:
-        while not preloaded(path):
-            time.sleep(0.1)
-        assert zygote_threads(path) == 1
+def test_the_whole_pipelines_plan_leaves_the_zygote_able_to_fork(stage_kernels):
+    """A library that starts a thread on import would make every launch fall back. (The
+    session's zygote, tests/conftest.py, preloads the plan of every stage.)"""
+    assert stage_kernels
+    while not preloaded(stage_kernels):
+        time.sleep(0.1)
+    assert zygote_threads(stage_kernels) == 1
 
 
 def _probe_notebook() -> nbformat.NotebookNode:
@@ -87,6 +87,7 @@ def _run(nb, cwd):
 
 @pytest.mark.dag
 def test_kernels_fork_from_the_zygote_as_fresh_processes(tmp_path, monkeypatch):
+    monkeypatch.delenv(ZYGOTE_VAR, raising=False)  # not the session's: one of its own
     monkeypatch.setenv("MLCYCLE_TEST_MARKER", "set by the build")
     with zygote([SKIP_OPTIONAL, "numpy", "yaml"]) as path:
         assert os.environ[ZYGOTE_VAR] == path
@@ -143,33 +144,56 @@ def test_a_process_that_is_not_our_child_is_followed_and_killed():
     process.kill()  # a finished process is not signalled again (its pid may be reused)
 
 
-@pytest.mark.dag
-def test_a_ploomber_build_runs_its_notebooks_in_preloaded_kernels(tmp_path):
+def _build_two_stages(folder: Path) -> tuple[dict, dict]:
+    """A Ploomber DAG of two probe notebooks run through PreloadedKernels; their reports."""
     from ploomber import DAG
     from ploomber.executors import Serial
     from ploomber.products import File
     from ploomber.tasks import NotebookRunner
 
+    folder.mkdir(exist_ok=True)
     dag = DAG(executor=PreloadedKernels(Serial(build_in_subprocess=False)))
     # the first stage waits for the preloading to end, so the second is forked after it
     wait = "from mlcycle.orchestration.kernels import preloaded\n"
     wait += f"while not preloaded(os.environ['{ZYGOTE_VAR}']):\n    pass\n"
     for name, then in (("one", wait), ("two", "")):
-        source = tmp_path / f"{name}.py"
+        source = folder / f"{name}.py"
         source.write_text(textwrap.dedent("""\
             # %% tags=["parameters"]
             product = None
 
             # %%
         """) + PROBE + then + "open(product['out'], 'w').write(json.dumps(report))\n")  # fmt: skip
-        product = {"nb": File(tmp_path / f"{name}.ipynb"), "out": File(tmp_path / f"{name}.json")}
+        product = {"nb": File(folder / f"{name}.ipynb"), "out": File(folder / f"{name}.json")}
         task = NotebookRunner(source, product, dag, name=name, kernelspec_name="python3")
         task.executor_params["kernel_manager_class"] = ForkedKernelManager
     dag.build(show_progress=False)
-    one, two = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("one", "two"))
+    one, two = (json.loads((folder / f"{n}.json").read_text()) for n in ("one", "two"))
+    return one, two
+
+
+@pytest.mark.dag
+def test_a_ploomber_build_runs_its_notebooks_in_preloaded_kernels(tmp_path, monkeypatch):
+    monkeypatch.delenv(ZYGOTE_VAR, raising=False)  # no session zygote: the build starts its own
+    one, two = _build_two_stages(tmp_path)
     assert one["ppid"] == two["ppid"] != os.getpid()
     assert two["yaml_before"]  # the plan came from the notebooks' imports
     assert ZYGOTE_VAR not in os.environ
+    with pytest.raises(ProcessLookupError):  # the build's zygote ended with the build
+        os.kill(one["ppid"], 0)
+
+
+@pytest.mark.dag
+def test_builds_inside_a_running_zygote_fork_from_it(tmp_path, monkeypatch):
+    """As `make simulate` runs its weeks: one zygote around several builds, none starting
+    its own."""
+    monkeypatch.delenv(ZYGOTE_VAR, raising=False)
+    with zygote([SKIP_OPTIONAL, "yaml"]) as path:
+        first, second = _build_two_stages(tmp_path / "first"), _build_two_stages(tmp_path / "2nd")
+        zygote_pid = first[0]["ppid"]
+        assert {r["ppid"] for r in (*first, *second)} == {zygote_pid}  # one parent, still alive
+        os.kill(zygote_pid, 0)
+        assert os.environ[ZYGOTE_VAR] == path
 
 
 def children_of(pid: int) -> list[int]:

@@ -125,6 +125,13 @@ def preloaded(path: str) -> bool:
     return bool(_ask(path, {"ping": True}).get("preloaded"))
 
 
+def running_zygote() -> str | None:
+    """The socket of a zygote already serving this process's builds ($MLCYCLE_KERNEL_ZYGOTE,
+    when it answers), or None."""
+    path = os.environ.get(ZYGOTE_VAR)
+    return path if path and "preloaded" in _ask(path, {"ping": True}) else None
+
+
 def zygote_threads(path: str) -> int:
     """Threads running in the zygote (more than one and it refuses to fork)."""
     return int(_ask(path, {"ping": True}).get("threads", 0))
@@ -187,7 +194,9 @@ class ForkedKernelManager(AsyncKernelManager):
 
 
 class PreloadedKernels(Executor):
-    """A Ploomber executor: `inner`'s build, with the zygote running for the stages to run."""
+    """A Ploomber executor: `inner`'s build, with the zygote running for the stages to run.
+    Several builds in one process (the simulation's weeks, a test session) share one zygote
+    started around them: a build inside its block forks from it instead of starting its own."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
@@ -197,7 +206,7 @@ class PreloadedKernels(Executor):
 
         idle = {TaskStatus.Skipped, TaskStatus.Aborted}
         notebooks = [task.source.loc for task in dag.values() if task.exec_status not in idle]
-        if not notebooks:
+        if not notebooks or running_zygote():
             return self.inner(dag=dag, show_progress=show_progress)
         with zygote(preload_plan(notebooks)):
             return self.inner(dag=dag, show_progress=show_progress)

@@ -138,49 +138,64 @@ def simulate(
     build = builder(env_file, overrides)
     dag = make_dag(None, env_file, overrides)
 
-    def read(task: str, key: str, kind: Any) -> Any:
-        return read_record(str(dag[task].product[key]), kind)
+    with _stage_kernels(dag, settings.preload_kernels):  # one zygote for all the weeks' builds
 
-    if build({"as_of": week_time(settings, 0), "monitor_window": ""}):
-        raise SimulationFailed("the first build (week 0) failed")
-    if on_week:
-        on_week(0, None)
-    client = connect(settings.tracking_uri)
-    pending: list[Served] = []
-    done = []
-    serving = {"reload_seconds": 1}  # the poller: a move is live within a second
-    with service(env_file, {**overrides, **serving}, products / "service.log") as api:
-        for week in range(1, weeks + 1):
-            start, end = week_time(settings, week - 1), week_time(settings, week)
-            traffic_file = products / "monitoring" / "traffic" / f"week-{week:02d}.parquet"
-            new_rows_window(settings, start, end, traffic_file)
-            api.post("/reload")  # what the poller does; here, before the week's traffic
-            traffic = pd.read_parquet(traffic_file)
-            pending.append(serve_week(api, traffic, config, week))
-            arrived = [s for s in pending if s.week <= week - outcome_delay_weeks]
-            for served in arrived:
-                send_outcomes(api, served)
-            pending = [s for s in pending if s not in arrived]
-            collection = read("collect", "summary", Collection)
-            result = run_week(
-                settings, build, collection,
-                decision_of=lambda: read("monitor", "decision", MonitoringDecision),
-                registration_of=lambda: read("register", "registry", Registration),
-                until=end, window=str(traffic_file),
-            )  # fmt: skip
-            figures = {"week": float(week), "served": float(len(traffic))}
-            for served in arrived:
-                figures |= live_figures(Path(settings.prediction_log), served)
-            drifted = bool(settings.drift_from_week) and week >= settings.drift_from_week
-            figures["drifted_traffic"] = float(drifted)
-            for key, value in figures.items():
-                client.log_metric(result.run_id, key, value)
-            client.set_tag(result.run_id, "simulated_week", str(week))
-            _keep_drift_report(dag, timeline_page(dag).parent / week_drift_page(week))
-            done.append(result)
-            if on_week:
-                on_week(week, result)
-    return done
+        def read(task: str, key: str, kind: Any) -> Any:
+            return read_record(str(dag[task].product[key]), kind)
+
+        if build({"as_of": week_time(settings, 0), "monitor_window": ""}):
+            raise SimulationFailed("the first build (week 0) failed")
+        if on_week:
+            on_week(0, None)
+        client = connect(settings.tracking_uri)
+        pending: list[Served] = []
+        done = []
+        serving = {"reload_seconds": 1}  # the poller: a move is live within a second
+        with service(env_file, {**overrides, **serving}, products / "service.log") as api:
+            for week in range(1, weeks + 1):
+                start, end = week_time(settings, week - 1), week_time(settings, week)
+                traffic_file = products / "monitoring" / "traffic" / f"week-{week:02d}.parquet"
+                new_rows_window(settings, start, end, traffic_file)
+                api.post("/reload")  # what the poller does; here, before the week's traffic
+                traffic = pd.read_parquet(traffic_file)
+                pending.append(serve_week(api, traffic, config, week))
+                arrived = [s for s in pending if s.week <= week - outcome_delay_weeks]
+                for served in arrived:
+                    send_outcomes(api, served)
+                pending = [s for s in pending if s not in arrived]
+                collection = read("collect", "summary", Collection)
+                result = run_week(
+                    settings, build, collection,
+                    decision_of=lambda: read("monitor", "decision", MonitoringDecision),
+                    registration_of=lambda: read("register", "registry", Registration),
+                    until=end, window=str(traffic_file),
+                )  # fmt: skip
+                figures = {"week": float(week), "served": float(len(traffic))}
+                for served in arrived:
+                    figures |= live_figures(Path(settings.prediction_log), served)
+                drifted = bool(settings.drift_from_week) and week >= settings.drift_from_week
+                figures["drifted_traffic"] = float(drifted)
+                for key, value in figures.items():
+                    client.log_metric(result.run_id, key, value)
+                client.set_tag(result.run_id, "simulated_week", str(week))
+                _keep_drift_report(dag, timeline_page(dag).parent / week_drift_page(week))
+                done.append(result)
+                if on_week:
+                    on_week(week, result)
+        return done
+
+
+@contextmanager
+def _stage_kernels(dag: Any, preload: bool) -> Iterator[None]:
+    """Every build's stage kernels forked from one zygote, when the settings preload kernels
+    (a build would otherwise start its own, and import the stages' libraries again)."""
+    from mlcycle.orchestration.kernels import preload_plan, zygote
+
+    if not preload:
+        yield
+        return
+    with zygote(preload_plan([task.source.loc for task in dag.values()])):
+        yield
 
 
 def timeline_page(dag: Any) -> Path:
