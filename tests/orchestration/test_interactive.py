@@ -1,6 +1,10 @@
 """Every notebook runs top to bottom as JupyterLab would run it: no injected cell, no
 parameters passed, working directory notebooks/. Run so, by hand, a stage writes to the
-sandbox: the build's products, MLflow runs and registry stay byte for byte as they were."""
+sandbox: the build's products, MLflow runs and registry stay byte for byte as they were.
+
+The kernels are forked from the session's zygote (tests/conftest.py), as a build's are
+(orchestration/kernels.py): the same ipykernel, environment and working directory as a
+launched kernel, without paying the imports fourteen times (about 40 s instead of 260 s)."""
 
 import hashlib
 import sqlite3
@@ -9,6 +13,7 @@ import jupytext
 import nbclient
 import pytest
 
+from mlcycle.orchestration.kernels import ForkedKernelManager
 from tests.conftest import pipeline_order
 
 pytestmark = pytest.mark.dag
@@ -29,7 +34,8 @@ def digests(products):
     }
 
 
-def test_every_notebook_runs_top_to_bottom_without_injection(built_project):
+def test_every_notebook_runs_top_to_bottom_without_injection(built_project, stage_kernels):
+    assert stage_kernels, "the zygote did not start"
     products = built_project / "products"
     before = digests(products)
     for name in ORDER:
@@ -39,6 +45,7 @@ def test_every_notebook_runs_top_to_bottom_without_injection(built_project):
             nb,
             timeout=300,
             kernel_name="python3",
+            kernel_manager_class=ForkedKernelManager,
             resources={"metadata": {"path": str(built_project / "notebooks")}},
         )
         client.execute()  # raises CellExecutionError, naming the cell, on any failure
