@@ -6,8 +6,8 @@ uvicorn (benchmarks/serving_floor.py: the request schema, no model, no log). Eac
 rows, one row per request, from the same client, after a warm-up at every concurrency level:
 requests/s and p50/p99 latency, the error count (which must be zero), and how far the two
 models' probabilities differ. Then the same service with two workers (`workers: 2`), and the
-same service answering by customer id (features read from the online store), one per request
-and as one batch of `--id-batch` ids (one online-store read).
+same service process answering by customer id (features read from the online store), one per
+request and as one batch of `--id-batch` ids (one online-store read).
 
     .venv/bin/python benchmarks/serving.py            # after `make run` built the registry
     .venv/bin/python benchmarks/serving.py --requests 2000 --concurrency 1 10 20
@@ -139,11 +139,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-name", default=None, help="default: the dataset's name")
     parser.add_argument("--requests", type=int, default=1000, help="per concurrency level")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10])
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=None,
+        help="requests before each measured level (default: a fifth, at least 50)",
+    )
     parser.add_argument("--rows", type=int, default=500, help="distinct rows to cycle through")
     parser.add_argument("--id-batch", type=int, default=1000, help="customer ids in one batch")
     parser.add_argument("--products", default=str(settings.products), help="the build's")
     parser.add_argument("--out", default=str(settings.products / "benchmarks" / "serving.json"))
     args = parser.parse_args(argv)
+    warmup = max(50, args.requests // 5) if args.warmup is None else args.warmup
 
     from mlcycle.config import load_dataset_config
     from mlcycle.environment import apply_quiet_defaults
@@ -186,16 +193,17 @@ def main(argv: list[str] | None = None) -> int:
             "MLCYCLE_PRODUCTS": str(products),  # the online store's, for requests by id
         }
         serve = [sys.executable, "-m", "mlcycle.cli.main", "serve"]
+        # each server as a process, and the loads it answers (by id: the same service process)
         servers = {
-            OURS: (serve, service_env, "/ready", "/predict", ours),
-            "floor (validated no-op)": (
+            OURS: (serve, service_env, "/ready", [(OURS, "/predict", ours),
+                                                  (BY_ID, "/predict", by_id)]),
+            FLOOR: (
                 [sys.executable, str(PROJECT / "benchmarks" / "serving_floor.py")],
                 {"MLCYCLE_DATASET": args.dataset},
                 "/ready",
-                "/predict",
-                ours,
+                [(FLOOR, "/predict", ours)],
             ),
-            "mlflow models serve": (
+            THEIRS: (
                 [
                     sys.executable, "-m", "mlflow", "models", "serve",
                     "-m", f"models:/{name}@champion", "--env-manager", "local",
@@ -208,39 +216,38 @@ def main(argv: list[str] | None = None) -> int:
                     "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
                 },
                 "/ping",
-                "/invocations",
-                theirs,
+                [(THEIRS, "/invocations", theirs)],
             ),
-            TWO_WORKERS: (serve, {**service_env, "MLCYCLE_WORKERS": "2"}, "/ready", "/predict",
-                          ours),
-            BY_ID: (serve, service_env, "/ready", "/predict", by_id),
+            TWO_WORKERS: (serve, {**service_env, "MLCYCLE_WORKERS": "2"}, "/ready",
+                          [(TWO_WORKERS, "/predict", ours)]),
         }  # fmt: skip
         probabilities: dict[str, list[float]] = {}
-        for label, (command, env, ready, path, bodies) in servers.items():
+        for server, (command, env, ready, loads) in servers.items():
             port = free_port()
-            if "mlflow" in label:
+            if server == THEIRS:
                 command = [*command, "-p", str(port)]
             env = {**env, "HOST": "127.0.0.1", "PORT": str(port), "MLCYCLE_HOST": "127.0.0.1",
                    "MLCYCLE_PORT": str(port)}  # fmt: skip
-            log = work / f"{label.split()[0]}.log"
+            log = work / f"{server.split()[0]}.log"
             with running(command, f"http://127.0.0.1:{port}{ready}", log, env=env, timeout=180):
-                if label in (OURS, THEIRS):
-                    probabilities[label] = [
-                        _probability(post(port, path, body)) for body in bodies[:50]
-                    ]
-                if label == BY_ID:
-                    id_batch = _id_batch(port, ids[: args.id_batch])
-                for c in args.concurrency:
-                    load(port, path, bodies, c, max(50, args.requests // 5))  # warm up
-                    run = load(port, path, bodies, c, args.requests)
-                    run.server = label
-                    runs.append(run)
-                    print(
-                        f"  {label:24} c={c:<3} {run.requests_per_s:8.1f} req/s  "
-                        f"p50 {run.p50_ms:7.2f} ms  p99 {run.p99_ms:7.2f} ms  "
-                        f"errors {run.errors}",
-                        flush=True,
-                    )
+                for label, path, bodies in loads:
+                    if label in (OURS, THEIRS):
+                        probabilities[label] = [
+                            _probability(post(port, path, body)) for body in bodies[:50]
+                        ]
+                    if label == BY_ID:
+                        id_batch = _id_batch(port, ids[: args.id_batch])
+                    for c in args.concurrency:
+                        load(port, path, bodies, c, warmup)
+                        run = load(port, path, bodies, c, args.requests)
+                        run.server = label
+                        runs.append(run)
+                        print(
+                            f"  {label:24} c={c:<3} {run.requests_per_s:8.1f} req/s  "
+                            f"p50 {run.p50_ms:7.2f} ms  p99 {run.p99_ms:7.2f} ms  "
+                            f"errors {run.errors}",
+                            flush=True,
+                        )
 
     ours_p, theirs_p = probabilities[OURS], probabilities[THEIRS]
     report = _report(runs, max(abs(a - b) for a, b in zip(ours_p, theirs_p, strict=True)),

@@ -29,7 +29,8 @@ def test_serving_benchmark_compares_both_servers(built_project, tmp_path):
     code = benchmark.main(
         [
             "--tracking-uri", f"sqlite:///{built_project / 'products/mlflow.db'}",
-            "--requests", "30", "--concurrency", "1", "3", "--rows", "20", "--id-batch", "25",
+            "--requests", "30", "--warmup", "10", "--concurrency", "1", "3", "--rows", "20",
+            "--id-batch", "25",
             "--products", str(built_project / "products"), "--out", str(out),
         ]
     )  # fmt: skip

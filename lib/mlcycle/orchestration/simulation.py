@@ -188,10 +188,11 @@ def simulate(
 @contextmanager
 def _stage_kernels(dag: Any, preload: bool) -> Iterator[None]:
     """Every build's stage kernels forked from one zygote, when the settings preload kernels
-    (a build would otherwise start its own, and import the stages' libraries again)."""
-    from mlcycle.orchestration.kernels import preload_plan, zygote
+    (a build would otherwise start its own, and import the stages' libraries again); the
+    zygote already running, if any."""
+    from mlcycle.orchestration.kernels import preload_plan, running_zygote, zygote
 
-    if not preload:
+    if not preload or running_zygote():
         yield
         return
     with zygote(preload_plan([task.source.loc for task in dag.values()])):
