@@ -125,3 +125,13 @@ def test_an_unknown_setting_with_no_near_name_says_where_the_settings_are():
     with pytest.raises(SettingsError, match=r"unknown setting 'zzz' in --env: the settings are "
                        r"the keys of env.yaml \(listed in docs/configuration.md\)"):  # fmt: skip
         load_settings(PROJECT, None, {"zzz": "1"}, environ=CLEAN)
+
+
+def test_the_logs_commit_mode_is_one_of_two_and_reaches_the_service():
+    from mlcycle.serving.app import Settings as ServiceSettings
+
+    normal = load_settings(PROJECT, environ={"MLCYCLE_LOG_SYNC": "normal"})
+    assert ServiceSettings.of(normal).log_sync == "normal"
+    assert ServiceSettings.of(load_settings(PROJECT, environ=CLEAN)).log_sync == "full"
+    with pytest.raises(SettingsError, match=r"setting 'log_sync'.*'fast'.*MLCYCLE_LOG_SYNC"):
+        load_settings(PROJECT, environ={"MLCYCLE_LOG_SYNC": "fast"})

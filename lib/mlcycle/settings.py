@@ -140,6 +140,9 @@ class Settings(BaseModel):
     prediction_log: str = Field(
         description="the service's log: a file ('' = under products) or postgresql://…"
     )
+    log_sync: Literal["full", "normal"] = Field(
+        description="a SQLite log's commit: full = on disk; normal = survives the service's crash"
+    )
     drift_share_threshold: float = Field(ge=0, le=1, description="share of drifted columns")
     max_drift_rows: int = Field(gt=0, description="larger windows are sampled")
     retrain_policy: dict[str, Any] = Field(description="when to retrain (any trigger)")

@@ -37,12 +37,14 @@ def test_serving_benchmark_compares_both_servers(built_project, tmp_path):
     report = json.loads(out.read_text())
     assert code == 0 and report["errors"] == 0
     servers = ["mlcycle (this service)", "floor (validated no-op)", "mlflow models serve",
-               "mlcycle, 2 workers", "mlcycle by customer id"]  # fmt: skip
+               "mlcycle, 2 workers", "mlcycle by customer id",
+               "mlcycle, log_sync normal"]  # fmt: skip
     assert sorted((r["server"], r["concurrency"]) for r in report["runs"]) == sorted(
         (s, c) for s in servers for c in (1, 3)
     )
     assert report["customer_id_batch"]["answered"] == report["customer_id_batch"]["ids"] == 25
     assert set(report["two_workers_speedup"]) == {"1", "3"}
+    assert set(report["p50_over_floor_log_sync_normal"]) == {"1", "3"}
     assert set(report["p50_over_floor"]) == {"1", "3"} and all(
         v > 0 for v in report["p50_over_floor"].values()
     )

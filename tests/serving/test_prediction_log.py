@@ -144,3 +144,38 @@ def test_a_log_written_before_the_experiment_columns_gains_them(tmp_path):
     assert frame.loc["r0", "experiment"] == "" and frame.loc["r0", "assignment"] == ""
     assert frame.loc["r1", ["experiment", "assignment"]].tolist() == ["exp", "randomised"]
     assert log.frame(experiment="exp").index.size == 1
+
+
+@pytest.mark.parametrize(("sync", "pragma"), [("full", 2), ("normal", 1)])
+def test_log_sync_sets_how_a_commit_reaches_the_disk_and_a_killed_writer_loses_nothing(
+    tmp_path, sync, pragma
+):
+    """Either way, a prediction recorded before the process is killed (SIGKILL: no cleanup,
+    no close) is in the log; `full` also fsyncs each commit (a power cut loses nothing)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "log.db"
+    log = PredictionLog(path, sync=sync)
+    log.record([pred(0)])
+    with log._writing() as db:  # the writer connection the service commits on
+        assert db.execute("PRAGMA synchronous").fetchone()[0] == pragma
+    log.close()
+    script = (
+        "import os, signal\n"
+        "from mlcycle.serving.prediction_log import PredictionLog\n"
+        "from tests.serving.test_prediction_log import pred\n"
+        f"log = PredictionLog({str(path)!r}, sync={sync!r})\n"
+        "log.record([pred(1), pred(2)])\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    from tests.conftest import PROJECT
+
+    killed = subprocess.run([sys.executable, "-c", script], cwd=PROJECT, capture_output=True)
+    assert killed.returncode == -9, killed.stderr.decode()
+    assert sorted(PredictionLog(path).frame()["request_id"]) == ["r0", "r1", "r2"]
+
+
+def test_an_unknown_log_sync_is_refused_by_name(tmp_path):
+    with pytest.raises(ValueError, match="log_sync must be one of full, normal, not 'off'"):
+        PredictionLog(tmp_path / "log.db", sync="off")

@@ -86,6 +86,7 @@ class Settings:
     model_name: str | None = None  # None: the dataset's name
     reload_token: str | None = None
     feature_store: str | None = None  # feature_store.yaml, for requests by customer id
+    log_sync: str = "full"  # a SQLite log's commit (settings: log_sync)
 
     @classmethod
     def of(cls, s: Any) -> "Settings":
@@ -97,6 +98,7 @@ class Settings:
             arms=s.ab_arms,
             experiment_key=s.ab_key,
             prediction_log=str(s.prediction_log),
+            log_sync=s.log_sync,
             max_batch=s.max_batch,
             max_body_bytes=s.max_body_bytes,
             reload_seconds=s.reload_seconds,
@@ -172,7 +174,7 @@ class Service:
         self.config = config
         self.name = settings.model_name or config.model_name
         self.split = Split.of(settings, None)
-        self.log = PredictionLog(settings.prediction_log)
+        self.log = PredictionLog(settings.prediction_log, sync=settings.log_sync)
         self.metrics = Metrics()
         self.models: dict[str, ServedModel] = {}
         self._loaded: dict[str, tuple[str, str]] = {}  # alias -> (version, ONNX verdict)

@@ -33,6 +33,9 @@ def redacted(target: str | Path) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", str(target))
 
 
+SYNC = {"full": "FULL", "normal": "NORMAL"}  # the setting log_sync, as SQLite's pragma
+
+
 class SQLiteDatabase:
     """A file in WAL mode with a busy timeout: safe with several threads and processes.
 
@@ -42,9 +45,12 @@ class SQLiteDatabase:
 
     begin = "BEGIN IMMEDIATE"  # take the write lock at once: no upgrade deadlocks
 
-    def __init__(self, path: str | Path, timeout_s: float) -> None:
+    def __init__(self, path: str | Path, timeout_s: float, sync: str = "full") -> None:
+        if sync not in SYNC:
+            raise ValueError(f"log_sync must be one of {', '.join(SYNC)}, not {sync!r}")
         self.path = Path(path)
         self.timeout_s = timeout_s
+        self.sync = sync
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock_file: Any = None
 
@@ -65,7 +71,9 @@ class SQLiteDatabase:
         db = sqlite3.connect(
             self.path, timeout=self.timeout_s, isolation_level=None, check_same_thread=False
         )
-        db.execute("PRAGMA synchronous=FULL")  # committed means on disk
+        # full: a commit is on disk (an fsync of the WAL each); normal: in the WAL, written to
+        # the OS at commit and synced at checkpoints (SQLite's own trade-off, in WAL mode)
+        db.execute(f"PRAGMA synchronous={SYNC[self.sync]}")
         return db
 
     def sql(self, statement: str) -> str:
@@ -122,7 +130,9 @@ class PostgresDatabase:
         return redacted(self.url)
 
 
-def open_database(target: str | Path, timeout_s: float) -> SQLiteDatabase | PostgresDatabase:
+def open_database(
+    target: str | Path, timeout_s: float, sync: str = "full"
+) -> SQLiteDatabase | PostgresDatabase:
     if is_database_url(target):
         return PostgresDatabase(str(target), timeout_s)
-    return SQLiteDatabase(target, timeout_s)
+    return SQLiteDatabase(target, timeout_s, sync)

@@ -105,8 +105,10 @@ class _Ticket:
 
 
 class PredictionLog:
-    def __init__(self, target: str | Path, timeout_s: float = 30.0) -> None:
-        self.db = open_database(target, timeout_s)
+    def __init__(self, target: str | Path, timeout_s: float = 30.0, sync: str = "full") -> None:
+        """`sync`: a SQLite log's commit, "full" (on disk before it returns) or "normal" (in
+        the WAL, safe from a crash of this process, not of the machine). PostgreSQL: its own."""
+        self.db = open_database(target, timeout_s, sync)
         self.timeout_s = timeout_s
         self._writer: Any = None
         self._write_lock = threading.Lock()
