@@ -31,6 +31,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from mlcycle.project import find_project
 
 ENV_PREFIX = "MLCYCLE_"
+# how a SQLite prediction log commits, as SQLite's `synchronous` pragma (in WAL mode)
+LOG_SYNC_MODES = ("full", "normal")
 SECRET_KEYS = ("reload_token",)  # environment only (MLCYCLE_RELOAD_TOKEN): never in a file
 
 
@@ -140,7 +142,7 @@ class Settings(BaseModel):
     prediction_log: str = Field(
         description="the service's log: a file ('' = under products) or postgresql://…"
     )
-    log_sync: Literal["full", "normal"] = Field(
+    log_sync: Literal[LOG_SYNC_MODES] = Field(  # type: ignore[valid-type]
         description="a SQLite log's commit: full = on disk; normal = survives the service's crash"
     )
     drift_share_threshold: float = Field(ge=0, le=1, description="share of drifted columns")

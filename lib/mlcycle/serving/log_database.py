@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from mlcycle.settings import LOG_SYNC_MODES
+
 URL_SCHEMES = ("postgresql://", "postgres://")
 
 
@@ -33,9 +35,6 @@ def redacted(target: str | Path) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", str(target))
 
 
-SYNC = {"full": "FULL", "normal": "NORMAL"}  # the setting log_sync, as SQLite's pragma
-
-
 class SQLiteDatabase:
     """A file in WAL mode with a busy timeout: safe with several threads and processes.
 
@@ -46,8 +45,8 @@ class SQLiteDatabase:
     begin = "BEGIN IMMEDIATE"  # take the write lock at once: no upgrade deadlocks
 
     def __init__(self, path: str | Path, timeout_s: float, sync: str = "full") -> None:
-        if sync not in SYNC:
-            raise ValueError(f"log_sync must be one of {', '.join(SYNC)}, not {sync!r}")
+        if sync not in LOG_SYNC_MODES:
+            raise ValueError(f"log_sync must be one of {', '.join(LOG_SYNC_MODES)}, not {sync!r}")
         self.path = Path(path)
         self.timeout_s = timeout_s
         self.sync = sync
@@ -73,7 +72,7 @@ class SQLiteDatabase:
         )
         # full: a commit is on disk (an fsync of the WAL each); normal: in the WAL, written to
         # the OS at commit and synced at checkpoints (SQLite's own trade-off, in WAL mode)
-        db.execute(f"PRAGMA synchronous={SYNC[self.sync]}")
+        db.execute(f"PRAGMA synchronous={self.sync.upper()}")
         return db
 
     def sql(self, statement: str) -> str:
