@@ -24,6 +24,7 @@ import http.client
 import json
 import math
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -231,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
                 command = [*command, "-p", str(port)]
             env = {**env, "HOST": "127.0.0.1", "PORT": str(port), "MLCYCLE_HOST": "127.0.0.1",
                    "MLCYCLE_PORT": str(port)}  # fmt: skip
-            log = work / f"{server.split()[0]}.log"
+            log = work / f"{re.sub(r'[^a-z0-9]+', '-', server.lower()).strip('-')}.log"
             with running(command, f"http://127.0.0.1:{port}{ready}", log, env=env, timeout=180):
                 for label, path, bodies in loads:
                     if label in (OURS, THEIRS):

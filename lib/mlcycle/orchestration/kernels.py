@@ -132,6 +132,17 @@ def running_zygote() -> str | None:
     return path if path and "preloaded" in _ask(path, {"ping": True}) else None
 
 
+@contextmanager
+def kernels_for(notebooks: Iterable[str | Path]) -> Iterator[None]:
+    """A zygote for these notebooks' kernels for the block: the one already running (a test
+    session's, the simulation's), or one started for them."""
+    if running_zygote():
+        yield
+        return
+    with zygote(preload_plan(notebooks)):
+        yield
+
+
 def zygote_threads(path: str) -> int:
     """Threads running in the zygote (more than one and it refuses to fork)."""
     return int(_ask(path, {"ping": True}).get("threads", 0))
@@ -206,7 +217,7 @@ class PreloadedKernels(Executor):
 
         idle = {TaskStatus.Skipped, TaskStatus.Aborted}
         notebooks = [task.source.loc for task in dag.values() if task.exec_status not in idle]
-        if not notebooks or running_zygote():
+        if not notebooks:
             return self.inner(dag=dag, show_progress=show_progress)
-        with zygote(preload_plan(notebooks)):
+        with kernels_for(notebooks):
             return self.inner(dag=dag, show_progress=show_progress)

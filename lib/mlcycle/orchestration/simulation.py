@@ -188,14 +188,13 @@ def simulate(
 @contextmanager
 def _stage_kernels(dag: Any, preload: bool) -> Iterator[None]:
     """Every build's stage kernels forked from one zygote, when the settings preload kernels
-    (a build would otherwise start its own, and import the stages' libraries again); the
-    zygote already running, if any."""
-    from mlcycle.orchestration.kernels import preload_plan, running_zygote, zygote
+    (a build would otherwise start its own, and import the stages' libraries again)."""
+    from mlcycle.orchestration.kernels import kernels_for
 
-    if not preload or running_zygote():
+    if not preload:
         yield
         return
-    with zygote(preload_plan([task.source.loc for task in dag.values()])):
+    with kernels_for([task.source.loc for task in dag.values()]):
         yield
 
 
