@@ -6,10 +6,14 @@ for the session and every store lives in a pytest temporary directory.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import functools
 import glob
 import os
 import secrets
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 from pathlib import Path
@@ -19,7 +23,7 @@ import yaml
 
 from mlcycle.config import load_dataset_config
 from mlcycle.data.generator import generate_customers
-from mlcycle.environment import apply_quiet_defaults
+from mlcycle.environment import apply_quiet_defaults, skip_unused_optional_imports
 from mlcycle.serving.launch import free_port
 from mlcycle.team.database import Postgres
 
@@ -36,6 +40,7 @@ def pipeline_order() -> list[str]:
 
 
 def pytest_configure(config):
+    skip_unused_optional_imports()  # as the commands do: no grammar compiled in every worker
     for key in (*TRACKING_VARS, "MLCYCLE_PROJECT"):
         os.environ.pop(key, None)
     apply_quiet_defaults()
@@ -123,14 +128,30 @@ def tiny_data():
     return generate_customers(400, snapshot_date="2026-06-30", seed=7)
 
 
-def fresh_sqlite_store(folder: Path) -> str:
-    """A new SQLite tracking store whose default experiment keeps its artifacts in `folder`
-    (MLflow's default is ./mlruns, under the working directory: the repository)."""
+@functools.cache
+def _migrated_store() -> Path:
+    """An empty SQLite tracking store created by MLflow (its schema migrated to the newest),
+    once per test process: creating one runs every migration, about a second."""
     from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
-    uri = f"sqlite:///{folder / 'mlflow.db'}"
-    SqlAlchemyStore(uri, (folder / "mlruns").as_uri())
-    return uri
+    folder = Path(tempfile.mkdtemp(prefix="mlcycle-store-template-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    SqlAlchemyStore(f"sqlite:///{folder / 'mlflow.db'}", (folder / "mlruns").as_uri())
+    return folder / "mlflow.db"
+
+
+def fresh_sqlite_store(folder: Path) -> str:
+    """A new SQLite tracking store whose default experiment keeps its artifacts in `folder`
+    (MLflow's default is ./mlruns, under the working directory: the repository): a copy of
+    the migrated empty store, its default experiment pointed at `folder`."""
+    path = folder / "mlflow.db"
+    shutil.copyfile(_migrated_store(), path)
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute(
+            "UPDATE experiments SET artifact_location = ? WHERE experiment_id = 0",
+            ((folder / "mlruns").as_uri(),),
+        )
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture

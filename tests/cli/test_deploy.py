@@ -5,7 +5,7 @@ import mlflow
 import pytest
 
 from mlcycle.cli.main import main
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, fresh_sqlite_store
 
 MODEL = "customer_churn"  # the name the built-in dataset config gives the model
 
@@ -13,7 +13,7 @@ MODEL = "customer_churn"  # the name the built-in dataset config gives the model
 @pytest.fixture
 def registry(tmp_path, monkeypatch):
     """A registry with version 1, gated, and nothing on staging."""
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    uri = fresh_sqlite_store(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.chdir(PROJECT)
     client = mlflow.MlflowClient(uri, registry_uri=uri)

@@ -16,6 +16,10 @@ from mlcycle.registry.trusted import TRUSTED_TYPES, UntrustedModelError, load_tr
 from mlcycle.training.model import FAMILIES, build_pipeline
 from tests.conftest import fresh_sqlite_store
 
+# stated, as the project's own logging does: else MLflow infers them by loading the model in a
+# new Python process (seconds a model)
+REQUIREMENTS = ["scikit-learn"]
+
 
 class Payload:
     """Unpickling this creates `path`: proof that the artifact's code ran."""
@@ -32,7 +36,9 @@ def log_pickle(tmp_path: Path, marker: Path) -> str:
     model = make_pipeline(LogisticRegression()).fit(np.eye(4), [0, 1, 0, 1])
     model.payload = Payload(marker)
     with mlflow.start_run() as run:
-        info = mlflow.sklearn.log_model(model, name="model", serialization_format="pickle")
+        info = mlflow.sklearn.log_model(
+            model, name="model", serialization_format="pickle", pip_requirements=REQUIREMENTS
+        )
     marker.unlink(missing_ok=True)  # logging copies the model, which runs the payload once
     return info.model_uri, run.info.run_id
 
@@ -95,6 +101,7 @@ def test_skops_with_a_type_the_artifact_trusts_but_the_project_does_not(store):
         info = mlflow.sklearn.log_model(
             model, name="model", serialization_format="skops",
             skops_trusted_types=["posix.getcwd"],  # the artifact vouches for itself
+            pip_requirements=REQUIREMENTS,
         )  # fmt: skip
     with pytest.raises(UntrustedModelError, match="posix.getcwd"):
         load_trusted(info.model_uri)
