@@ -137,14 +137,12 @@ def main(path: str, plan: list[str]) -> None:
     pending = _preload(plan)
     preloading = True
     build = os.getppid()
-    while True:
+    while os.getppid() == build:  # else the build was killed: nobody will ask again
         if select.select([listener], [], [], 0 if preloading else 1)[0]:
             conn, _ = listener.accept()
             _serve(conn, listener, not preloading, stderr)
-        elif preloading:
+        elif preloading:  # one import a turn: a build killed meanwhile is noticed between
             preloading = next(pending, False) is None
-        elif os.getppid() != build:  # the build was killed: nobody will ask again
-            return
 
 
 if __name__ == "__main__":
