@@ -174,14 +174,15 @@ def read_categorical(feat: CategoricalFeature, series: pd.Series) -> Categorical
         if odd.any():
             text = text.where(~odd, None)
     # few distinct values in a categorical column: judge those, not every row
-    blank = [v for v in text.unique() if isinstance(v, str) and v.strip() in _MISSING]
+    distinct = [v for v in text.unique() if isinstance(v, str)]
+    blank = [v for v in distinct if v.strip() in _MISSING]
     missing_text = text.isin(blank).to_numpy(dtype=bool) if blank else np.zeros(len(text), bool)
     if missing_text.any():
         text = text.where(~missing_text, None)
     missing = text.isna().to_numpy()
     problems = [(odd, NOT_A_VALUE)] if odd.any() else []
     missing &= ~odd
-    long = [v for v in text.unique() if isinstance(v, str) and len(v) > MAX_TEXT_LENGTH]
+    long = [v for v in distinct if len(v) > MAX_TEXT_LENGTH and v not in blank]  # blank: missing
     if long:
         problems.append((text.isin(long).to_numpy(dtype=bool), TOO_LONG))
     if feat.values is not None:

@@ -33,7 +33,7 @@ def check_rows(batch: pd.DataFrame, config: DatasetConfig, first_row: int = 0) -
     position in the whole input, so every reject names its row in the file."""
     n = len(batch)
     problems: list[tuple[np.ndarray, str, pd.Series]] = []  # (mask, problem, values)
-    clean = pd.DataFrame(index=batch.index)
+    clean: dict[str, pd.Series] = {}  # the frame is made once, not column by column
 
     ids = batch[config.id]
     problems.append((ids.isna().to_numpy(), f"{config.id}: missing", ids))
@@ -71,6 +71,8 @@ def check_rows(batch: pd.DataFrame, config: DatasetConfig, first_row: int = 0) -
     )
     rejects.insert(0, "row", bad_rows + first_row)
     rejects["reason"] = ["; ".join(per_row[i]) for i in bad_rows]
-    return CheckedBatch(
-        clean[~rejected].reset_index(drop=True), rejects.reset_index(drop=True), reasons
-    )
+    scorable = pd.DataFrame(clean, index=batch.index)
+    # most batches have no reject and a 0..n-1 index: no further copy of the batch for them
+    if len(bad_rows) or not scorable.index.equals(pd.RangeIndex(n)):
+        scorable = scorable[~rejected].reset_index(drop=True)
+    return CheckedBatch(scorable, rejects.reset_index(drop=True), reasons)
