@@ -71,3 +71,20 @@ def test_a_broken_dataset_config_or_missing_data_file_is_found_before_the_build(
         assert "exit=2 heavy=[]" in done.stdout, (done.stdout, done.stderr)
         assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
         assert message in done.stderr and str(config) in done.stderr
+
+
+def test_the_program_freezes_its_heap_before_exit_and_code_calling_main_does_not():
+    """As the `mlcycle` script, what the command left alive is frozen out of the collection
+    Python makes at exit; main(argv) from code leaves the caller's collector alone."""
+    probe = (
+        "import gc, sys\n"
+        "from mlcycle.cli.main import main\n"
+        "sys.argv = ['mlcycle', '--help']\n"
+        "main({argv})\n"
+        "print('frozen' if gc.get_freeze_count() else 'not frozen', file=sys.stderr)\n"
+    )
+    for argv, expected in (("", "frozen"), ("['--help']", "not frozen")):
+        done = subprocess.run([sys.executable, "-c", probe.format(argv=argv)],
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert done.stderr.strip().splitlines()[-1] == expected

@@ -8,6 +8,7 @@ tracebacks are for bugs, and for `mlcycle --debug COMMAND` (or MLCYCLE_DEBUG=1).
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -50,7 +51,18 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run a command; without `argv`, as the program (the `mlcycle` script) with sys.argv.
+
+    The program exits next, and Python's last garbage collection at exit would walk every
+    object the command left alive (0.6 s of a 4 s no-op `mlcycle run`): they are frozen out of
+    its way first. Called with `argv` (from code, tests), the caller's heap is left alone."""
+    code = _main(list(sys.argv[1:] if argv is None else argv))
+    if argv is None:
+        gc.freeze()
+    return code
+
+
+def _main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="mlcycle",
         description="A Jupyter-first ML lifecycle: notebooks in a Ploomber DAG, tracked in MLflow.",
