@@ -96,7 +96,7 @@ test: $(STAMP) system-deps ## lint, then run the whole test suite (tiny data, te
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
-test-fast: $(STAMP) ## the unit layer for day-to-day work: no kernels, no servers (about 3 min on two cores)
+test-fast: $(STAMP) ## the unit layer for day-to-day work: no kernels, no servers (about 1.5 min on two cores)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not dag and not service" $(PYTEST_ARGS)
 
