@@ -60,7 +60,9 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def worker(mode: str, path: str, out: str, tracking_uri: str, dataset: str) -> dict:
+def worker(
+    mode: str, path: str, out: str, tracking_uri: str, dataset: str, batch_size: int
+) -> dict:
     from mlcycle.batch.score import load_registered, score_file
     from mlcycle.config import load_dataset_config
     from mlcycle.environment import apply_quiet_defaults
@@ -78,7 +80,7 @@ def worker(mode: str, path: str, out: str, tracking_uri: str, dataset: str) -> d
         rows = len(X)
     else:
         started = time.perf_counter()
-        summary = score_file(path, out, model, config)
+        summary = score_file(path, out, model, config, batch_size=batch_size)
         seconds = time.perf_counter() - started
         rows = summary.rows_scored
         assert summary.rows_rejected == 0, summary.reasons
@@ -88,7 +90,8 @@ def worker(mode: str, path: str, out: str, tracking_uri: str, dataset: str) -> d
 
 def run_worker(mode: str, path: Path, out: Path, args) -> dict:
     command = [sys.executable, __file__, "--worker", mode, str(path), str(out),
-               "--tracking-uri", args.tracking_uri, "--dataset", args.dataset]  # fmt: skip
+               "--tracking-uri", args.tracking_uri, "--dataset", args.dataset,
+               "--batch-size", str(args.batch_size)]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"{mode} worker failed:\n{done.stderr[-3000:]}")
@@ -104,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", default=str(settings.dataset))
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--pairs", type=int, default=3, help="raw / end-to-end pairs per size")
+    parser.add_argument(
+        "--batch-size", type=int, default=settings.batch_size, help="rows a batch (the build's)"
+    )
     parser.add_argument("--workdir", help="where the generated files go (default: a temp dir)")
     parser.add_argument("--out", default=str(settings.products / "benchmarks" / "batch.json"))
     parser.add_argument(
@@ -112,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.worker:
         mode, path, out = args.worker
-        print(json.dumps(worker(mode, path, out, args.tracking_uri, args.dataset)))
+        print(json.dumps(worker(mode, path, out, args.tracking_uri, args.dataset,
+                                args.batch_size)))  # fmt: skip
         return 0
 
     results = []
