@@ -33,6 +33,7 @@ from mlcycle.project import find_project
 ENV_PREFIX = "MLCYCLE_"
 # how a SQLite prediction log commits, as SQLite's `synchronous` pragma (in WAL mode)
 LOG_SYNC_MODES = ("full", "normal")
+DURABLE_LOG_SYNC = "full"  # every commit on disk: what code gets unless a setting says
 SECRET_KEYS = ("reload_token",)  # environment only (MLCYCLE_RELOAD_TOKEN): never in a file
 
 

@@ -63,6 +63,7 @@ from mlcycle.serving.prediction_log import (
     UnknownRequestError,
 )
 from mlcycle.serving.request_schema import frame_to_records, to_records
+from mlcycle.settings import DURABLE_LOG_SYNC
 
 log = logging.getLogger("mlcycle.serving")
 
@@ -86,7 +87,7 @@ class Settings:
     model_name: str | None = None  # None: the dataset's name
     reload_token: str | None = None
     feature_store: str | None = None  # feature_store.yaml, for requests by customer id
-    log_sync: str = "full"  # a SQLite log's commit (settings: log_sync)
+    log_sync: str = DURABLE_LOG_SYNC  # a SQLite log's commit (settings: log_sync)
 
     @classmethod
     def of(cls, s: Any) -> "Settings":

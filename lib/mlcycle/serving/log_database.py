@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from mlcycle.settings import LOG_SYNC_MODES
+from mlcycle.settings import DURABLE_LOG_SYNC, LOG_SYNC_MODES
 
 URL_SCHEMES = ("postgresql://", "postgres://")
 
@@ -44,7 +44,7 @@ class SQLiteDatabase:
 
     begin = "BEGIN IMMEDIATE"  # take the write lock at once: no upgrade deadlocks
 
-    def __init__(self, path: str | Path, timeout_s: float, sync: str = "full") -> None:
+    def __init__(self, path: str | Path, timeout_s: float, sync: str = DURABLE_LOG_SYNC) -> None:
         if sync not in LOG_SYNC_MODES:
             raise ValueError(f"log_sync must be one of {', '.join(LOG_SYNC_MODES)}, not {sync!r}")
         self.path = Path(path)
@@ -130,7 +130,7 @@ class PostgresDatabase:
 
 
 def open_database(
-    target: str | Path, timeout_s: float, sync: str = "full"
+    target: str | Path, timeout_s: float, sync: str = DURABLE_LOG_SYNC
 ) -> SQLiteDatabase | PostgresDatabase:
     if is_database_url(target):
         return PostgresDatabase(str(target), timeout_s)

@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from mlcycle.serving.log_database import open_database
+from mlcycle.settings import DURABLE_LOG_SYNC
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS predictions (
@@ -105,7 +106,9 @@ class _Ticket:
 
 
 class PredictionLog:
-    def __init__(self, target: str | Path, timeout_s: float = 30.0, sync: str = "full") -> None:
+    def __init__(
+        self, target: str | Path, timeout_s: float = 30.0, sync: str = DURABLE_LOG_SYNC
+    ) -> None:
         """`sync`: a SQLite log's commit, "full" (on disk before it returns) or "normal" (in
         the WAL, safe from a crash of this process, not of the machine). PostgreSQL: its own."""
         self.db = open_database(target, timeout_s, sync)
