@@ -2,9 +2,11 @@
 
 import sqlite3
 
+import pandas as pd
 import yaml
 
-from mlcycle.features.store import BULK_SQLITE, materialize, open_store
+from mlcycle.features.online_sqlite import BulkSqliteOnlineStore
+from mlcycle.features.store import ARROW_ENGINE, BULK_SQLITE, materialize, open_store
 from tests.conftest import PROJECT
 from tests.features.test_store import built_store, validated  # noqa: F401 - a fixture
 
@@ -23,7 +25,24 @@ def online_rows(path):
         }
 
 
-def test_the_bulk_store_writes_what_feasts_own_store_writes(tmp_path, churn_config, validated):  # noqa: F811
+def with_nulls(path, config):
+    """A feature table with a missing number, a missing category and a negative zero."""
+    table = pd.read_parquet(path)
+    numeric = [c for c in config.numeric_names if c in table]
+    categorical = [c for c in config.categorical_names if c in table]
+    table.loc[0, numeric[0]] = None
+    table.loc[1, numeric[0]] = -0.0
+    if categorical:
+        table.loc[2, categorical[0]] = None
+    table.to_parquet(path)
+
+
+def test_the_bulk_store_writes_what_feasts_own_store_writes(
+    tmp_path,
+    monkeypatch,
+    churn_config,
+    validated,  # noqa: F811
+):
     entities, events = validated
     (tmp_path / "ours").mkdir()
     (tmp_path / "feast").mkdir()
@@ -37,6 +56,18 @@ def test_the_bulk_store_writes_what_feasts_own_store_writes(tmp_path, churn_conf
     template.write_text(yaml.safe_dump(raw))
     feasts, _, _ = built_store(tmp_path / "feast", entities, events, churn_config, template)
     assert feasts.config.online_store.type.startswith("feast.")
+    assert ours.config.batch_engine_config == {"type": ARROW_ENGINE}  # Arrow to our store
+    assert feasts.config.batch_engine_config == "local"  # Feast's conversion to Feast's
+    for side in ("ours", "feast"):
+        for name in tables:
+            with_nulls(tmp_path / side / f"{name}.parquet", churn_config)
+    arrow_rows = []
+    write_arrow = BulkSqliteOnlineStore.online_write_arrow
+    monkeypatch.setattr(
+        BulkSqliteOnlineStore, "online_write_arrow",
+        lambda self, config, table, batch, keys: (arrow_rows.append(batch.num_rows),
+                                                  write_arrow(self, config, table, batch, keys)),
+    )  # fmt: skip
     for _ in range(2):  # a second load upserts: the same rows, none twice
         materialize(ours, tables, churn_config.timestamp_column)
         materialize(feasts, tables, churn_config.timestamp_column)
@@ -44,8 +75,10 @@ def test_the_bulk_store_writes_what_feasts_own_store_writes(tmp_path, churn_conf
         theirs = online_rows(feasts_db)
         assert mine == theirs
         assert any(row[3] for rows in mine.values() for row in rows)  # text values too
+        assert any(row[2] == b"" for rows in mine.values() for row in rows)  # and nulls
         assert sum(len(rows) for rows in mine.values()) == len(churn_config.feature_names) * len(
             entities
         )
+    assert sum(arrow_rows) >= 2 * len(entities)  # both views were written from Arrow
     reopened = open_store(tmp_path / "ours" / "products", TEMPLATE)
     assert reopened.config.online_store.type == BULK_SQLITE

@@ -6,12 +6,16 @@ and hands them to `executemany` in one transaction; reads, the tables and their 
 Feast's, unchanged. `store.open_store` puts its class path (Feast's documented way to plug in
 an online store) where feature_store.yaml says `type: sqlite`. Stores with vectors or the
 OpenAI-compatible value column write through Feast's own path.
+
+A materialization reaches `online_write_arrow` instead (through `features.engine`), which
+builds those rows from the Arrow batch (`features.online_rows`) without a protobuf per value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from itertools import chain, repeat
 from typing import Any, Literal
 
 from feast.infra.key_encoding_utils import serialize_entity_key
@@ -23,6 +27,8 @@ from feast.infra.online_stores.sqlite import (
     _table_id,
 )
 from feast.utils import to_naive_utc
+
+from mlcycle.features import online_rows
 
 
 class BulkSqliteOnlineStoreConfig(SqliteOnlineStoreConfig):
@@ -41,18 +47,9 @@ class BulkSqliteOnlineStore(SqliteOnlineStore):
         data: list[tuple[Any, dict[str, Any], datetime, datetime | None]],
         progress: Callable[[int], Any] | None,
     ) -> None:
-        online = config.online_store
-        if online.vector_enabled or online.enable_openai_compatible_store:
+        if not self.writes_in_bulk(config):
             super().online_write_batch(config, table, data, progress)
             return
-        versioned = config.registry.enable_online_feature_view_versioning
-        name = _table_id(config.project, table, versioned)
-        columns = ("entity_key", "feature_name", "value", "value_text", "event_ts", "created_ts")
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns[2:])
-        upsert = (
-            f"INSERT INTO {_quote_id(name)} ({', '.join(columns)}) VALUES (?, ?, ?, ?, ?, ?) "
-            f"ON CONFLICT(entity_key, feature_name) DO UPDATE SET {updates};"
-        )
         version = config.entity_key_serialization_version
         rows = []
         for entity_key, values, timestamp, created in data:
@@ -62,8 +59,49 @@ class BulkSqliteOnlineStore(SqliteOnlineStore):
             for feature, value in values.items():
                 text, _ = extract_text_and_num(value, False)
                 rows.append((key, feature, value.SerializeToString(), text, event_ts, created_ts))
+        self._write_rows(config, table, rows)
+        if progress:
+            progress(len(data))
+
+    def writes_in_bulk(self, config: Any) -> bool:
+        """False where Feast's own writer must run (vectors, the OpenAI-compatible store)."""
+        online = config.online_store
+        return not (online.vector_enabled or online.enable_openai_compatible_store)
+
+    def online_write_arrow(
+        self, config: Any, table: Any, batch: Any, join_keys: dict[str, Any]
+    ) -> None:
+        """Write an Arrow batch of `table`'s rows: the rows `online_write_batch` would write
+        for Feast's conversion of it, built by `online_rows` (customer by customer, features in
+        the view's order)."""
+
+        def column(name: str) -> Any:
+            return batch.column(name).to_numpy(zero_copy_only=False)  # as Feast reads it
+
+        source = table.batch_source
+        keys = online_rows.entity_keys({k: column(k) for k in join_keys}, join_keys)
+        event_ts = online_rows.sqlite_timestamps(column(source.timestamp_field))
+        created = source.created_timestamp_column
+        created_ts = [None] * len(keys)
+        if created:
+            created_ts = online_rows.sqlite_timestamps(column(created))
+        per_feature = []
+        for feature in table.features:
+            values, texts = online_rows.encoded_values(
+                column(feature.name), feature.dtype.to_value_type()
+            )
+            per_feature.append(zip(keys, repeat(feature.name), values, texts, event_ts, created_ts))
+        self._write_rows(config, table, list(chain.from_iterable(zip(*per_feature, strict=True))))
+
+    def _write_rows(self, config: Any, table: Any, rows: list[tuple[Any, ...]]) -> None:
+        versioned = config.registry.enable_online_feature_view_versioning
+        name = _table_id(config.project, table, versioned)
+        columns = ("entity_key", "feature_name", "value", "value_text", "event_ts", "created_ts")
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns[2:])
+        upsert = (
+            f"INSERT INTO {_quote_id(name)} ({', '.join(columns)}) VALUES (?, ?, ?, ?, ?, ?) "
+            f"ON CONFLICT(entity_key, feature_name) DO UPDATE SET {updates};"
+        )
         conn = self._get_conn(config)
         with conn:
             conn.executemany(upsert, rows)
-        if progress:
-            progress(len(data))

@@ -190,11 +190,13 @@ def open_store(products: str | Path, template: str | Path) -> Any:
 
 
 BULK_SQLITE = "mlcycle.features.online_sqlite.BulkSqliteOnlineStore"
+ARROW_ENGINE = "mlcycle.features.engine.ArrowWriteEngine"
 
 
 def _rooted(raw: dict[str, Any], root: Path) -> dict[str, Any]:
     """Resolve the registry's and the SQLite online store's relative paths against `root`;
-    the SQLite online store is the project's bulk-loading one."""
+    the SQLite online store is the project's bulk-loading one, fed Arrow batches by the
+    project's engine unless the file names a `batch_engine` of its own."""
     raw = json.loads(json.dumps(raw))
     registry = raw.get("registry")
     if isinstance(registry, str):
@@ -209,6 +211,7 @@ def _rooted(raw: dict[str, Any], root: Path) -> dict[str, Any]:
         online_path = Path(online.get("path", "online_store.db"))
         online["path"] = str(online_path if online_path.is_absolute() else root / online_path)
         online["type"] = BULK_SQLITE  # Feast's SQLite store, loaded in bulk (online_sqlite.py)
+        raw.setdefault("batch_engine", {"type": ARROW_ENGINE})  # Feast's local one, from Arrow
     return raw
 
 
