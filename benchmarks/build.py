@@ -125,6 +125,16 @@ def _top_level_import_seconds(stderr: str) -> float:
     return total_us / 1e6
 
 
+def project_copy(project: Path) -> Path:
+    """What a build reads (the DAG, settings, notebooks, configs), copied to `project`."""
+    project.mkdir()
+    for name in ("pipeline.yaml", "env.yaml", "env.test.yaml", "env.grid.yaml"):
+        shutil.copy(PROJECT / name, project / name)
+    for name in ("notebooks", "config", "feature_repo"):
+        shutil.copytree(PROJECT / name, project / name, ignore=shutil.ignore_patterns("*.ipynb"))
+    return project
+
+
 def _products(project: Path = PROJECT, env_file: str | None = None) -> Path:
     from mlcycle.settings import load_settings
 
@@ -148,14 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.pop("MLFLOW_TRACKING_URI", None)
     report: dict = {"machine": f"{os.cpu_count()} cores", "env_file": args.env_file or "env.yaml"}
     with tempfile.TemporaryDirectory() as tmp:
-        project = Path(tmp) / "project"
-        project.mkdir()
-        for name in ("pipeline.yaml", "env.yaml", "env.test.yaml", "env.grid.yaml"):
-            shutil.copy(PROJECT / name, project / name)
-        for name in ("notebooks", "config", "feature_repo"):
-            shutil.copytree(
-                PROJECT / name, project / name, ignore=shutil.ignore_patterns("*.ipynb")
-            )
+        project = project_copy(Path(tmp) / "project")
 
         # 1. fixed cost per stage: a kernel from scratch, a kernel forked from the zygote
         fixed = []

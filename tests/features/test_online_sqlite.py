@@ -6,7 +6,13 @@ import pandas as pd
 import yaml
 
 from mlcycle.features.online_sqlite import BulkSqliteOnlineStore
-from mlcycle.features.store import ARROW_ENGINE, BULK_SQLITE, materialize, open_store
+from mlcycle.features.store import (
+    ARROW_ENGINE,
+    BULK_SQLITE,
+    materialize,
+    online_features,
+    open_store,
+)
 from tests.conftest import PROJECT
 from tests.features.test_store import built_store, validated  # noqa: F401 - a fixture
 
@@ -82,3 +88,25 @@ def test_the_bulk_store_writes_what_feasts_own_store_writes(
     assert sum(arrow_rows) >= 2 * len(entities)  # both views were written from Arrow
     reopened = open_store(tmp_path / "ours" / "products", TEMPLATE)
     assert reopened.config.online_store.type == BULK_SQLITE
+
+
+def test_pushed_rows_are_written_whatever_their_order_and_count_and_the_last_of_a_key_stays(
+    tmp_path,
+    churn_config,
+    validated,  # noqa: F811
+):
+    entities, events = validated
+    store, tables, _ = built_store(tmp_path, entities, events, churn_config)
+    profile = tables["profile"]
+    feature = next(c for c in churn_config.numeric_names if c in profile)
+    # 7 customers, the first twice: not a whole number of statements, and a repeated key
+    pushed = profile.head(7).iloc[::-1].reset_index(drop=True)
+    again = pushed.tail(1).assign(**{feature: 12345.0})
+    store.write_to_online_store("profile", pd.concat([pushed, again], ignore_index=True))
+    rows = online_rows(store.config.online_store.path)
+    (table,) = [t for t in rows if t.endswith("_profile")]
+    features_in_view = len(store.get_feature_view("profile").features)
+    assert 7 * features_in_view % 100  # a partial statement is written too
+    assert len(rows[table]) == 7 * features_in_view  # one row per customer and feature
+    first = str(pushed[churn_config.id].iloc[-1])
+    assert online_features(store, churn_config, first)[feature].iloc[0] == 12345.0  # the last

@@ -8,7 +8,7 @@ an online store) where feature_store.yaml says `type: sqlite`. Stores with vecto
 OpenAI-compatible value column write through Feast's own path.
 
 A materialization reaches `online_write_arrow` instead (through `features.engine`), which
-builds those rows from the Arrow batch (`features.online_rows`) without a protobuf per value.
+builds those rows from the Arrow batch (`features.arrow_rows`) without a protobuf per value.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from itertools import chain, repeat
+from operator import itemgetter
 from typing import Any, Literal
 
 from feast.infra.key_encoding_utils import serialize_entity_key
@@ -28,7 +29,11 @@ from feast.infra.online_stores.sqlite import (
 )
 from feast.utils import to_naive_utc
 
-from mlcycle.features import online_rows
+from mlcycle.features import arrow_rows
+
+# rows in one INSERT: fewer statements to step through (100: 600 parameters, under SQLite's
+# smallest limit of 999; more measured no faster)
+ROWS_PER_STATEMENT = 100
 
 
 class BulkSqliteOnlineStoreConfig(SqliteOnlineStoreConfig):
@@ -72,36 +77,55 @@ class BulkSqliteOnlineStore(SqliteOnlineStore):
         self, config: Any, table: Any, batch: Any, join_keys: dict[str, Any]
     ) -> None:
         """Write an Arrow batch of `table`'s rows: the rows `online_write_batch` would write
-        for Feast's conversion of it, built by `online_rows` (customer by customer, features in
-        the view's order)."""
+        for Feast's conversion of it, built by `arrow_rows`."""
 
         def column(name: str) -> Any:
             return batch.column(name).to_numpy(zero_copy_only=False)  # as Feast reads it
 
+        keys = arrow_rows.entity_keys({k: column(k) for k in join_keys}, join_keys)
+        order = sorted(range(len(keys)), key=keys.__getitem__)  # in key order: see _write_rows
+        batch, keys = batch.take(order), [keys[i] for i in order]
         source = table.batch_source
-        keys = online_rows.entity_keys({k: column(k) for k in join_keys}, join_keys)
-        event_ts = online_rows.sqlite_timestamps(column(source.timestamp_field))
+        event_ts = arrow_rows.sqlite_timestamps(column(source.timestamp_field))
         created = source.created_timestamp_column
         created_ts = [None] * len(keys)
         if created:
-            created_ts = online_rows.sqlite_timestamps(column(created))
+            created_ts = arrow_rows.sqlite_timestamps(column(created))
         per_feature = []
-        for feature in table.features:
-            values, texts = online_rows.encoded_values(
+        for feature in sorted(table.features, key=lambda f: f.name):
+            values, texts = arrow_rows.encoded_values(
                 column(feature.name), feature.dtype.to_value_type()
             )
             per_feature.append(zip(keys, repeat(feature.name), values, texts, event_ts, created_ts))
-        self._write_rows(config, table, list(chain.from_iterable(zip(*per_feature, strict=True))))
+        rows = list(chain.from_iterable(zip(*per_feature, strict=True)))
+        self._write_rows(config, table, rows, ordered=True)
 
-    def _write_rows(self, config: Any, table: Any, rows: list[tuple[Any, ...]]) -> None:
+    def _write_rows(
+        self, config: Any, table: Any, rows: list[tuple[Any, ...]], ordered: bool = False
+    ) -> None:
+        """Upsert `rows` in their table's key order (appending to the key's B-tree instead of
+        splitting pages across it: a third faster on a fresh table), ROWS_PER_STATEMENT rows
+        to a statement. Rows with the same key keep their order: the last one stays."""
+        if not ordered:
+            rows = sorted(rows, key=itemgetter(0, 1))  # stable
         versioned = config.registry.enable_online_feature_view_versioning
         name = _table_id(config.project, table, versioned)
         columns = ("entity_key", "feature_name", "value", "value_text", "event_ts", "created_ts")
         updates = ", ".join(f"{c} = excluded.{c}" for c in columns[2:])
-        upsert = (
-            f"INSERT INTO {_quote_id(name)} ({', '.join(columns)}) VALUES (?, ?, ?, ?, ?, ?) "
-            f"ON CONFLICT(entity_key, feature_name) DO UPDATE SET {updates};"
-        )
+
+        def upsert(n: int) -> str:
+            values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * n)
+            return (
+                f"INSERT INTO {_quote_id(name)} ({', '.join(columns)}) VALUES {values} "
+                f"ON CONFLICT(entity_key, feature_name) DO UPDATE SET {updates};"
+            )
+
+        k = ROWS_PER_STATEMENT
+        whole = len(rows) - len(rows) % k
         conn = self._get_conn(config)
         with conn:
-            conn.executemany(upsert, rows)
+            conn.executemany(
+                upsert(k), (tuple(chain.from_iterable(rows[i : i + k])) for i in range(0, whole, k))
+            )
+            if whole < len(rows):
+                conn.execute(upsert(len(rows) - whole), tuple(chain.from_iterable(rows[whole:])))

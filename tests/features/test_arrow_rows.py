@@ -15,7 +15,7 @@ from feast.type_map import python_values_to_proto_values
 from feast.utils import _coerce_datetime, to_naive_utc
 from feast.value_type import ValueType
 
-from mlcycle.features import online_rows
+from mlcycle.features import arrow_rows
 
 COLUMNS = {  # (arrow column, the view's value type), nulls and edge values included
     "doubles": (pa.array([1.5, None, 0.0, -0.0, 1.5, float("inf"), -2.25e300, 1e-320]),
@@ -45,18 +45,18 @@ def feasts(values, value_type):
 def test_each_value_is_serialized_as_feast_serializes_it(name):
     array, value_type = COLUMNS[name]
     values = array.to_numpy(zero_copy_only=False)  # as Feast reads a batch's column
-    assert online_rows.encoded_values(values, value_type) == feasts(values, value_type)
+    assert arrow_rows.encoded_values(values, value_type) == feasts(values, value_type)
 
 
 def test_a_column_of_mixed_python_types_is_converted_value_by_value():
     values = np.array([1, 1.0, True, "1", None], dtype=object)  # equal as dict keys, not as text
-    blobs, texts = online_rows.encoded_values(values, ValueType.STRING)
+    blobs, texts = arrow_rows.encoded_values(values, ValueType.STRING)
     assert (blobs, texts) == feasts(values, ValueType.STRING)
     assert texts[:4] == ["1", "1.0", "True", "1"]
 
 
 def test_distinct_values_are_told_apart_by_their_bits():
-    codes, uniques = online_rows._distinct(np.array([0.0, -0.0, np.nan, 0.0]))
+    codes, uniques = arrow_rows._distinct(np.array([0.0, -0.0, np.nan, 0.0]))
     assert codes.tolist() == [0, 1, -1, 0]
     assert np.signbit(uniques).tolist() == [False, True]
 
@@ -75,7 +75,7 @@ def test_single_entity_keys_are_serialized_as_feast_serializes_them(ids, value_t
         serialize_entity_key(EntityKeyProto(join_keys=["customer_id"], entity_values=[p]), 3)
         for p in python_values_to_proto_values(values, value_type)
     ]
-    assert online_rows.entity_keys({"customer_id": values}, {"customer_id": value_type}) == expected
+    assert arrow_rows.entity_keys({"customer_id": values}, {"customer_id": value_type}) == expected
 
 
 def test_compound_entity_keys_go_through_feast():
@@ -91,13 +91,13 @@ def test_compound_entity_keys_go_through_feast():
         )  # fmt: skip
         for i in range(2)
     ]
-    assert online_rows.entity_keys(columns, types) == expected
+    assert arrow_rows.entity_keys(columns, types) == expected
 
 
 def test_a_null_entity_id_fails_as_it_does_in_feast():
     values = pa.array(["C-1", None]).to_numpy(zero_copy_only=False)
     with pytest.raises(ValueError, match="Value type not supported"):
-        online_rows.entity_keys({"customer_id": values}, {"customer_id": ValueType.STRING})
+        arrow_rows.entity_keys({"customer_id": values}, {"customer_id": ValueType.STRING})
 
 
 @pytest.mark.parametrize(
@@ -121,5 +121,5 @@ def test_timestamps_are_stored_as_the_sqlite_store_stores_them(array):
         None if pd.isna(v) else sqlite3.adapt(to_naive_utc(_coerce_datetime(v)))
         for v in pd.to_datetime(values)
     ]
-    assert online_rows.sqlite_timestamps(values) == expected
+    assert arrow_rows.sqlite_timestamps(values) == expected
     assert all(isinstance(v, int) for v in expected if v is not None)  # Feast's adapter
