@@ -74,6 +74,33 @@ def test_bad_rows_go_to_rejects_with_reasons_and_the_rest_is_scored(
     assert len(pd.read_parquet(tmp_path / "out.parquet")) == 47
 
 
+def test_batches_are_scored_in_growing_groups_and_each_row_keeps_its_own_probability(
+    tmp_path, scoring_set, champion, churn_config, monkeypatch
+):
+    data = scoring_set.head(100).copy()
+    data.loc[8:15, "age"] = 500  # the second batch: no scorable row at all
+    data.loc[[20, 41], "age"] = 500
+    data.to_parquet(tmp_path / "in.parquet")
+    classifier = champion.pipeline.steps[-1][1]
+    real, calls = classifier.predict_proba, []
+    monkeypatch.setattr(classifier, "predict_proba", lambda X: calls.append(len(X)) or real(X))
+    summary = score_file(
+        str(tmp_path / "in.parquet"), str(tmp_path / "out.parquet"), champion, churn_config,
+        batch_size=8, score_rows=32,
+    )  # fmt: skip
+    # 13 batches of 8 (the last of 4) in groups of 1, 2, 4, 4 and the 2 left, a call each:
+    # the second batch has no row to score, rows 20 and 41 are rejected
+    assert calls == [8, 8 - 1, 32 - 1, 32, 8 + 4]
+    out = pd.read_parquet(tmp_path / "out.parquet")
+    good = data.drop(index=[*range(8, 16), 20, 41])
+    assert out["customer_id"].tolist() == good["customer_id"].tolist()
+    X = good[churn_config.feature_names]
+    np.testing.assert_array_equal(
+        out["probability"], real(champion.pipeline[:-1].transform(X))[:, 1]
+    )
+    assert summary.rows_rejected == 10 and summary.rows_read == 100
+
+
 def test_a_missing_column_fails_fast_and_writes_nothing(tmp_path, scoring_set, champion,
                                                         churn_config):  # fmt: skip
     scoring_set.drop(columns=["income"]).to_parquet(tmp_path / "in.parquet")

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -24,7 +25,7 @@ import pyarrow as pa
 
 from mlcycle.batch.output import atomic_parquet, write_text
 from mlcycle.batch.reader import open_input
-from mlcycle.batch.rows import check_rows
+from mlcycle.batch.rows import CheckedBatch, check_rows
 from mlcycle.config import DatasetConfig
 
 
@@ -154,9 +155,26 @@ def _stages(pipeline: Any):
     return (lambda X: X), pipeline.predict_proba
 
 
-def _prepared(batches: Iterator[pa.RecordBatch], config: DatasetConfig, prepare):
-    """(rows, checked batch, model input) triples. A helper thread reads, checks and
-    preprocesses the next batch while the caller scores the current one."""
+# rows per model call, in whole batches. A forest pays a cost per call: 1M rows scored 65,536
+# at a time took 4.17 s against 3.70 s in one call, and 3.83 s 262,144 at a time.
+SCORE_ROWS = 262_144
+
+
+def _group_sizes(batches_per_call: int) -> Iterator[int]:
+    """Batches per model call: 1, 2, 4, ... up to `batches_per_call`, so the model starts on
+    the first batch while the next ones are prepared, and reaches whole calls soon after."""
+    size = 1
+    while True:
+        yield size
+        size = min(size * 2, batches_per_call)
+
+
+def _prepared(
+    batches: Iterator[pa.RecordBatch], config: DatasetConfig, prepare, batches_per_call: int
+) -> Iterator[list[tuple[int, CheckedBatch, Any]]]:
+    """Groups of (rows, checked batch, model input) for one model call each, in order. A helper
+    thread reads, checks and preprocesses up to a call's worth of batches ahead of the one
+    being scored; a prepared batch keeps only its ids and its model input."""
     position = 0
 
     def next_batch():
@@ -167,14 +185,32 @@ def _prepared(batches: Iterator[pa.RecordBatch], config: DatasetConfig, prepare)
         checked = check_rows(batch.to_pandas(), config, first_row=position)
         position += batch.num_rows
         features = prepare(checked.frame[config.feature_names]) if len(checked.frame) else None
+        checked.frame = checked.frame[[config.id]]  # what the output still needs
         return batch.num_rows, checked, features
 
     it = iter(batches)
     with ThreadPoolExecutor(1, thread_name_prefix="batch-prepare") as pool:
-        ahead = pool.submit(next_batch)
-        while (item := ahead.result()) is not None:
-            ahead = pool.submit(next_batch)
-            yield item
+        ahead = deque(pool.submit(next_batch) for _ in range(batches_per_call))
+        for size in _group_sizes(batches_per_call):
+            group = []
+            while len(group) < size and (item := ahead.popleft().result()) is not None:
+                ahead.append(pool.submit(next_batch))
+                group.append(item)
+            if group:
+                yield group
+            if len(group) < size:
+                return
+
+
+def _scored(group: list[tuple[int, CheckedBatch, Any]], predict_proba) -> list[Any]:
+    """Each batch's probabilities (None for a batch without scorable rows), from one call
+    where the model inputs can be stacked (arrays), else from one call a batch."""
+    inputs = [features for _, _, features in group if features is not None]
+    if len(inputs) > 1 and all(isinstance(x, np.ndarray) for x in inputs):
+        proba = predict_proba(np.concatenate(inputs))
+        parts = iter(np.split(proba, np.cumsum([len(x) for x in inputs])[:-1]))
+        return [None if features is None else next(parts) for _, _, features in group]
+    return [None if f is None else predict_proba(f) for _, _, f in group]
 
 
 def score_file(
@@ -186,6 +222,7 @@ def score_file(
     summary_path: str | None = None,
     batch_size: int = 65_536,
     fmt: str | None = None,
+    score_rows: int = SCORE_ROWS,
 ) -> Summary:
     """Score `input_path` into `output_path` (Parquet) on this machine, batch by batch."""
     default_rejects, default_summary = default_paths(output_path)
@@ -207,26 +244,30 @@ def score_file(
         ):
             prepare, predict_proba = _stages(model.pipeline)
 
-            def write(checked, proba):
-                if proba is not None:
-                    out.write(
-                        predictions_table(checked.frame, proba, model, config, scored_at, id_type)
-                    )
-                if len(checked.rejects):
-                    bad.write(pa.Table.from_pandas(checked.rejects, preserve_index=False))
+            def write(group, probas):
+                for (_, checked, _), proba in zip(group, probas, strict=True):
+                    if proba is not None:
+                        table = predictions_table(
+                            checked.frame, proba, model, config, scored_at, id_type
+                        )
+                        out.write(table)
+                    if len(checked.rejects):
+                        bad.write(pa.Table.from_pandas(checked.rejects, preserve_index=False))
 
-            # three stages overlap: prepare batch k+1, score batch k, write batch k-1
+            # three stages overlap: prepare the next batches, score a group, write the last
+            per_call = max(1, score_rows // batch_size)
             with ThreadPoolExecutor(1, thread_name_prefix="batch-write") as writer:
                 pending = None
-                for rows, checked, features in _prepared(source.batches, config, prepare):
-                    proba = predict_proba(features) if features is not None else None
+                for group in _prepared(source.batches, config, prepare, per_call):
+                    probas = _scored(group, predict_proba)
                     if pending is not None:
-                        pending.result()  # at most one batch waits: memory stays bounded
-                    pending = writer.submit(write, checked, proba)
-                    summary.rows_read += rows
-                    for reason, count in checked.reasons.items():
-                        summary.reasons[reason] = summary.reasons.get(reason, 0) + count
-                    bar.update(rows)
+                        pending.result()  # at most one group waits: memory stays bounded
+                    pending = writer.submit(write, group, probas)
+                    for rows, checked, _ in group:
+                        summary.rows_read += rows
+                        for reason, count in checked.reasons.items():
+                            summary.reasons[reason] = summary.reasons.get(reason, 0) + count
+                        bar.update(rows)
                 if pending is not None:
                     pending.result()
         summary.rows_scored, summary.rows_rejected = out.rows, bad.rows
