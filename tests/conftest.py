@@ -15,6 +15,7 @@ import secrets
 import shutil
 import sqlite3
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -44,6 +45,18 @@ def pytest_configure(config):
     for key in (*TRACKING_VARS, "MLCYCLE_PROJECT"):
         os.environ.pop(key, None)
     apply_quiet_defaults()
+
+
+def pytest_collection_finish(session):
+    """Feast is imported by the tests that use it, never while tests are collected: once
+    imported it points prometheus_client at files shared between processes
+    (PROMETHEUS_MULTIPROC_DIR) for whatever imports prometheus_client after it, which changes
+    what the service tests' /metrics read, and it costs seconds in every worker."""
+    if "feast" in sys.modules:
+        raise pytest.UsageError(
+            "feast was imported while the tests were collected: import it inside the tests "
+            "that need it (mlcycle.features.feast_import.import_feast), not at module level"
+        )
 
 
 # Under pytest-xdist (`make test` runs two workers), the tests that share an expensive session

@@ -1,11 +1,12 @@
 """The bulk SQLite online store writes exactly the rows Feast's own store writes."""
 
 import sqlite3
+from datetime import datetime
 
 import pandas as pd
 import yaml
 
-from mlcycle.features.online_sqlite import BulkSqliteOnlineStore
+from mlcycle.features.feast_import import import_feast
 from mlcycle.features.store import (
     ARROW_ENGINE,
     BULK_SQLITE,
@@ -17,6 +18,7 @@ from tests.conftest import PROJECT
 from tests.features.test_store import built_store, validated  # noqa: F401 - a fixture
 
 TEMPLATE = PROJECT / "feature_repo" / "feature_store.yaml"
+DATETIME_ADAPTER = (datetime, sqlite3.PrepareProtocol)
 
 
 def online_rows(path):
@@ -50,6 +52,14 @@ def test_the_bulk_store_writes_what_feasts_own_store_writes(
     validated,  # noqa: F811
 ):
     entities, events = validated
+    import_feast()  # imported by the test, not while collected (tests/conftest.py)
+    from feast.infra.online_stores.sqlite import adapt_datetime_epoch
+
+    from mlcycle.features.online_sqlite import BulkSqliteOnlineStore
+
+    # Feast's own store writes timestamps through sqlite3's process-wide adapter: its own
+    # (epoch seconds) unless another library registered another since (see the last test)
+    monkeypatch.setitem(sqlite3.adapters, DATETIME_ADAPTER, adapt_datetime_epoch)
     (tmp_path / "ours").mkdir()
     (tmp_path / "feast").mkdir()
     ours, tables, _ = built_store(tmp_path / "ours", entities, events, churn_config)
@@ -110,3 +120,24 @@ def test_pushed_rows_are_written_whatever_their_order_and_count_and_the_last_of_
     assert len(rows[table]) == 7 * features_in_view  # one row per customer and feature
     first = str(pushed[churn_config.id].iloc[-1])
     assert online_features(store, churn_config, first)[feature].iloc[0] == 12345.0  # the last
+
+
+def test_timestamps_are_written_as_the_store_reads_them_whatever_adapter_is_registered(
+    tmp_path,
+    monkeypatch,
+    churn_config,
+    validated,  # noqa: F811
+):
+    # pandas' SQL writer and nbformat's signatures register ISO text for datetimes in the
+    # whole process; Feast's reader parses epoch seconds and would fail on the text
+    monkeypatch.setitem(sqlite3.adapters, DATETIME_ADAPTER, datetime.isoformat)
+    entities, events = validated
+    store, tables, _ = built_store(tmp_path, entities, events, churn_config)
+    materialize(store, tables, churn_config.timestamp_column)  # from Arrow
+    first = str(tables["profile"][churn_config.id].iloc[0])
+    assert not online_features(store, churn_config, first).isna().all(axis=None)
+    store.write_to_online_store("profile", tables["profile"].head(3))  # from protos
+    assert not online_features(store, churn_config, first).isna().all(axis=None)
+    tables_rows = online_rows(store.config.online_store.path).values()
+    stamps = {type(row[4]) for rows in tables_rows for row in rows}
+    assert stamps == {int}  # epoch seconds, as Feast's reader reads them

@@ -9,12 +9,12 @@ taken by index. Distinct values are told apart by their bits (so 0.0 and -0.0 st
 and a column the shortcut cannot hold exactly (mixed Python types, lists, unhashable values,
 types other than numbers, strings and booleans) goes through Feast's conversion value by value.
 Single entity keys of type string or int64 are encoded directly in Feast's version-3 layout;
-any other key goes through `serialize_entity_key`.
+any other key goes through `serialize_entity_key`. Timestamps are written as the store's
+reader reads them (`stored_time`).
 """
 
 from __future__ import annotations
 
-import sqlite3
 import struct
 from typing import Any
 
@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from feast.infra.key_encoding_utils import serialize_entity_key
 from feast.infra.online_stores.helpers import extract_text_and_num
+from feast.infra.online_stores.sqlite import adapt_datetime_epoch
 from feast.protos.feast.types.EntityKey_pb2 import EntityKey as EntityKeyProto
 from feast.protos.feast.types.Value_pb2 import ValueType as KeyType  # the key layout's numbers
 from feast.type_map import python_values_to_proto_values
@@ -54,12 +55,11 @@ def encoded_values(values: np.ndarray, value_type: ValueType) -> tuple[list[byte
 
 
 def sqlite_timestamps(values: np.ndarray) -> list[Any]:
-    """Timestamps as the SQLite store stores them: naive UTC, through the adapter sqlite3 has
-    for datetimes (Feast's SQLite module registers epoch seconds)."""
+    """Timestamps as the SQLite store's reader reads them: naive UTC in epoch seconds."""
     codes, uniques = _distinct(values) if values.dtype.kind == "M" else (None, None)
     if codes is None:
-        return [_stored_time(v) for v in pd.to_datetime(values)]
-    stored = [_stored_time(v) for v in pd.to_datetime(uniques)] + [None]
+        return [stored_time(v) for v in pd.to_datetime(values)]
+    stored = [stored_time(v) for v in pd.to_datetime(uniques)] + [None]
     return np.array(stored, dtype=object)[codes].tolist()
 
 
@@ -133,7 +133,11 @@ def _text(proto: Any) -> Any:
     return extract_text_and_num(proto, False)[0]
 
 
-def _stored_time(value: Any) -> Any:
-    if pd.isna(value):
+def stored_time(value: Any) -> int | None:
+    """A timestamp as Feast's SQLite store reads it back (its `convert_timestamp`): epoch
+    seconds of the naive UTC time. Not through sqlite3's process-wide adapter, which Feast sets
+    to that when imported but other libraries (pandas' SQL writer, nbformat) set to ISO text,
+    which the store's reader then fails on."""
+    if value is None or pd.isna(value):
         return None
-    return sqlite3.adapt(to_naive_utc(_coerce_datetime(value)))
+    return adapt_datetime_epoch(to_naive_utc(_coerce_datetime(value)))

@@ -59,7 +59,8 @@ class _ArrowOutputNode(LocalOutputNode):
     def execute(self, context: Any) -> ArrowTableValue:
         store, view, config = context.online_store, self.feature_view, context.repo_config
         takes_arrow = hasattr(store, "online_write_arrow") and store.writes_in_bulk(config)
-        if not (view.online and takes_arrow):
+        on_demand = getattr(view, "source_feature_view_projections", None) is not None
+        if not (view.online and takes_arrow) or on_demand:  # Feast converts those itself
             return super().execute(context)
         table = self.get_single_table(context).data
         output = ArrowTableValue(data=table)

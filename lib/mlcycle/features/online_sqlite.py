@@ -27,7 +27,6 @@ from feast.infra.online_stores.sqlite import (
     _quote_id,
     _table_id,
 )
-from feast.utils import to_naive_utc
 
 from mlcycle.features import arrow_rows
 
@@ -59,8 +58,8 @@ class BulkSqliteOnlineStore(SqliteOnlineStore):
         rows = []
         for entity_key, values, timestamp, created in data:
             key = serialize_entity_key(entity_key, entity_key_serialization_version=version)
-            event_ts = to_naive_utc(timestamp)
-            created_ts = to_naive_utc(created) if created is not None else None
+            event_ts = arrow_rows.stored_time(timestamp)
+            created_ts = arrow_rows.stored_time(created)
             for feature, value in values.items():
                 text, _ = extract_text_and_num(value, False)
                 rows.append((key, feature, value.SerializeToString(), text, event_ts, created_ts))
