@@ -1,11 +1,11 @@
-"""Feast's SQLite online store, loading a batch with one statement instead of one per value.
+"""Feast's SQLite online store, loading a batch in bulk instead of a statement per value.
 
 Feast's own writer runs an upsert per (customer, feature): at 20,000 customers and 15 features,
 300,000 `execute` calls, most of a materialization. This one builds the same rows the same way
-and hands them to `executemany` in one transaction; reads, the tables and their layout are
-Feast's, unchanged. `store.open_store` puts its class path (Feast's documented way to plug in
-an online store) where feature_store.yaml says `type: sqlite`. Stores with vectors or the
-OpenAI-compatible value column write through Feast's own path.
+and writes them in one transaction, in key order, 100 to a statement; reads, the tables and
+their layout are Feast's, unchanged. `store.open_store` puts its class path (Feast's
+documented way to plug in an online store) where feature_store.yaml says `type: sqlite`. Stores
+with vectors or the OpenAI-compatible value column write through Feast's own path.
 
 A materialization reaches `online_write_arrow` instead (through `features.engine`), which
 builds those rows from the Arrow batch (`features.arrow_rows`) without a protobuf per value.
