@@ -125,6 +125,15 @@ def _top_level_import_seconds(stderr: str) -> float:
     return total_us / 1e6
 
 
+def build_environment() -> None:
+    """Quiet libraries, and no tracking URI of the caller's: a copy's build logs to its own
+    store."""
+    from mlcycle.environment import apply_quiet_defaults
+
+    apply_quiet_defaults()
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+
 def project_copy(project: Path) -> Path:
     """What a build reads (the DAG, settings, notebooks, configs), copied to `project`."""
     project.mkdir()
@@ -152,10 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(_products() / "benchmarks" / "build.json"))
     args = parser.parse_args(argv)
 
-    from mlcycle.environment import apply_quiet_defaults
-
-    apply_quiet_defaults()
-    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    build_environment()
     report: dict = {"machine": f"{os.cpu_count()} cores", "env_file": args.env_file or "env.yaml"}
     with tempfile.TemporaryDirectory() as tmp:
         project = project_copy(Path(tmp) / "project")

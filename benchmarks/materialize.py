@@ -23,7 +23,6 @@ import argparse
 import contextlib
 import io
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -144,12 +143,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def build_share(n: int) -> dict:
     """A whole default build at n customers, in a temporary copy: materialize's share."""
-    from build import build, project_copy  # benchmarks/build.py
+    from build import build, build_environment, project_copy  # benchmarks/build.py
 
-    from mlcycle.environment import apply_quiet_defaults
-
-    apply_quiet_defaults()
-    os.environ.pop("MLFLOW_TRACKING_URI", None)  # the copy's own store, as benchmarks/build.py
+    build_environment()
     with tempfile.TemporaryDirectory() as tmp:
         project = project_copy(Path(tmp) / "project")
         wall, stages, _ = build(project, None, ["--env--n_customers", str(n)])

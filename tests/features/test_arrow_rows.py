@@ -150,3 +150,16 @@ def test_timestamps_are_stored_as_the_sqlite_store_reads_them(f, array):
     times = [v for v in pd.to_datetime(values) if not pd.isna(v)]
     read = [f.convert_timestamp(str(v).encode()) for v in stored if v is not None]
     assert read == [f.to_naive_utc(t.to_pydatetime()).replace(microsecond=0) for t in times]
+
+
+def test_keys_follow_the_stores_serialization_version(f):
+    values = pa.array(["C-1", "C-2"]).to_numpy(zero_copy_only=False)
+    string = f.ValueType.STRING
+    with pytest.warns(UserWarning, match="version < 3"):  # Feast's own warning, kept
+        expected = [
+            f.serialize_entity_key(f.EntityKey(join_keys=["customer_id"], entity_values=[p]), 2)
+            for p in f.python_values_to_proto_values(values, string)
+        ]
+        keys = f.arrow_rows.entity_keys({"customer_id": values}, {"customer_id": string}, 2)
+    assert keys == expected
+    assert keys != f.arrow_rows.entity_keys({"customer_id": values}, {"customer_id": string})

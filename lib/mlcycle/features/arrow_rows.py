@@ -63,9 +63,12 @@ def sqlite_timestamps(values: np.ndarray) -> list[Any]:
     return np.array(stored, dtype=object)[codes].tolist()
 
 
-def entity_keys(columns: dict[str, np.ndarray], join_keys: dict[str, ValueType]) -> list[bytes]:
-    """Each row's serialized entity key (version 3), as `serialize_entity_key` makes it."""
-    if len(join_keys) == 1:
+def entity_keys(
+    columns: dict[str, np.ndarray], join_keys: dict[str, ValueType], version: int = 3
+) -> list[bytes]:
+    """Each row's serialized entity key, as `serialize_entity_key` makes it for the store's
+    `entity_key_serialization_version`."""
+    if len(join_keys) == 1 and version == _KEY_VERSION:
         (name, value_type), = join_keys.items()  # fmt: skip
         values = columns[name]
         fast = _single_keys(name, value_type, values)
@@ -76,7 +79,7 @@ def entity_keys(columns: dict[str, np.ndarray], join_keys: dict[str, ValueType])
     return [
         serialize_entity_key(
             EntityKeyProto(join_keys=list(join_keys), entity_values=[protos[k][i] for k in protos]),
-            entity_key_serialization_version=_KEY_VERSION,
+            entity_key_serialization_version=version,
         )
         for i in range(size)
     ]

@@ -81,7 +81,8 @@ class BulkSqliteOnlineStore(SqliteOnlineStore):
         def column(name: str) -> Any:
             return batch.column(name).to_numpy(zero_copy_only=False)  # as Feast reads it
 
-        keys = arrow_rows.entity_keys({k: column(k) for k in join_keys}, join_keys)
+        version = config.entity_key_serialization_version
+        keys = arrow_rows.entity_keys({k: column(k) for k in join_keys}, join_keys, version)
         order = sorted(range(len(keys)), key=keys.__getitem__)  # in key order: see _write_rows
         batch, keys = batch.take(order), [keys[i] for i in order]
         source = table.batch_source
