@@ -298,6 +298,7 @@ def test_a_version_that_passed_onnx_parity_is_served_by_onnxruntime(registry, ch
     ) as c:  # no export yet: scikit-learn
         assert c.get("/ready").json()["runtimes"] == {"champion": "scikit-learn"}
         sklearn_p = c.post("/predict", json={"features": payload(registry)}).json()["probability"]
+        assert c.app.state.service.writer._thread is None  # answered whole in a worker thread
     mlflow.set_registry_uri(uri)
     mv = client.get_model_version("customer_churn", "1")
     pipeline = mlflow.sklearn.load_model("models:/customer_churn/1")
@@ -308,7 +309,21 @@ def test_a_version_that_passed_onnx_parity_is_served_by_onnxruntime(registry, ch
     try:
         with TestClient(create_app(settings(registry)), client=LOCAL) as c:
             assert c.get("/ready").json()["runtimes"] == {"champion": "onnxruntime"}
-            onnx_p = c.post("/predict", json={"features": payload(registry)}).json()["probability"]
+            answer = c.post("/predict", json={"features": payload(registry)}).json()
+            onnx_p = answer["probability"]
+            # answered on the event loop, committed by the log's writer before the answer
+            service = c.app.state.service
+            assert service.writer._thread is not None
+            assert service.log.row(answer["request_id"]) is not None
+            before = metric(c, "predictions_total", arm="champion")
+
+            def failing(calls):
+                raise OSError("disk full")
+
+            service.log.record_each = failing
+            r = c.post("/predict", json={"features": payload(registry)})
+            assert r.status_code == 503 and "could not be recorded (OSError)" in r.json()["detail"]
+            assert metric(c, "predictions_total", arm="champion") == before
         assert onnx_p == pytest.approx(sklearn_p, abs=0.05)
     finally:
         client.set_model_version_tag("customer_churn", "1", "onnx.parity", "failed")

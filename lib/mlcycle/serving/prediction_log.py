@@ -179,17 +179,24 @@ class PredictionLog:
                 self._writer = None
 
     def record(self, predictions: list[Prediction]) -> None:
-        """Append predictions; returns once they are committed (all of a call or none).
+        """Append predictions; returns once they are committed (all of a call or none)."""
+        (error,) = self.record_each([predictions])
+        if error is not None:
+            raise error
+
+    def record_each(self, calls: list[list[Prediction]]) -> list[BaseException | None]:
+        """Several callers' predictions at once (what the event loop's writer collected),
+        each committed or refused on its own as separate `record` calls would be: per call,
+        None or the error that refused it. Returns once all are settled.
 
         Leader and followers: a caller that finds no commit under way becomes the writer for
         everything queued so far; the others wait for the commit that carries their rows.
         """
-        ticket = _Ticket(self._rows(predictions))
-        if not ticket.rows:
-            return
+        tickets = [_Ticket(self._rows(predictions)) for predictions in calls]
+        waiting = [t for t in tickets if t.rows]
         with self._queue:
-            self._pending.append(ticket)
-            while not ticket.done:
+            self._pending.extend(waiting)
+            while not all(t.done for t in waiting):
                 if self._committing:
                     self._queue.wait()
                     continue
@@ -204,8 +211,7 @@ class PredictionLog:
                     for t in batch:
                         t.done = True
                     self._queue.notify_all()
-        if ticket.error is not None:
-            raise ticket.error
+        return [t.error for t in tickets]
 
     def _commit(self, batch: list[_Ticket]) -> None:
         """One transaction for the whole batch; if it fails, each caller's rows alone, so one
