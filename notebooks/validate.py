@@ -36,14 +36,15 @@ from IPython.display import Markdown, display
 from mlcycle.config import load_dataset_config
 from mlcycle.data.profile import column_profile
 from mlcycle.data.validation import validate, validate_events
-from mlcycle.io import write_json, write_parquet
+from mlcycle.io import write_parquet
+from mlcycle.records import Validation, write_record
 
 config = load_dataset_config(dataset)
 raw = pd.read_parquet(upstream["collect"]["entities"])
 events = pd.read_parquet(upstream["collect"]["events"])
 validated, report = validate(raw, config, source=str(config.source.path or "generator"))
 report.problems += validate_events(events, config.id)
-write_json(report.to_dict(), product["summary"])
+write_record(Validation(**report.to_dict()), product["summary"])
 
 # %%
 verdict = "PASSED" if report.passed else "FAILED"

@@ -121,3 +121,23 @@ def test_the_target_labels_read_as_words():
 
     assert Target("churned", 1).labels == ("not churned", "churned")
     assert Target("status", "left").labels == ("not left", "left")
+
+
+def test_the_task_is_a_key_of_the_target_checked_like_every_other():
+    from mlcycle.config import parse_dataset_config
+
+    raw = {"name": "t", "source": {"path": "x.csv"}, "id": "i",
+           "features": {"numeric": ["a"]}}  # fmt: skip
+    cfg = parse_dataset_config({**raw, "target": {"column": "y", "task": "regression"}}, "t.yaml")
+    assert cfg.target.task == "regression" and cfg.target.min_class_rows == 10
+    assert parse_dataset_config({**raw, "target": "y"}, "t.yaml").target.task is None
+    with pytest.raises(ConfigError, match="'target.task' must be 'binary', 'multiclass' or "
+                       "'regression', got 'regresion'"):  # fmt: skip
+        parse_dataset_config({**raw, "target": {"column": "y", "task": "regresion"}}, "t.yaml")
+    names = "names the label that counts as 1 in a binary target; a multiclass target has none"
+    with pytest.raises(ConfigError, match=f"t.yaml: 'target.positive' {names}: remove it"):
+        parse_dataset_config(
+            {**raw, "target": {"column": "y", "task": "multiclass", "positive": "a"}}, "t.yaml"
+        )
+    with pytest.raises(ConfigError, match="'target.min_class_rows'"):
+        parse_dataset_config({**raw, "target": {"column": "y", "min_class_rows": 0}}, "t.yaml")

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from mlcycle.dataset_spec import DEFAULT_MAX_MISSING_SHARE, parse_spec
+from mlcycle.task import BINARY, DEFAULT_MIN_CLASS_ROWS, Task
 
 LOAD_TIME_COLUMN = "loaded_at"  # the timestamp a static table gets when the config names none
 # The largest magnitude a numeric feature may have when scored. scikit-learn's trees and ONNX
@@ -47,7 +48,9 @@ class CategoricalFeature:
 @dataclass(frozen=True)
 class Target:
     column: str
-    positive: Any = None  # label of the positive class; required for string labels
+    positive: Any = None  # binary: label of the positive class; required for string labels
+    task: Task | None = None  # None: inferred from the values when the data is validated
+    min_class_rows: int = DEFAULT_MIN_CLASS_ROWS  # classification: fewer fails validation
 
     @property
     def labels(self) -> tuple[str, str]:
@@ -136,6 +139,12 @@ def parse_dataset_config(raw: Any, path: Path | str = "<dict>") -> DatasetConfig
     spec, problems = parse_spec(raw)
     if spec is None:
         raise _fail(path, "; ".join(problems))
+    if spec.target.positive is not None and spec.target.task not in (None, BINARY):
+        raise _fail(
+            path,
+            f"'target.positive' names the label that counts as 1 in a binary target; a "
+            f"{spec.target.task} target has none: remove it, or set 'target.task: binary'",
+        )
     src = spec.source
     if not (src.generator or src.path):
         raise _fail(path, "'source' needs either 'generator: <name>' or 'path: <file or URI>'")
@@ -171,7 +180,9 @@ def parse_dataset_config(raw: Any, path: Path | str = "<dict>") -> DatasetConfig
         name=spec.name,
         source=source,
         id=spec.id,
-        target=Target(spec.target.column, spec.target.positive),
+        target=Target(
+            spec.target.column, spec.target.positive, spec.target.task, spec.target.min_class_rows
+        ),
         numeric=tuple(numeric),
         categorical=tuple(categorical),
         timestamp=spec.timestamp,

@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from mlcycle.task import DEFAULT_MIN_CLASS_ROWS
+
 DEFAULT_MAX_MISSING_SHARE = 0.95
 
 
@@ -85,8 +87,19 @@ class SourceSpec(_Strict):
 
 class TargetSpec(_Strict):
     column: str = Field(description="the column to predict")
+    task: Literal["binary", "multiclass", "regression"] | None = Field(
+        None,
+        description="what is predicted; omitted = inferred from the target's values when the "
+        "data is validated, and stated (two values: binary; numbers with a fraction or many "
+        "whole numbers: regression; a few text labels or whole numbers: multiclass)",
+    )
     positive: str | int | float | bool | None = Field(
-        None, description="the label that counts as 1 (required for text labels)"
+        None, description="binary only: the label that counts as 1 (required for text labels)"
+    )
+    min_class_rows: int = Field(
+        DEFAULT_MIN_CLASS_ROWS,
+        ge=1,
+        description="classification: fewer rows of a class than this fails validation",
     )
 
 

@@ -46,6 +46,23 @@ class Collection(Record):
     notes: list[str] = []
 
 
+class Validation(Record):
+    """What the validate stage found: the verdict, and the target's task for every stage
+    after it (stated by the dataset config or inferred from the values, and why)."""
+
+    dataset: str
+    source: str
+    rows: int
+    passed: bool
+    problems: list[dict[str, Any]]
+    fixes: list[str]
+    notes: list[str]
+    task: str | None  # binary | multiclass | regression; None when the target was unreadable
+    task_reason: str = ""
+    task_stated: bool = False
+    classes: list[str] = []  # multiclass: the labels, sorted
+
+
 class CandidateRun(Record):
     """One trained candidate's MLflow run (the candidate stage)."""
 
@@ -138,6 +155,7 @@ class MonitoringDecision(Record):
 # (stage, product key) -> the record it holds
 CATALOG: dict[tuple[str, str], type[Record]] = {
     ("collect", "summary"): Collection,
+    ("validate", "summary"): Validation,
     ("candidate", "run"): CandidateRun,
     ("select", "run"): TrainingRun,
     ("evaluate", "metrics"): Evaluation,

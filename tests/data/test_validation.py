@@ -95,7 +95,11 @@ def test_problems_name_column_problem_and_example_rows():
             {},
             "string labels ['no', 'yes']: name the positive one with 'target.positive'",
         ),
-        ({"left": [0, 1, 2, 0, 1, 0]}, {}, "column 'left': values other than 0/1"),
+        (  # unstated, three whole numbers are classes (test_a_multiclass_target_...)
+            {"left": [0, 1, 2, 0, 1, 0]},
+            {"target": {"column": "left", "task": "binary"}},
+            "column 'left': values other than 0/1",
+        ),
         ({"left": [0] * 6}, {}, "only one class present"),
         ({"left": [0, 1, None, 0, 1, 0]}, {}, "column 'left': missing target values"),
         (
@@ -175,3 +179,78 @@ def test_event_log_schema():
     assert "unparseable event timestamps" in str(problems[0])
     problems = validate_events(events.drop(columns=["amount"]), "cid")
     assert str(problems[0]) == "column 'amount': missing from the event log"
+
+
+def test_the_task_is_inferred_stated_in_the_notes_and_kept_in_the_report():
+    _, report = validate(frame(), config())
+    assert report.task == "binary" and not report.task_stated
+    assert "target 'left': task binary (inferred: 2 distinct values (0, 1);" in report.notes[-1]
+    stated = config(target={"column": "left", "task": "binary"})
+    _, report = validate(frame(), stated)
+    assert report.task_stated and report.to_dict()["task"] == "binary"
+    _, report = validate(frame(left=["stay", "churn"] * 3),
+                         config(target={"column": "left", "positive": "churn"}))  # fmt: skip
+    assert report.task == "binary" and report.task_stated  # a positive label implies binary
+
+
+def test_a_multiclass_target_is_kept_as_text_labels():
+    plans = ["basic", "pro", "max"] * 4
+    df, report = validate(frame(12, left=plans), config(target={"column": "left",
+                                                               "min_class_rows": 4}))  # fmt: skip
+    assert report.passed, report.message()
+    assert report.task == "multiclass" and report.classes == ["basic", "max", "pro"]
+    assert df["left"].tolist() == plans
+    df, report = validate(frame(12, left=[1.0, 2.0, 3.0] * 4),  # whole numbers read from a CSV
+                          config(target={"column": "left", "min_class_rows": 4}))  # fmt: skip
+    assert report.passed and df["left"].tolist() == ["1", "2", "3"] * 4
+
+
+def test_a_class_with_too_few_rows_is_named_with_its_count():
+    labels = ["basic"] * 5 + ["pro"] * 5 + ["max"] * 2
+    _, report = validate(frame(12, left=labels), config(target={"column": "left",
+                                                               "min_class_rows": 3}))  # fmt: skip
+    assert not report.passed
+    assert (
+        "column 'left': classes with fewer than target.min_class_rows=3 rows ('max': 2): merge "
+        "them, drop their rows or lower min_class_rows; e.g. row 10 (cid='c10'): 'max'"
+    ) in report.message()
+
+
+def test_a_stated_multiclass_target_needs_three_classes():
+    _, report = validate(frame(), config(target={"column": "left", "task": "multiclass",
+                                                 "min_class_rows": 1}))  # fmt: skip
+    assert "a multiclass target needs at least three; set 'target.task: binary' for two" in (
+        report.message()
+    )
+
+
+def test_a_regression_target_is_a_finite_number_per_row():
+    spend = [12.5, 3.0, 7.25, 0.0, 100.0, 42.0]
+    df, report = validate(frame(left=spend), config())
+    assert (
+        report.passed
+        and report.task == "regression"
+        and report.task_reason.startswith("numbers with a fraction")
+    )
+    assert df["left"].dtype == float and df["left"].tolist() == spend
+    df, report = validate(frame(left=["12.5", " 3", "7.25", "0", "100", "42"]),
+                          config(target={"column": "left", "task": "regression"}))  # fmt: skip
+    assert report.passed and df["left"].tolist() == spend[:1] + [3.0] + spend[2:]
+    bad = ["12.5", "lots", np.inf, None, True, "42"]
+    _, report = validate(frame(left=bad), config(target={"column": "left", "task": "regression"}))
+    text = report.message()
+    assert ("column 'left': values that are not numbers (a regression target is a number per "
+            "row); e.g. row 1 (cid='c1'): 'lots', row 4 (cid='c4'): True") in text  # fmt: skip
+    assert "column 'left': infinite values; e.g. row 2 (cid='c2'): inf" in text
+    assert "column 'left': missing target values; e.g. row 3 (cid='c3'): None" in text
+    _, report = validate(frame(left=[5.0] * 6), config(target={"column": "left",
+                                                              "task": "regression"}))  # fmt: skip
+    assert "column 'left': the target is constant ([5.0]): nothing to learn" in report.message()
+
+
+def test_text_with_too_many_labels_fails_validation_with_the_next_step():
+    df = frame(60, left=[f"reason {i}" for i in range(60)])
+    _, report = validate(df, config())
+    assert not report.passed and report.task is None
+    assert "column 'left': 60 distinct text labels" in report.message()
+    assert "set 'target.task' in the dataset config" in report.message()

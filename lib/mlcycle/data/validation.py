@@ -41,6 +41,7 @@ from mlcycle.config import (
     DatasetConfig,
     NumericFeature,
 )
+from mlcycle.task import BINARY, MULTICLASS, TaskInferenceError, choose_task
 
 MAX_EXAMPLES = 5
 
@@ -71,6 +72,10 @@ class ValidationReport:
     problems: list[Problem] = field(default_factory=list)
     fixes: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    task: str | None = None  # binary | multiclass | regression, once the target was read
+    task_reason: str = ""  # why: the inference's reason, or "stated"
+    task_stated: bool = False  # the dataset config said it
+    classes: list[str] = field(default_factory=list)  # multiclass: the labels, sorted
 
     @property
     def passed(self) -> bool:
@@ -88,6 +93,10 @@ class ValidationReport:
             ],
             "fixes": self.fixes,
             "notes": self.notes,
+            "task": self.task,
+            "task_reason": self.task_reason,
+            "task_stated": self.task_stated,
+            "classes": self.classes,
         }
 
     def message(self) -> str:
@@ -110,7 +119,8 @@ def _examples(df: pd.DataFrame, mask: pd.Series, column: str, id_column: str) ->
     for row in rows:
         ident = df.at[row, id_column] if id_column in df.columns else None
         who = f"row {row}" + (f" ({id_column}={ident!r})" if ident is not None else "")
-        out.append(f"{who}: {df.at[row, column]!r}")
+        value = df.at[row, column]
+        out.append(f"{who}: {value.item() if isinstance(value, np.generic) else value!r}")
     return out
 
 
@@ -222,6 +232,145 @@ def _check_missing_share(
         )
 
 
+def _validate_target(df: pd.DataFrame, config: DatasetConfig, report: ValidationReport) -> None:
+    """The target by its task (stated by the config, implied by `target.positive`, or
+    inferred and said so in the notes):
+    binary normalised to 0/1, classes as text with enough rows each, regression as finite
+    numbers. Problems go to the report; the column in `df` is replaced by its normalised form."""
+    tcol = config.target.column
+    stated = config.target.task or (BINARY if config.target.positive is not None else None)
+    try:
+        choice = choose_task(stated, df[tcol], tcol)
+    except TaskInferenceError as exc:
+        report.problems.append(Problem(tcol, str(exc).replace(f"column '{tcol}' has ", "")))
+        return
+    report.task, report.task_reason, report.task_stated = (
+        choice.task, choice.reason, choice.stated,
+    )  # fmt: skip
+    report.notes.append(f"target '{tcol}': {choice}")
+    if choice.task == BINARY:
+        _binary_target(df, config, report)
+    elif choice.task == MULTICLASS:
+        _class_target(df, config, report)
+    else:
+        _regression_target(df, config, report)
+
+
+def _missing_target(df: pd.DataFrame, config: DatasetConfig, missing: pd.Series) -> Problem:
+    tcol = config.target.column
+    return Problem(
+        tcol, "missing target values", _examples(df, missing, tcol, config.id), int(missing.sum())
+    )
+
+
+def _class_target(df: pd.DataFrame, config: DatasetConfig, report: ValidationReport) -> None:
+    """Classes are text labels (a whole-number class 3 is the label "3"); each needs
+    `target.min_class_rows` rows to be learnt, split and evaluated."""
+    tcol = config.target.column
+    present = df[tcol].notna()
+    labels = df[tcol].map(_label).where(present)
+    if not present.all():
+        report.problems.append(_missing_target(df, config, ~present))
+    counts = labels.value_counts()
+    if len(counts) < 3:
+        report.problems.append(
+            Problem(
+                tcol,
+                f"{len(counts)} class(es) ({sorted(counts.index)}): a multiclass target needs "
+                "at least three; set 'target.task: binary' for two",
+            )
+        )
+    few = counts[counts < config.target.min_class_rows]
+    if len(few) and len(counts) >= 3:
+        shown = ", ".join(f"{label!r}: {n}" for label, n in few.sort_index().items())
+        report.problems.append(
+            Problem(
+                tcol,
+                f"classes with fewer than target.min_class_rows={config.target.min_class_rows} "
+                f"rows ({shown}): merge them, drop their rows or lower min_class_rows",
+                _examples(df, labels.isin(few.index), tcol, config.id),
+                int(few.sum()),
+            )
+        )
+    report.classes = sorted(counts.index)
+    df[tcol] = labels.astype(object)
+
+
+def _label(value: Any) -> str:
+    """A class label as text: 3.0 read from a CSV is the class "3", not "3.0"."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _regression_target(df: pd.DataFrame, config: DatasetConfig, report: ValidationReport) -> None:
+    """A number per row, finite; text that reads as a number becomes it (as for features)."""
+    tcol = config.target.column
+    raw = df[tcol]
+    present = raw.notna()
+    is_bool = raw.map(lambda v: isinstance(v, bool | np.bool_))
+    values = pd.to_numeric(raw.where(~is_bool), errors="coerce")
+    text = present & values.isna()
+    if text.any():
+        report.problems.append(
+            Problem(
+                tcol,
+                "values that are not numbers (a regression target is a number per row)",
+                _examples(df, text, tcol, config.id),
+                int(text.sum()),
+            )
+        )
+    infinite = values.notna() & ~np.isfinite(values.astype(float))
+    if infinite.any():
+        report.problems.append(
+            Problem(tcol, "infinite values", _examples(df, infinite, tcol, config.id),
+                    int(infinite.sum()))
+        )  # fmt: skip
+    if not present.all():
+        report.problems.append(_missing_target(df, config, ~present))
+    finite = values[present & ~text & ~infinite]
+    if finite.nunique() < 2 and not text.any():
+        report.problems.append(
+            Problem(
+                tcol, f"the target is constant ({finite.unique()[:1].tolist()}): nothing to learn"
+            )
+        )
+    df[tcol] = values.astype(float)
+
+
+def _binary_target(df: pd.DataFrame, config: DatasetConfig, report: ValidationReport) -> None:
+    """Normalised to 0/1, 1 = `target.positive` (or a 0/1 or boolean column as it is)."""
+    problems, fixes, idc = report.problems, report.fixes, config.id
+    _check_positive(config, df[config.target.column])
+    target, err, bad = _normalise_target(df[config.target.column], config.target.positive)
+    tcol = config.target.column
+    if err:
+        problems.append(Problem(tcol, err, _examples(df, bad, tcol, idc), int(bad.sum())))
+    else:
+        null_t = target.isna()
+        if null_t.any():
+            problems.append(
+                Problem(
+                    tcol,
+                    "missing target values",
+                    _examples(df, null_t, tcol, idc),
+                    int(null_t.sum()),
+                )
+            )
+        elif target.nunique() < 2:
+            problems.append(
+                Problem(
+                    tcol, f"only one class present ({int(target.iloc[0])}); training needs both"
+                )
+            )
+        already_01 = {str(v) for v in df[tcol].dropna().unique()} <= {"0", "1"}
+        if config.target.positive is not None and not (
+            already_01 and str(config.target.positive) == "1"
+        ):
+            fixes.append(f"target '{tcol}': {config.target.positive!r} -> 1, other label -> 0")
+        df[tcol] = target.astype("Int64") if null_t.any() else target.astype(int)
+
+
 def validate(
     raw: pd.DataFrame, config: DatasetConfig, source: str = ""
 ) -> tuple[pd.DataFrame, ValidationReport]:
@@ -298,35 +447,7 @@ def validate(
             )
         )
 
-    # target
-    _check_positive(config, df[config.target.column])
-    target, err, bad = _normalise_target(df[config.target.column], config.target.positive)
-    tcol = config.target.column
-    if err:
-        problems.append(Problem(tcol, err, _examples(df, bad, tcol, idc), int(bad.sum())))
-    else:
-        null_t = target.isna()
-        if null_t.any():
-            problems.append(
-                Problem(
-                    tcol,
-                    "missing target values",
-                    _examples(df, null_t, tcol, idc),
-                    int(null_t.sum()),
-                )
-            )
-        elif target.nunique() < 2:
-            problems.append(
-                Problem(
-                    tcol, f"only one class present ({int(target.iloc[0])}); training needs both"
-                )
-            )
-        already_01 = {str(v) for v in df[tcol].dropna().unique()} <= {"0", "1"}
-        if config.target.positive is not None and not (
-            already_01 and str(config.target.positive) == "1"
-        ):
-            fixes.append(f"target '{tcol}': {config.target.positive!r} -> 1, other label -> 0")
-        df[tcol] = target.astype("Int64") if null_t.any() else target.astype(int)
+    _validate_target(df, config, report)
 
     for feat in config.numeric:
         if feat.name not in df.columns:  # event features arrive later

@@ -1,0 +1,100 @@
+"""What a model predicts: a binary label, one of several classes, or a number.
+
+The dataset config may say it (`target.task`); when it does not, the task is inferred from the
+target's values when the data is validated, and the inference is stated with its reason, so a
+user who disagrees knows what to write. The rules, in order:
+
+* two distinct values (or booleans) are binary;
+* numbers with a fraction are regression;
+* whole numbers are classes up to `MAX_WHOLE_NUMBER_CLASSES` distinct values (a rating, a plan
+  tier), and amounts beyond it (days, counts, spend);
+* text is classes, up to `MAX_CLASSES` distinct labels; more is refused, since it is neither.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Task = Literal["binary", "multiclass", "regression"]
+BINARY: Task = "binary"
+MULTICLASS: Task = "multiclass"
+REGRESSION: Task = "regression"
+TASKS: tuple[Task, ...] = (BINARY, MULTICLASS, REGRESSION)
+
+MAX_CLASSES = 50  # more text labels than this: not a classification target the project trains
+MAX_WHOLE_NUMBER_CLASSES = 10  # whole numbers with more distinct values are amounts
+DEFAULT_MIN_CLASS_ROWS = 10  # a class with fewer rows cannot be learnt, split and evaluated
+
+
+class TaskInferenceError(ValueError):
+    """A target whose task cannot be inferred: the message says what to write in the config."""
+
+
+@dataclass(frozen=True)
+class TaskChoice:
+    """The task and why: `stated` when the config said it, else the inference's reason."""
+
+    task: Task
+    reason: str
+    stated: bool = False
+
+    def __str__(self) -> str:
+        if self.stated:
+            return f"task {self.task} (as the dataset config states)"
+        override = "'target.task' in the dataset config overrides it"
+        return f"task {self.task} (inferred: {self.reason}; {override})"
+
+
+def _shown(values: list, limit: int = 6) -> str:
+    head = ", ".join(map(str, values[:limit]))
+    return head + (f", … ({len(values)} in all)" if len(values) > limit else "")
+
+
+def infer_task(values: pd.Series, column: str = "target") -> TaskChoice:
+    """The task a target column implies (see the module's rules); missing values are ignored.
+    Raises TaskInferenceError for text with more labels than classes can hold."""
+    import pandas as pd
+
+    present = values.dropna()
+    distinct = present.unique()
+    if len(distinct) <= 2 or pd.api.types.is_bool_dtype(values):
+        labels = sorted(map(str, distinct))
+        return TaskChoice(BINARY, f"{len(distinct)} distinct values ({_shown(labels)})")
+    numbers = pd.to_numeric(present, errors="coerce") if present.dtype == object else present
+    if pd.api.types.is_numeric_dtype(numbers) and not numbers.isna().any():
+        numbers = numbers.astype(float)
+        whole = bool(((numbers % 1) == 0).all())
+        count = int(numbers.nunique())
+        if not whole:
+            return TaskChoice(REGRESSION, f"numbers with a fraction ({count} distinct)")
+        if count > MAX_WHOLE_NUMBER_CLASSES:
+            return TaskChoice(
+                REGRESSION,
+                f"{count} distinct whole numbers, more than {MAX_WHOLE_NUMBER_CLASSES}: read "
+                "as amounts (say 'task: multiclass' if they are classes)",
+            )
+        shown = _shown(sorted(int(v) for v in numbers.unique()))
+        return TaskChoice(
+            MULTICLASS,
+            f"{count} distinct whole numbers ({shown}): read as classes (say 'task: "
+            "regression' if they are amounts)",
+        )
+    labels = sorted(map(str, distinct))
+    if len(labels) > MAX_CLASSES:
+        raise TaskInferenceError(
+            f"column '{column}' has {len(labels)} distinct text labels ({_shown(labels)}): "
+            f"more than {MAX_CLASSES} classes, and not numbers; set 'target.task' in the "
+            "dataset config, or map the labels to fewer classes"
+        )
+    return TaskChoice(MULTICLASS, f"{len(labels)} text labels ({_shown(labels)})")
+
+
+def choose_task(stated: Task | None, values: pd.Series, column: str = "target") -> TaskChoice:
+    """The config's task when it states one, else the inferred one."""
+    if stated is not None:
+        return TaskChoice(stated, "stated", stated=True)
+    return infer_task(values, column)

@@ -1,0 +1,69 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlcycle.task import (
+    BINARY,
+    MAX_CLASSES,
+    MAX_WHOLE_NUMBER_CLASSES,
+    MULTICLASS,
+    REGRESSION,
+    TaskInferenceError,
+    choose_task,
+    infer_task,
+)
+
+
+@pytest.mark.parametrize(
+    ("values", "task", "reason"),
+    [
+        ([0, 1, 1, 0], BINARY, "2 distinct values (0, 1)"),
+        (["left", "stayed", None], BINARY, "2 distinct values (left, stayed)"),
+        ([True, False, True], BINARY, "2 distinct values"),
+        ([7, 7, 7], BINARY, "1 distinct values"),  # one class: validation says what is wrong
+        ([1.5, 2.0, 3.25], REGRESSION, "numbers with a fraction (3 distinct)"),
+        (["1.5", "2", "3.25"], REGRESSION, "numbers with a fraction"),  # numbers read as text
+        (list(range(MAX_WHOLE_NUMBER_CLASSES + 1)), REGRESSION, "read as amounts"),
+        ([1, 2, 3, 2, 1], MULTICLASS, "3 distinct whole numbers (1, 2, 3): read as classes"),
+        ([1.0, 2.0, 3.0], MULTICLASS, "read as classes"),  # whole numbers stored as floats
+        (["basic", "pro", "max", "pro"], MULTICLASS, "3 text labels (basic, max, pro)"),
+        (["a", "b", 3], MULTICLASS, "3 text labels"),  # mixed: not all numbers
+    ],
+)
+def test_the_task_is_inferred_from_the_values_and_says_why(values, task, reason):
+    choice = infer_task(pd.Series(values, dtype=object if None in values else None))
+    assert choice.task == task and not choice.stated
+    assert reason in choice.reason
+    assert str(choice) == (
+        f"task {task} (inferred: {choice.reason}; 'target.task' in the dataset config overrides it)"
+    )
+
+
+def test_the_ambiguous_whole_numbers_name_the_other_reading():
+    """A handful of whole numbers could be ratings (classes) or counts (amounts): the
+    inference picks one and says how to choose the other."""
+    few = infer_task(pd.Series([0, 1, 2, 3, 4] * 3))
+    many = infer_task(pd.Series(np.arange(40)))
+    assert few.task == MULTICLASS and "(say 'task: regression' if they are amounts)" in few.reason
+    assert many.task == REGRESSION and "(say 'task: multiclass' if they are classes)" in many.reason
+    edge = infer_task(pd.Series(np.arange(MAX_WHOLE_NUMBER_CLASSES)))
+    assert edge.task == MULTICLASS
+
+
+def test_too_many_text_labels_is_refused_with_the_next_step():
+    labels = pd.Series([f"reason {i}" for i in range(MAX_CLASSES + 1)])
+    with pytest.raises(TaskInferenceError, match=r"column 'why' has 51 distinct text labels "
+                       r"\(reason 0, .*\): more than 50 classes.*set 'target.task'"):  # fmt: skip
+        infer_task(labels, "why")
+
+
+def test_missing_values_do_not_count_as_a_label():
+    assert infer_task(pd.Series([0.0, 1.0, np.nan, None])).task == BINARY
+    assert infer_task(pd.Series([1.5, np.nan, 2.5, 3.5])).task == REGRESSION
+
+
+def test_a_stated_task_wins_over_the_values():
+    choice = choose_task(REGRESSION, pd.Series([0, 1, 0]))
+    assert choice.task == REGRESSION and choice.stated
+    assert str(choice) == "task regression (as the dataset config states)"
+    assert choose_task(None, pd.Series([0, 1])).task == BINARY
