@@ -22,7 +22,7 @@
 # signature), a feature-importance plot and lineage tags. The train stage keeps the best.
 
 # %% tags=["parameters"]
-upstream = ["collect", "features", "feature_store"]
+upstream = ["collect", "validate", "features", "feature_store"]
 product = None
 inputs_digest = None  # set by the build: reruns this stage when the lib/ code it imports changes
 dataset = None  # dataset config YAML
@@ -30,7 +30,9 @@ products = None  # products folder (holds the default SQLite tracking store)
 experiment = None  # MLflow experiment name ("" = the dataset's name)
 tracking_uri = None  # '' = $MLFLOW_TRACKING_URI, else SQLite under products
 feature_store = None  # feature_store.yaml
-model_family = None  # random_forest | hist_gradient_boosting | logistic_regression
+model_family = (
+    None  # the task's family (training/model.py): random_forest, hist_gradient_boosting, mlp, …
+)
 model_params = None  # overrides of the family's defaults
 production_log = None  # the prediction log whose labelled rows also train ('' = none)
 
@@ -50,18 +52,19 @@ from mlcycle.features.store import ENTITY_TS, open_store, training_frame
 from mlcycle.features.table import split_kind
 from mlcycle.io import read_json, write_parquet
 from mlcycle.monitoring.labelled_traffic import training_split
-from mlcycle.records import CandidateRun, Collection, read_record, write_record
+from mlcycle.records import CandidateRun, Collection, Validation, read_record, write_record
 from mlcycle.reporting.display import show_figure
 from mlcycle.tracking import configure_tracking
-from mlcycle.training.metrics import classification_metrics
+from mlcycle.training.metrics import task_metrics
 from mlcycle.training.run import estimator_params, lineage_tags, log_dataset_inputs, run_name
 from mlcycle.training.train import (
+    classes_of,
     features_and_target,
     fit,
     importance_figure,
     log_probability_model,
+    model_output,
     permutation_importances,
-    positive_proba,
 )
 
 config = load_dataset_config(dataset)
@@ -69,6 +72,7 @@ store = open_store(products, feature_store)
 definitions = read_json(upstream["feature_store"]["definitions"])
 labels = pd.read_parquet(upstream["features"]["labels"])
 collection = read_record(upstream["collect"]["summary"], Collection)
+task = read_record(upstream["validate"]["summary"], Validation).task  # binary, multiclass, …
 frame = training_frame(store, labels, config)
 splits = {name: part.drop(columns="split") for name, part in frame.groupby("split")}
 # outcomes from the log (production_labels) join the training split only
@@ -98,6 +102,7 @@ with mlflow.start_run(experiment_id=experiment_id, run_name=name) as run:
             "model_family": model_family,
             "dataset": config.name,
             "target": config.target.column,
+            "task": task,
             "n_features": len(config.feature_names),
             "train_rows": len(train),
             "valid_rows": len(valid),
@@ -106,12 +111,13 @@ with mlflow.start_run(experiment_id=experiment_id, run_name=name) as run:
     )
     splits_logged = {"train": (train, product["train"]), "valid": (valid, product["valid"])}
     log_dataset_inputs(config, splits_logged)
-    model = fit(train, config, model_family, model_params)
+    model = fit(train, config, model_family, model_params, task)
     mlflow.log_params(estimator_params(model))  # every effective hyperparameter
-    xy = features_and_target(valid, config)
-    valid_metrics = classification_metrics(xy.y, positive_proba(model, xy.X))
+    xy = features_and_target(valid, config, task)
+    classes = classes_of(model)
+    valid_metrics = task_metrics(task, xy.y, model_output(model, xy.X, task), classes)
     mlflow.log_metrics({f"valid_{k}": v for k, v in valid_metrics.items()})
-    fig = importance_figure(permutation_importances(model, xy.X, xy.y))
+    fig = importance_figure(permutation_importances(model, xy.X, xy.y, task=task), task=task)
     mlflow.log_figure(fig, "plots/feature_importance.png")
     info = log_probability_model(model, xy.X)
 
@@ -126,6 +132,8 @@ write_record(
         model_params=dict(model_params or {}),
         valid_metrics=valid_metrics,
         sources=sources,
+        task=task,
+        classes=classes,
     ),
     product["run"],
 )

@@ -27,7 +27,7 @@ upstream = ["select", "evaluate"]
 product = None
 inputs_digest = None  # set by the build: reruns this stage when the lib/ code it imports changes
 dataset = None  # dataset config YAML
-promotion_metric = None  # metric the challenger must beat the champion on
+promotion_metric = None  # metric the challenger must beat the champion on; auto = the task's
 min_improvement = None  # margin the challenger must win by
 promotion = None  # a winner: rollout (a share of traffic), direct (champion now) or review
 ab_ramp = None  # a rollout's shares of traffic, step by step (the first is where it starts)
@@ -49,19 +49,22 @@ from mlcycle.records import Evaluation, TrainingRun, read_record, write_record
 from mlcycle.registry.aliases import CHAMPION
 from mlcycle.registry.register import describe_model, register_and_promote, unseen_by_champion
 from mlcycle.registry.trusted import load_trusted
+from mlcycle.task import metric_for
 from mlcycle.tracking import connect
-from mlcycle.training.metrics import classification_metrics
-from mlcycle.training.train import features_and_target
+from mlcycle.training.metrics import task_metrics
+from mlcycle.training.train import features_and_target, model_output
 
 config = load_dataset_config(dataset)
 run = read_record(upstream["select"]["run"], TrainingRun).model_dump()
+task = run["task"]
+promotion_metric = metric_for(task, promotion_metric, "promotion")
 evaluation = read_record(upstream["evaluate"]["metrics"], Evaluation).model_dump()
 client = connect(run["tracking_uri"])
 test = pd.read_parquet(upstream["select"]["test"])
 # judged on rows the champion never saw: the newest ones, after the as_of it learnt from
 compared, compared_on = unseen_by_champion(client, config.model_name, test,
                                            config.timestamp_column)  # fmt: skip
-xy = features_and_target(compared, config)
+xy = features_and_target(compared, config, task)
 run_tags = client.get_run(run["run_id"]).data.tags
 
 result = register_and_promote(
@@ -71,14 +74,16 @@ result = register_and_promote(
     run["run_id"],
     xy.X,
     xy.y,
-    metric_fn=lambda y, p: classification_metrics(y, p)[promotion_metric],
+    metric_fn=lambda y, out: task_metrics(task, y, out)[promotion_metric],
     metric=promotion_metric,
     gate_passed=evaluation["gate"]["passed"],
     min_improvement=min_improvement,
     promotion=promotion,
     first_share=Ramp.parse(ab_ramp).steps[0],
     description=describe_model(config),
+    task=task,
     tags={
+        "task": task,
         "run_id": run["run_id"],
         "model_family": run["model_family"],
         "model_params": json.dumps(run["model_params"], sort_keys=True),
@@ -101,9 +106,9 @@ champion now: version {result.champion_after or "none"}. Compared on {result.com
 )
 
 # %%
-# the champion answers through the registry alias, with probabilities
+# the champion answers through the registry alias: probabilities, or numbers for regression
 champion = load_trusted(f"models:/{config.model_name}@{CHAMPION}")
-pd.DataFrame(champion.predict_proba(xy.X.head(5)), columns=["p(0)", "p(1)"]).round(3)
+pd.DataFrame(model_output(champion, xy.X.head(5), task)).round(3)
 
 # %%
 provenance("register", inputs_digest)

@@ -22,7 +22,7 @@
 upstream = ["candidate-*"]
 product = None
 inputs_digest = None  # set by the build: reruns this stage when the lib/ code it imports changes
-selection_metric = None  # validation metric that picks the candidate (roc_auc, accuracy, ...)
+selection_metric = None  # validation metric that picks the candidate; auto = the task's
 
 # %%
 from mlcycle.orchestration.notebook import provenance, resolve_stage
@@ -37,6 +37,7 @@ from IPython.display import Markdown, display
 
 from mlcycle.project import grid_order
 from mlcycle.records import CandidateRun, TrainingRun, read_record, write_record
+from mlcycle.task import metric_for
 from mlcycle.tracking import connect
 from mlcycle.training.selection import rank_candidates, tag_ranks
 
@@ -45,6 +46,8 @@ candidates = {
     name: read_record(grid[name]["run"], CandidateRun).model_dump()
     for name in sorted(grid, key=grid_order)
 }
+task = next(iter(candidates.values()))["task"]  # one dataset, one task
+selection_metric = metric_for(task, selection_metric, "selection")
 ranked = rank_candidates(candidates, selection_metric)
 best_name, best = ranked[0]
 tag_ranks(connect(best["tracking_uri"]), ranked, selection_metric)

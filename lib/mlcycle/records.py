@@ -75,6 +75,8 @@ class CandidateRun(Record):
     model_params: dict[str, Any] = {}
     valid_metrics: dict[str, float]
     sources: dict[str, int] = {}  # training rows by source: the table, production labels
+    task: str = "binary"  # what the model predicts (the validate stage's task)
+    classes: list[str] = []  # a classifier's labels, in the order of its probabilities
 
 
 class TrainingRun(CandidateRun):
@@ -105,6 +107,8 @@ class Evaluation(Record):
     confusion: dict[str, Any]
     groups: list[dict[str, Any]]
     gate: Gate
+    task: str = "binary"
+    tables: dict[str, list[dict[str, Any]]] = {}  # ranking, per_class or residuals, by task
 
 
 class Registration(Record):

@@ -98,3 +98,62 @@ def choose_task(stated: Task | None, values: pd.Series, column: str = "target") 
     if stated is not None:
         return TaskChoice(stated, "stated", stated=True)
     return infer_task(values, column)
+
+
+# --- what a model of each task is judged by -------------------------------------------------
+
+LOWER_IS_BETTER = frozenset({"log_loss", "mae", "rmse", "mape"})  # errors; the rest: higher
+METRICS: dict[Task, tuple[str, ...]] = {
+    BINARY: ("accuracy", "roc_auc", "precision", "recall", "f1", "log_loss"),
+    MULTICLASS: (
+        "accuracy",
+        "f1_macro",
+        "f1_weighted",
+        "precision_macro",
+        "recall_macro",
+        "log_loss",
+    ),  # fmt: skip
+    REGRESSION: ("mae", "rmse", "r2", "mape"),  # mape only where no true value is zero
+}
+AUTO = "auto"  # a metric setting that means: the task's own
+
+
+@dataclass(frozen=True)
+class Judged:
+    """The metrics a task is judged by when the settings say `auto`."""
+
+    selection: str  # picks the candidate on the validation split
+    gate: str  # the quality gate on the test set
+    gate_threshold: float  # at least (at most for an error)
+    promotion: str  # a challenger must beat the champion on it
+
+
+JUDGED: dict[Task, Judged] = {
+    BINARY: Judged("roc_auc", "accuracy", 0.85, "roc_auc"),
+    MULTICLASS: Judged("f1_macro", "f1_macro", 0.5, "f1_macro"),
+    REGRESSION: Judged("rmse", "r2", 0.5, "rmse"),  # r2: scale-free, 0 = predicting the mean
+}
+
+
+def metric_for(task: Task, setting: str | None, role: str) -> str:
+    """The metric a setting names for `role` (selection, gate or promotion): the task's own
+    for `auto` or nothing; otherwise it must be one of the task's metrics."""
+    if setting in (None, "", AUTO):
+        return getattr(JUDGED[task], role)
+    if setting not in METRICS[task]:
+        raise ValueError(
+            f"setting {role}_metric: {setting!r} is not a metric of a {task} model; choose one "
+            f"of {', '.join(METRICS[task])}, or {AUTO} ({getattr(JUDGED[task], role)})"
+        )
+    return setting
+
+
+def gate_for(task: Task, metric: str | None, threshold: float | str | None) -> tuple[str, float]:
+    """The gate's (metric, threshold): an `auto` metric with no threshold is the task's own
+    gate; a threshold given applies to whichever metric the gate checks."""
+    chosen = metric_for(task, metric, "gate")
+    if threshold in (None, "", "None"):
+        if metric not in (None, "", AUTO):
+            raise ValueError(f"setting gate_threshold is required with gate_metric {metric!r}")
+        return chosen, JUDGED[task].gate_threshold
+    return chosen, float(threshold)

@@ -6,8 +6,8 @@ The alias names and their lookup are mlcycle.registry.aliases.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
@@ -17,6 +17,7 @@ from mlcycle.records import Registration
 from mlcycle.registry.aliases import CHALLENGER, CHAMPION, alias_version
 from mlcycle.registry.promotion import PromotionDecision, decide_promotion
 from mlcycle.settings import refuse_shared_registry_writes
+from mlcycle.task import BINARY, Task
 
 ROLLOUT, DIRECT, REVIEW = "rollout", "direct", "review"
 PROMOTIONS = (ROLLOUT, DIRECT, REVIEW)  # what a challenger that beats the champion gets
@@ -78,11 +79,13 @@ def unseen_by_champion(client: MlflowClient, name: str, test: pd.DataFrame, time
                     f"{seen_until} (rows it never saw)")  # fmt: skip
 
 
-def score_version(model_uri: str, X: pd.DataFrame) -> np.ndarray:
-    """Positive-class probabilities from a logged or registered model (trusted formats only)."""
+def score_version(model_uri: str, X: pd.DataFrame, task: Task = BINARY) -> Any:
+    """A logged or registered model's output for its task (trusted formats only): positive
+    probabilities, labelled class probabilities or numbers (`model_output`)."""
     from mlcycle.registry.trusted import load_trusted
+    from mlcycle.training.train import model_output
 
-    return load_trusted(model_uri).predict_proba(X)[:, 1]
+    return model_output(load_trusted(model_uri), X, task)
 
 
 def describe_model(config: DatasetConfig) -> str:
@@ -108,7 +111,7 @@ def register_and_promote(
     run_id: str,
     X_test: pd.DataFrame,
     y_test: pd.Series,
-    metric_fn: Callable[[pd.Series, np.ndarray], float],
+    metric_fn: Callable[[pd.Series, Any], float],  # (y, the model's output for its task)
     metric: str,
     gate_passed: bool,
     min_improvement: float = 0.0,
@@ -116,6 +119,7 @@ def register_and_promote(
     promotion: str = DIRECT,
     first_share: float = 100.0,
     description: str = "",
+    task: Task = BINARY,
 ) -> Registration:
     """Register `model_uri` as the challenger; when the rule says it beats the champion:
 
@@ -163,7 +167,8 @@ def register_and_promote(
         version = version.version
     client.set_registered_model_alias(name, CHALLENGER, version)
 
-    challenger_score = float(metric_fn(y_test, score_version(f"models:/{name}/{version}", X_test)))
+    challenger_output = score_version(f"models:/{name}/{version}", X_test, task)
+    challenger_score = float(metric_fn(y_test, challenger_output))
     champion_score = None
     if champion_before == str(version):
         champion_score = challenger_score
@@ -173,7 +178,7 @@ def register_and_promote(
     else:
         try:
             champion_uri = f"models:/{name}@{CHAMPION}"
-            champion_score = float(metric_fn(y_test, score_version(champion_uri, X_test)))
+            champion_score = float(metric_fn(y_test, score_version(champion_uri, X_test, task)))
         except Exception as exc:  # e.g. the champion was trained on other features
             decision = PromotionDecision(
                 False,

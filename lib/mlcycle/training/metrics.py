@@ -1,4 +1,9 @@
-"""Classification metrics and plots shared by training (validation split) and evaluation."""
+"""Metrics and plots by task, shared by training (validation split), evaluation and promotion.
+
+A model's output by task (see `mlcycle.training.train.model_output`): binary, the positive
+class's probability per row; multiclass, a probability per class (columns in the model's
+`classes_` order); regression, the predicted number.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +16,19 @@ from sklearn.metrics import (
     confusion_matrix,
     f1_score,
     log_loss,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
     precision_score,
+    r2_score,
     recall_score,
     roc_auc_score,
     roc_curve,
+    root_mean_squared_error,
 )
 
-# metrics where a lower value is better; everything else is higher-is-better
-LOWER_IS_BETTER = frozenset({"log_loss"})
+from mlcycle.task import BINARY, LOWER_IS_BETTER, MULTICLASS, Task
+
+__all__ = ["LOWER_IS_BETTER"]  # directions live with the tasks (mlcycle.task)
 
 
 def classification_metrics(
@@ -37,6 +47,68 @@ def classification_metrics(
         "f1": float(f1_score(y, pred, zero_division=0)),
         "log_loss": float(log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1])),
     }
+
+
+def multiclass_metrics(
+    y_true: np.ndarray | pd.Series,
+    proba: pd.DataFrame | np.ndarray,
+    classes: list[str] | tuple[str, ...] = (),
+) -> dict[str, float]:
+    """Headline metrics from a probability per class: a frame whose columns are the labels
+    (`model_output`), or an array in `classes` order. A label the model never learnt (a
+    class new in the data) counts as probability 0, so two models with different classes
+    are judged on the same rows alike."""
+    y = np.asarray(y_true).astype(str)
+    frame = class_probabilities(proba, classes)
+    labels = sorted(set(frame.columns) | set(y))
+    p = frame.reindex(columns=labels, fill_value=0.0).to_numpy(dtype=float)
+    pred = np.asarray(labels)[p.argmax(axis=1)]
+    scored = {"labels": labels, "zero_division": 0}
+    return {
+        "accuracy": float(accuracy_score(y, pred)),
+        "f1_macro": float(f1_score(y, pred, average="macro", **scored)),
+        "f1_weighted": float(f1_score(y, pred, average="weighted", **scored)),
+        "precision_macro": float(precision_score(y, pred, average="macro", **scored)),
+        "recall_macro": float(recall_score(y, pred, average="macro", **scored)),
+        "log_loss": float(log_loss(y, np.clip(p, 1e-15, 1), labels=labels)),
+    }
+
+
+def class_probabilities(
+    proba: pd.DataFrame | np.ndarray, classes: list[str] | tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Probabilities with the class labels as column names (text)."""
+    if isinstance(proba, pd.DataFrame):
+        return proba.rename(columns=str)
+    return pd.DataFrame(np.asarray(proba, dtype=float), columns=[str(c) for c in classes])
+
+
+def regression_metrics(y_true: np.ndarray | pd.Series, pred: np.ndarray) -> dict[str, float]:
+    """Errors in the target's units (MAE, RMSE), R² and, where no true value is zero, MAPE."""
+    y = np.asarray(y_true, dtype=float)
+    p = np.asarray(pred, dtype=float)
+    out = {
+        "mae": float(mean_absolute_error(y, p)),
+        "rmse": float(root_mean_squared_error(y, p)),
+        "r2": float(r2_score(y, p)) if len(y) > 1 else float("nan"),
+    }
+    if len(y) and not (y == 0).any():
+        out["mape"] = float(mean_absolute_percentage_error(y, p))
+    return out
+
+
+def task_metrics(
+    task: Task,
+    y_true: np.ndarray | pd.Series,
+    output: np.ndarray,
+    classes: list[str] | tuple[str, ...] = (),
+) -> dict[str, float]:
+    """The headline metrics of a model's output for its task."""
+    if task == BINARY:
+        return classification_metrics(y_true, output)
+    if task == MULTICLASS:
+        return multiclass_metrics(y_true, output, classes)
+    return regression_metrics(y_true, output)
 
 
 def is_better(metric: str, candidate: float, reference: float) -> bool:
@@ -145,7 +217,7 @@ def gain_figure(y_true: np.ndarray | pd.Series, proba: np.ndarray, positive: str
 MISSING_GROUP = "(missing)"
 
 
-def _groups(values: pd.Series, bins: int) -> pd.Series:
+def group_labels(values: pd.Series, bins: int) -> pd.Series:
     """Group labels: categories as they are, numbers cut into quantile bins."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         edges = np.unique(np.nanquantile(values.to_numpy(dtype=float), np.linspace(0, 1, bins + 1)))
@@ -179,7 +251,7 @@ def group_metrics(
     pred = (p >= threshold).astype(int)
     rows = []
     for column in columns:
-        labels = _groups(features[column].reset_index(drop=True), bins).to_numpy()
+        labels = group_labels(features[column].reset_index(drop=True), bins).to_numpy()
         for group in sorted(set(labels)):
             mask = labels == group
             yg, pg = y[mask], pred[mask]

@@ -9,14 +9,20 @@ from __future__ import annotations
 from typing import Any
 
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.neural_network import MLPClassifier
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from mlcycle.config import DatasetConfig
+from mlcycle.task import BINARY, REGRESSION, Task
 
 # family -> (estimator class, defaults). Defaults suit a 2-core machine: n_jobs=1 keeps
 # single-row prediction fast (n_jobs=-1 makes it ~3x slower: thread start-up per call).
@@ -43,13 +49,49 @@ FAMILIES: dict[str, tuple[type, dict[str, Any]]] = {
 }
 
 
+# the same families for numbers: the grid's `random_forest` means the regressor for a
+# regression target; `linear` is ridge regression (the counterpart of logistic regression)
+REGRESSORS: dict[str, tuple[type, dict[str, Any]]] = {
+    "random_forest": (
+        RandomForestRegressor,
+        {"n_estimators": 100, "min_samples_leaf": 3, "n_jobs": 1, "random_state": 42},
+    ),
+    "hist_gradient_boosting": (
+        HistGradientBoostingRegressor,
+        {"max_iter": 200, "learning_rate": 0.1, "random_state": 42},
+    ),
+    "linear": (Ridge, {"alpha": 1.0}),
+    "mlp": (
+        MLPRegressor,
+        {
+            "hidden_layer_sizes": (64, 32),
+            "early_stopping": True,
+            "max_iter": 300,
+            "random_state": 42,
+        },
+    ),  # fmt: skip
+}
+
+
+def families(task: Task = BINARY) -> dict[str, tuple[type, dict[str, Any]]]:
+    """The model families of a task: classifiers (binary and multiclass) or regressors."""
+    return REGRESSORS if task == REGRESSION else FAMILIES
+
+
 def build_pipeline(
-    config: DatasetConfig, family: str = "random_forest", params: dict[str, Any] | None = None
+    config: DatasetConfig,
+    family: str = "random_forest",
+    params: dict[str, Any] | None = None,
+    task: Task = BINARY,
 ) -> Pipeline:
-    """Preprocessing (impute + scale numeric, impute + one-hot categorical) then the classifier."""
-    if family not in FAMILIES:
-        raise ValueError(f"unknown model family {family!r}; choose one of {sorted(FAMILIES)}")
-    estimator_cls, defaults = FAMILIES[family]
+    """Preprocessing (impute + scale numeric, impute + one-hot categorical) then the model:
+    a classifier, or for a regression target a regressor."""
+    known = families(task)
+    if family not in known:
+        raise ValueError(
+            f"unknown model family {family!r} for a {task} target; choose one of {sorted(known)}"
+        )
+    estimator_cls, defaults = known[family]
     transformers = []
     if config.numeric_names:
         numeric = Pipeline(
@@ -69,6 +111,9 @@ def build_pipeline(
     return Pipeline(
         [
             ("preprocess", preprocess),
-            ("classifier", estimator_cls(**{**defaults, **(params or {})})),
+            (
+                "regressor" if task == REGRESSION else "classifier",
+                estimator_cls(**{**defaults, **(params or {})}),
+            ),
         ]
     )
