@@ -28,7 +28,7 @@ def test_env_layers_defaults_file_and_overrides():
     # moved from tests/orchestration/test_dag.py (load_env now reads the settings layer)
     env = load_settings(PROJECT, "env.test.yaml", {"seed": "5"}, environ=CLEAN)
     assert env.n_customers == 1500  # from env.test.yaml
-    assert env.gate_metric == "accuracy"  # default from env.yaml
+    assert env.gate_metric == "auto"  # default from env.yaml
     assert env.seed == 5  # override, typed
     with pytest.raises(SettingsError, match="unknown setting 'gate_treshold' in --env; did you "
                        "mean 'gate_threshold'"):  # fmt: skip
@@ -43,7 +43,7 @@ def test_precedence_env_yaml_then_env_file_then_environment_then_command_line():
     assert s.n_customers == 1500  # the env file named by $ENV_FILE
     assert s.gate_threshold == 0.6  # MLCYCLE_* over the env file's 0.75
     assert s.seed == 8  # the command line over MLCYCLE_SEED
-    assert s.gate_metric == "accuracy"  # env.yaml
+    assert s.gate_metric == "auto"  # env.yaml
     # an explicit env file wins over $ENV_FILE
     assert load_settings(PROJECT, "env.grid.yaml", environ=environ).n_customers == 20000
 

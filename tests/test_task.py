@@ -67,3 +67,23 @@ def test_a_stated_task_wins_over_the_values():
     assert choice.task == REGRESSION and choice.stated
     assert str(choice) == "task regression (as the dataset config states)"
     assert choose_task(None, pd.Series([0, 1])).task == BINARY
+
+
+def test_metric_settings_resolve_to_the_task_own_unless_they_name_one_of_its_metrics():
+    from mlcycle.task import AUTO, LOWER_IS_BETTER, METRICS, gate_for, metric_for
+
+    assert metric_for(BINARY, AUTO, "selection") == "roc_auc"
+    assert metric_for(REGRESSION, AUTO, "promotion") == "rmse" and "rmse" in LOWER_IS_BETTER
+    assert metric_for(MULTICLASS, None, "selection") == "f1_macro"
+    assert metric_for(REGRESSION, "mae", "selection") == "mae"
+    refused = "'roc_auc' is not a metric of a regression model; choose one of mae, rmse, r2, mape"
+    with pytest.raises(ValueError, match=f"setting selection_metric: {refused}, or auto"):
+        metric_for(REGRESSION, "roc_auc", "selection")
+    assert gate_for(BINARY, AUTO, None) == ("accuracy", 0.85)
+    assert gate_for(REGRESSION, AUTO, None) == ("r2", 0.5)
+    assert gate_for(BINARY, AUTO, "0.9") == ("accuracy", 0.9)  # a threshold from the command line
+    assert gate_for(REGRESSION, "mae", 12.5) == ("mae", 12.5)
+    with pytest.raises(ValueError, match="gate_threshold is required with gate_metric 'mae'"):
+        gate_for(REGRESSION, "mae", None)
+    for task, judged in [(t, METRICS[t]) for t in METRICS]:
+        assert metric_for(task, AUTO, "gate") in judged

@@ -124,10 +124,16 @@ class Settings(BaseModel):
     test_size: float = Field(gt=0, lt=1, description="test split, a fraction of all rows")
     valid_size: float = Field(gt=0, lt=1, description="validation split, a fraction of all rows")
     model_grid: list[dict[str, Any]] = Field(description="the candidates: families x params")
-    selection_metric: str = Field(description="validation metric that picks the candidate")
-    gate_metric: str = Field(description="test metric of the quality gate")
-    gate_threshold: float = Field(description="the gate's smallest passing value")
-    promotion_metric: str = Field(description="metric a challenger must beat the champion on")
+    selection_metric: str = Field(
+        description="validation metric that picks the candidate; auto = the task's"
+    )
+    gate_metric: str = Field(description="test metric of the quality gate; auto = the task's")
+    gate_threshold: float | None = Field(
+        description="the gate's passing value (at most for an error); null = the task's"
+    )
+    promotion_metric: str = Field(
+        description="metric a challenger must beat the champion on; auto = the task's"
+    )
     min_improvement: float = Field(description="by at least this much")
     promotion: Literal["rollout", "direct", "review"] = Field(
         description="a winning challenger: rolled out, promoted now, or left for review"
