@@ -136,7 +136,7 @@ serve: $(STAMP) ## the prediction service on the champion (127.0.0.1:8000; setti
 ui: $(STAMP) ## MLflow UI on the local tracking store, bound to 127.0.0.1
 	$(MLCYCLE) ui $(if $(PORT),--port $(PORT)) $(ENV_ARGS)
 
-example-data: $(STAMP) ## write an example user CSV for config/datasets/example_user.yaml
+example-data: $(STAMP) ## write the example tables for config/datasets/example_*.yaml (binary, regression, multiclass)
 	$(MLCYCLE) example-data
 
 docs: $(STAMP) ## write docs/configuration.md again from the code that reads the configuration

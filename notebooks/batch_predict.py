@@ -37,10 +37,10 @@ from mlcycle.orchestration.notebook import provenance, resolve_stage
 resolve_stage("batch_predict", globals())
 
 # %%
-import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
+from mlcycle.batch.figures import predictions_figure, top_rows
 from mlcycle.batch.score import load_registered, score_file
 from mlcycle.batch.scoring_set import scoring_set
 from mlcycle.config import load_dataset_config
@@ -50,6 +50,7 @@ from mlcycle.reporting.display import show_figure, shown_path
 
 config = load_dataset_config(dataset)
 run = read_record(upstream["select"]["run"], TrainingRun).model_dump()
+task = run["task"]
 rows = scoring_set(
     config,
     int(n_scoring),
@@ -85,22 +86,17 @@ if summary.reasons:
     display(pd.Series(summary.reasons, name="rejected rows").to_frame())
 
 # %% [markdown]
-# ## Who is predicted to churn
-# The distribution of churn probabilities, and the customers most at risk.
+# ## What is predicted
+# Binary: the distribution of probabilities and the rows most likely positive; classes: how
+# many rows each class is predicted for, and the surest of each; a number: its distribution
+# and the highest predictions.
 
 # %%
 predictions = pd.read_parquet(product["predictions"])
-fig, ax = plt.subplots(figsize=(7, 3))
-ax.hist(predictions["probability"], bins=40, color="#4c72b0")
-ax.set_xlabel(f"probability of {config.target.column}")
-ax.set_ylabel("customers")
-ax.set_title(f"predicted {config.target.column} rate: {predictions['prediction'].mean():.1%}")
-plt.close(fig)
-show_figure(fig)
+show_figure(predictions_figure(predictions, config, task))
 
 # %%
-top = predictions.nlargest(10, "probability")[[config.id, "probability"]]
-top.merge(rows, on=config.id).round(3)
+top_rows(predictions, config, task).merge(rows, on=config.id).round(3)
 
 # %%
 provenance("batch_predict", inputs_digest)

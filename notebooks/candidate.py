@@ -55,15 +55,12 @@ from mlcycle.monitoring.labelled_traffic import training_split
 from mlcycle.records import CandidateRun, Collection, Validation, read_record, write_record
 from mlcycle.reporting.display import show_figure
 from mlcycle.tracking import configure_tracking
-from mlcycle.training.metrics import task_metrics
 from mlcycle.training.run import estimator_params, lineage_tags, log_dataset_inputs, run_name
 from mlcycle.training.train import (
     classes_of,
-    features_and_target,
-    fit,
+    fit_and_validate,
     importance_figure,
     log_probability_model,
-    model_output,
     permutation_importances,
 )
 
@@ -111,11 +108,10 @@ with mlflow.start_run(experiment_id=experiment_id, run_name=name) as run:
     )
     splits_logged = {"train": (train, product["train"]), "valid": (valid, product["valid"])}
     log_dataset_inputs(config, splits_logged)
-    model = fit(train, config, model_family, model_params, task)
+    model, xy, valid_metrics = fit_and_validate(
+        train, valid, config, model_family, model_params, task
+    )
     mlflow.log_params(estimator_params(model))  # every effective hyperparameter
-    xy = features_and_target(valid, config, task)
-    classes = classes_of(model)
-    valid_metrics = task_metrics(task, xy.y, model_output(model, xy.X, task), classes)
     mlflow.log_metrics({f"valid_{k}": v for k, v in valid_metrics.items()})
     fig = importance_figure(permutation_importances(model, xy.X, xy.y, task=task), task=task)
     mlflow.log_figure(fig, "plots/feature_importance.png")
@@ -133,19 +129,15 @@ write_record(
         valid_metrics=valid_metrics,
         sources=sources,
         task=task,
-        classes=classes,
+        classes=classes_of(model),
     ),
     product["run"],
 )
 
 # %%
-display(
-    Markdown(
-        f"**MLflow run** `{run.info.run_id}` in experiment `{experiment_name}`; "
-        f"model `{info.model_uri}`. Training rows by source: "
-        + ", ".join(f"{source} {n:,}" for source, n in sources.items())
-    )
-)
+by_source = ", ".join(f"{source} {n:,}" for source, n in sources.items())
+display(Markdown(f"**MLflow run** `{run.info.run_id}` in experiment `{experiment_name}`; "
+                 f"model `{info.model_uri}`. Training rows by source: {by_source}"))  # fmt: skip
 pd.Series(valid_metrics, name="validation").round(4).to_frame()
 
 # %%

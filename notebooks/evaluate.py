@@ -117,7 +117,7 @@ else:
 
 # %%
 for fig in result.figures.values():
-    show_figure(fig)
+    display(show_figure(fig))
 for name, rows in result.tables.items():
     display(Markdown(f"**{name.replace('_', ' ')}**"), pd.DataFrame(rows).round(3))
 

@@ -26,8 +26,8 @@ upstream = ["register", "select"]
 product = None
 inputs_digest = None  # set by the build: reruns this stage when the lib/ code it imports changes
 dataset = None  # dataset config YAML
-onnx_max_diff = None  # largest |p_onnx - p_sklearn| allowed on the test set
-onnx_min_agreement = None  # smallest share of identical 0/1 predictions allowed
+onnx_max_diff = None  # largest |p_onnx - p_sklearn| allowed (regression: |Δ| / std)
+onnx_min_agreement = None  # smallest share of identical labels (regression: rows within)
 quantize_mlp = None  # also train a small MLP and quantize its ONNX export to int8
 
 # %%
@@ -54,7 +54,8 @@ run = read_record(upstream["select"]["run"], TrainingRun).model_dump()
 registry = read_record(upstream["register"]["registry"], Registration).model_dump()
 client = connect(run["tracking_uri"])
 name = registry["model_name"]
-test = features_and_target(pd.read_parquet(upstream["select"]["test"]), config)
+task = run["task"]
+test = features_and_target(pd.read_parquet(upstream["select"]["test"]), config, task)
 limits = {"max_allowed_diff": onnx_max_diff, "min_agreement": onnx_min_agreement}
 
 # this build's version, and the champion when it never went through this stage
@@ -65,7 +66,7 @@ if str(champion.version) not in versions and TAG_PARITY not in champion.tags:
 summaries, pipelines, results = {}, {}, {}
 for version in versions:
     pipelines[version] = load_trusted(f"models:/{name}/{version}")
-    results[version] = export(pipelines[version], test.X, config, **limits)
+    results[version] = export(pipelines[version], test.X, config, task, **limits)
     run_id = client.get_model_version(name, version).run_id
     summaries[version] = record_export(client, name, version, run_id, results[version])
 
@@ -83,7 +84,7 @@ pd.DataFrame(summaries).rename(columns=lambda v: f"version {v}")
 # %%
 comparison = None
 if result.onnx is not None:
-    comparison = compare_runtimes(pipelines[version], result.onnx, test.X, config)
+    comparison = compare_runtimes(pipelines[version], result.onnx, test.X, config, task=task)
     sk, ort_ = comparison.loc["scikit-learn"], comparison.loc["ONNX Runtime"]
     client.log_metric(run["run_id"], "sklearn_single_row_ms", sk["single_row_ms"])
     client.log_metric(run["run_id"], "onnx_single_row_ms", ort_["single_row_ms"])
@@ -109,7 +110,7 @@ else:
 
 # %%
 study = None
-if flag(quantize_mlp):
+if flag(quantize_mlp) and task == "binary":  # the study's small network is a classifier
     from mlcycle.optimize.quantize import log_study, quantization_study
 
     train = pd.read_parquet(upstream["select"]["train"])
@@ -124,7 +125,7 @@ if flag(quantize_mlp):
     )
     display(study.table.round(4))
 else:
-    display(Markdown("Quantization study off (`quantize_mlp: false`)."))
+    display(Markdown("Quantization study off (`quantize_mlp: false`, or not a binary model)."))
 
 # %%
 write_record(

@@ -93,6 +93,16 @@ def infer_task(values: pd.Series, column: str = "target") -> TaskChoice:
     return TaskChoice(MULTICLASS, f"{len(labels)} text labels ({_shown(labels)})")
 
 
+def task_of(model: object) -> Task:
+    """What a fitted model predicts, read from the model itself (a registered version carries
+    its task with it): a regressor's numbers, a 0/1 classifier's binary label, or classes."""
+    from sklearn.base import is_regressor
+
+    if is_regressor(model) or not hasattr(model, "classes_"):
+        return REGRESSION
+    return BINARY if [str(c) for c in model.classes_] == ["0", "1"] else MULTICLASS
+
+
 def choose_task(stated: Task | None, values: pd.Series, column: str = "target") -> TaskChoice:
     """The config's task when it states one, else the inferred one."""
     if stated is not None:
@@ -157,3 +167,29 @@ def gate_for(task: Task, metric: str | None, threshold: float | str | None) -> t
             raise ValueError(f"setting gate_threshold is required with gate_metric {metric!r}")
         return chosen, JUDGED[task].gate_threshold
     return chosen, float(threshold)
+
+
+# --- how a task's figures are shown -------------------------------------------------------
+
+HEADLINE: dict[Task, tuple[str, str]] = {  # the two metrics a one-line summary shows
+    BINARY: ("accuracy", "roc_auc"),
+    MULTICLASS: ("accuracy", "f1_macro"),
+    REGRESSION: ("rmse", "r2"),
+}
+METRIC_NAMES = {
+    "roc_auc": "ROC AUC", "f1_macro": "macro F1", "f1_weighted": "weighted F1",
+    "precision_macro": "macro precision", "recall_macro": "macro recall",
+    "log_loss": "log loss", "mae": "MAE", "rmse": "RMSE", "r2": "R²", "mape": "MAPE",
+}  # fmt: skip
+
+
+def metric_name(metric: str) -> str:
+    """A metric as a reader names it: ROC AUC, macro F1, RMSE, R²."""
+    return METRIC_NAMES.get(metric, metric)
+
+
+def headline(task: str, metrics: dict[str, float], first: int = 0) -> str:
+    """The task's two headline metrics, e.g. "accuracy 0.878, ROC AUC 0.934" (from the
+    `first`: 1 shows the second alone)."""
+    shown = [m for m in HEADLINE.get(task, HEADLINE[BINARY])[first:] if m in metrics]
+    return ", ".join(f"{metric_name(m)} {metrics[m]:.3f}" for m in shown)

@@ -55,7 +55,11 @@ def planted(tmp_path):
             "report": put(reports / "validate.html", "<html>validate</html>"),
             "summary": put(
                 out / "v.json",
-                {"rows": 1234, "passed": True, "problems": [], "fixes": [{"column": "x"}]},
+                {  # a Validation record (mlcycle.records)
+                    "dataset": "customer_churn", "source": "generator", "rows": 1234,
+                    "passed": True, "problems": [], "notes": [], "task": "binary",
+                    "fixes": ["'x': 1 blank text value(s) treated as missing"],
+                },
             ),  # fmt: skip
         },
         "evaluate": {

@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +27,7 @@ from mlcycle.batch.output import atomic_parquet, write_text
 from mlcycle.batch.reader import open_input
 from mlcycle.batch.rows import CheckedBatch, check_rows
 from mlcycle.config import DatasetConfig
+from mlcycle.task import BINARY, MULTICLASS, REGRESSION, Task, task_of
 
 
 @dataclass
@@ -88,17 +89,28 @@ def load_registered(tracking_uri: str, name: str, alias: str, n_jobs: int = -1) 
     return RegisteredModel(name, version, alias, uri, pipeline)
 
 
-def output_schema(id_column: str, id_type: pa.DataType) -> pa.Schema:
-    return pa.schema(
-        [
-            (id_column, id_type),
-            ("prediction", pa.int64()),
-            ("probability", pa.float64()),
-            ("model_name", pa.string()),
-            ("model_version", pa.string()),
-            ("scored_at", pa.timestamp("us", tz="UTC")),
-        ]
-    )
+def output_schema(
+    id_column: str, id_type: pa.DataType, task: Task = BINARY, classes: Sequence[str] = ()
+) -> pa.Schema:
+    """The output layout by task: the id, the prediction (0/1, a class label or a number),
+    for a classifier the probability of what it predicts (binary: of the positive class) and,
+    for classes, every class's probability; then the model and the scoring time."""
+    prediction = {BINARY: pa.int64(), MULTICLASS: pa.string(), REGRESSION: pa.float64()}[task]
+    fields = [(id_column, id_type), ("prediction", prediction)]
+    if task != REGRESSION:
+        fields.append(("probability", pa.float64()))
+    fields += [(probability_column(c), pa.float64()) for c in classes if task == MULTICLASS]
+    fields += [
+        ("model_name", pa.string()),
+        ("model_version", pa.string()),
+        ("scored_at", pa.timestamp("us", tz="UTC")),
+    ]
+    return pa.schema(fields)
+
+
+def probability_column(label: str) -> str:
+    """Where a class's probability goes in a multiclass output: `probability_<label>`."""
+    return f"probability_{label}"
 
 
 def rejects_schema(columns: list[str]) -> pa.Schema:
@@ -109,27 +121,39 @@ def rejects_schema(columns: list[str]) -> pa.Schema:
 
 def predictions_table(
     frame: pd.DataFrame,
-    proba: np.ndarray,
+    output: np.ndarray,
     model: RegisteredModel,
     config: DatasetConfig,
     scored_at: datetime,
     id_type: pa.DataType,
+    task: Task = BINARY,
 ) -> pa.Table:
-    """Scored rows in the output layout. The label is scikit-learn's (argmax of the
-    probabilities), so it equals `predict` exactly, ties included."""
-    classes = np.asarray(model.pipeline.classes_)
+    """Scored rows in the output layout. A classifier's label is scikit-learn's (argmax of
+    the probabilities), so it equals `predict` exactly, ties included."""
     n = len(frame)
-    return pa.table(
-        {
-            config.id: pa.array(frame[config.id].to_numpy(), type=id_type, from_pandas=True),
-            "prediction": pa.array(classes[proba.argmax(axis=1)].astype(np.int64)),
-            "probability": pa.array(proba[:, list(classes).index(1)], type=pa.float64()),
-            "model_name": pa.array([model.name] * n, type=pa.string()),
-            "model_version": pa.array([model.version] * n, type=pa.string()),
-            "scored_at": pa.array(np.full(n, np.datetime64(scored_at.replace(tzinfo=None), "us")),
-                                  type=pa.timestamp("us", tz="UTC")),
-        }
-    )  # fmt: skip
+    columns = {config.id: pa.array(frame[config.id].to_numpy(), type=id_type, from_pandas=True)}
+    if task == REGRESSION:
+        columns["prediction"] = pa.array(np.asarray(output, dtype=np.float64))
+    else:
+        classes = np.asarray(model.pipeline.classes_)
+        picked = output.argmax(axis=1)
+        if task == BINARY:
+            columns["prediction"] = pa.array(classes[picked].astype(np.int64))
+            columns["probability"] = pa.array(output[:, list(classes).index(1)],
+                                              type=pa.float64())  # fmt: skip
+        else:
+            columns["prediction"] = pa.array(classes[picked].astype(str))
+            columns["probability"] = pa.array(output[np.arange(n), picked], type=pa.float64())
+            for j, label in enumerate(classes):
+                columns[probability_column(str(label))] = pa.array(output[:, j],
+                                                                   type=pa.float64())  # fmt: skip
+    columns["model_name"] = pa.array([model.name] * n, type=pa.string())
+    columns["model_version"] = pa.array([model.version] * n, type=pa.string())
+    columns["scored_at"] = pa.array(
+        np.full(n, np.datetime64(scored_at.replace(tzinfo=None), "us")),
+        type=pa.timestamp("us", tz="UTC"),
+    )
+    return pa.table(columns)
 
 
 def default_paths(output: str) -> tuple[str, str]:
@@ -144,15 +168,16 @@ def _progress(total: int | None):
     return tqdm(total=total, unit="rows", unit_scale=True, disable=disable, desc="scoring")
 
 
-def _stages(pipeline: Any):
-    """(features -> model input, model input -> probabilities): a scikit-learn Pipeline splits
+def _stages(pipeline: Any, task: Task = BINARY):
+    """(features -> model input, model input -> output): a scikit-learn Pipeline splits
     into its preprocessing and its final estimator, so the two can overlap across batches.
-    The result is exactly `pipeline.predict_proba`."""
+    The result is exactly `pipeline.predict_proba` (a regressor's: `pipeline.predict`)."""
     from sklearn.pipeline import Pipeline
 
+    method = "predict" if task == REGRESSION else "predict_proba"
     if isinstance(pipeline, Pipeline) and len(pipeline.steps) > 1:
-        return pipeline[:-1].transform, pipeline.steps[-1][1].predict_proba
-    return (lambda X: X), pipeline.predict_proba
+        return pipeline[:-1].transform, getattr(pipeline.steps[-1][1], method)
+    return (lambda X: X), getattr(pipeline, method)
 
 
 # rows per model call, in whole batches. A forest pays a cost per call: 1M rows scored 65,536
@@ -235,20 +260,22 @@ def score_file(
         "local", scored_at.isoformat(),
     )  # fmt: skip
     started = time.perf_counter()
+    task = task_of(model.pipeline)
+    classes = [str(c) for c in getattr(model.pipeline, "classes_", ())]
     with open_input(input_path, columns, batch_size, fmt) as source:
         id_type = source.schema.field(config.id).type
         with (
-            atomic_parquet(output_path, output_schema(config.id, id_type)) as out,
+            atomic_parquet(output_path, output_schema(config.id, id_type, task, classes)) as out,
             atomic_parquet(rejects_path, rejects_schema(columns)) as bad,
             _progress(source.total_rows) as bar,
         ):
-            prepare, predict_proba = _stages(model.pipeline)
+            prepare, predict_proba = _stages(model.pipeline, task)
 
             def write(group, probas):
                 for (_, checked, _), proba in zip(group, probas, strict=True):
                     if proba is not None:
                         table = predictions_table(
-                            checked.frame, proba, model, config, scored_at, id_type
+                            checked.frame, proba, model, config, scored_at, id_type, task
                         )
                         out.write(table)
                     if len(checked.rejects):

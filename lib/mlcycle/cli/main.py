@@ -33,7 +33,7 @@ COMMANDS = {
     "migrate": ("migrate", "copy the local tracking store to the team's server"),
     "lab": ("lab", "JupyterLab on the notebooks"),
     "ui": ("ui", "the MLflow UI on the build's tracking store"),
-    "example-data": ("example_data", "write the example user table"),
+    "example-data": ("example_data", "write the example user tables, one per task"),
 }
 ALIASES = {"build": "run"}
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from mlcycle.config import DatasetConfig
+from mlcycle.task import BINARY, Task
 
 
 def _median_seconds(call, repeats: int) -> float:
@@ -28,6 +29,7 @@ def compare_runtimes(
     batch_rows: int = 1000,
     single_repeats: int = 100,
     batch_repeats: int = 5,
+    task: Task = BINARY,
 ) -> pd.DataFrame:
     """Median latency of one row and of a `batch_rows` batch, and the serialized size, for
     scikit-learn (`n_jobs=1`, skops bytes) and ONNX Runtime (one thread), one row each."""
@@ -35,7 +37,8 @@ def compare_runtimes(
 
     import skops.io
 
-    from mlcycle.optimize.onnx_export import onnx_positive_proba, session
+    from mlcycle.optimize.onnx_export import onnx_output, session
+    from mlcycle.training.train import classes_of, model_output
 
     model = copy.deepcopy(pipeline)
     if hasattr(model.steps[-1][1], "n_jobs"):
@@ -44,8 +47,11 @@ def compare_runtimes(
     row = X.head(1)
     batch = X.sample(batch_rows, replace=len(X) < batch_rows, random_state=0)
     runtimes = {
-        "scikit-learn": (len(skops.io.dumps(model)), lambda d: model.predict_proba(d)),
-        "ONNX Runtime": (len(onnx_bytes), lambda d: onnx_positive_proba(sess, d, config)),
+        "scikit-learn": (len(skops.io.dumps(model)), lambda d: model_output(model, d, task)),
+        "ONNX Runtime": (
+            len(onnx_bytes),
+            lambda d: onnx_output(sess, d, config, task, classes_of(model)),
+        ),
     }
     rows = []
     for name, (size, predict) in runtimes.items():

@@ -14,6 +14,7 @@ from pathlib import Path
 from mlcycle.records import Registration
 from mlcycle.reporting.page import plural
 from mlcycle.reporting.stages import Stage
+from mlcycle.task import BINARY, headline
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,7 @@ def _candidate(s: Stage) -> str:
     r = s.read_json("run")
     if not r:
         return ""
-    scores = ", ".join(f"{k} {v:.3f}" for k, v in r.get("valid_metrics", {}).items()
-                       if k in ("accuracy", "roc_auc"))  # fmt: skip
+    scores = headline(r.get("task", BINARY), r.get("valid_metrics", {}))
     params = f" {r['model_params']}" if r.get("model_params") else ""
     return f"{r['model_family']}{params}: validation {scores}"
 
@@ -94,7 +94,7 @@ def _evaluate(s: Stage) -> str:
     g = m["gate"]
     verdict = "passed" if g["passed"] else "FAILED"
     return (
-        f"accuracy {m['metrics']['accuracy']:.3f}, ROC AUC {m['metrics']['roc_auc']:.3f} on "
+        f"{headline(m.get('task', BINARY), m['metrics'])} on "
         f"{_n(m['test_rows'])} test rows; gate {verdict} ({g['metric']} {g['value']:.3f} vs "
         f"{g['threshold']})"
     )
@@ -198,7 +198,7 @@ def glance(stages: dict[str, Stage], champion: dict | None) -> list[Card]:
         g = m["gate"]
         detail = (
             f"quality gate {'passed' if g['passed'] else 'FAILED'} (threshold {g['threshold']}); "
-            f"ROC AUC {m['metrics']['roc_auc']:.3f}"
+            f"{headline(m.get('task', BINARY), m['metrics'], first=1)}"
         )
         cards.append(Card("Newest model", f"{g['metric']} {g['value']:.3f}", detail, g["passed"]))
     else:

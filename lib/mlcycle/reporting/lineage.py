@@ -16,7 +16,13 @@ from mlcycle.registry.aliases import ALIASES
 LINEAGE_PREFIX = "lineage."
 GROUPS_ARTIFACT = "evaluation/groups.json"
 RANKING_ARTIFACT = "evaluation/ranking.json"
-CARD_PLOTS = ("calibration", "cumulative_gain")  # what the model card shows of the evaluation
+# the evaluate stage's tables and plots the model card shows, whichever the task logged:
+# binary (ranking; calibration, cumulative gain), multiclass (per class; confusion matrix),
+# regression (residual quantiles; predicted against actual, residuals)
+TABLES = {"ranking": RANKING_ARTIFACT, "per_class": "evaluation/per_class.json",
+          "residuals": "evaluation/residuals.json"}  # fmt: skip
+CARD_PLOTS = ("calibration", "cumulative_gain", "confusion_matrix", "predicted_vs_actual",
+              "residuals")  # fmt: skip
 
 
 def _run_facts(client, run_id: str) -> dict:
@@ -53,16 +59,21 @@ def _artifacts(client, run_id: str, paths: list[str]) -> dict[str, bytes]:
 
 
 def _evaluation(client, run_id: str) -> dict:
-    """What the evaluate stage logged for the model card: the per-group metrics, the ranking
-    table and the plots (PNG, base64); None or absent where this run has none."""
+    """What the evaluate stage logged for the model card: the per-group metrics, its task's
+    tables (the ranking, per class, residuals) and plots (PNG, base64); None or absent where
+    this run has none. A binary model's card shows no confusion matrix (its plots are
+    calibration and gain)."""
     import base64
 
     plots = {name: f"plots/{name}.png" for name in CARD_PLOTS}
-    found = _artifacts(client, run_id, [GROUPS_ARTIFACT, RANKING_ARTIFACT, *plots.values()])
-    groups, ranking = found.get(GROUPS_ARTIFACT), found.get(RANKING_ARTIFACT)
+    found = _artifacts(client, run_id, [GROUPS_ARTIFACT, *TABLES.values(), *plots.values()])
+    groups = found.get(GROUPS_ARTIFACT)
+    if "plots/calibration.png" in found:  # binary: the card's view is calibration and gain
+        plots.pop("confusion_matrix")
     return {
         "groups": json.loads(groups)["groups"] if groups else None,
-        "ranking": json.loads(ranking)["ranking"] if ranking else None,
+        **{name: json.loads(found[path])[name] if path in found else None
+           for name, path in TABLES.items()},
         "plots": {n: base64.b64encode(found[p]).decode("ascii") for n, p in plots.items()
                   if p in found},
     }  # fmt: skip

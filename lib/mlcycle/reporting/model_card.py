@@ -17,10 +17,16 @@ from mlcycle.reporting.figures import parquet_rows
 from mlcycle.reporting.hub import run_link
 from mlcycle.reporting.page import esc, plural, png_img, table, write_page
 from mlcycle.reporting.stages import Stage
+from mlcycle.task import BINARY, METRICS, MULTICLASS, REGRESSION, metric_name
+from mlcycle.training.evaluation import GROUP_METRIC
 from mlcycle.training.metrics import LOWER_IS_BETTER, largest_gaps
 
-METRICS = ("accuracy", "roc_auc", "precision", "recall", "f1", "log_loss")
 GAP_TO_REVIEW = 0.05  # an accuracy gap between groups above this is flagged for review
+
+
+def _task(champion: dict) -> str:
+    """The champion's task, as its registered version says (versions before tasks: binary)."""
+    return champion.get("tags", {}).get("task", BINARY)
 
 
 def _missing(config: DatasetConfig, field: str) -> str:
@@ -67,7 +73,7 @@ def _features(config: DatasetConfig, definitions: dict | None) -> str:
 def _metrics(champion: dict) -> str:
     metrics = champion.get("metrics", {})
     rows = []
-    for name in METRICS:
+    for name in METRICS[_task(champion)]:
         valid, test = metrics.get(f"valid_{name}"), metrics.get(f"test_{name}")
         if valid is None and test is None:
             continue
@@ -89,6 +95,17 @@ PLOT_WORDS = {
     "in 10.",
     "cumulative_gain": "Cumulative gain: the share of all positives found by contacting the "
     "test rows highest score first, against a random order.",
+    "confusion_matrix": "Confusion matrix: test rows by actual class (rows) and predicted "
+    "class (columns); the diagonal is right.",
+    "predicted_vs_actual": "Predicted against actual on the test set; on the diagonal, the "
+    "prediction is exact.",
+    "residuals": "Residuals (predicted minus actual) against the prediction: a band around 0 "
+    "of even width is what a sound model leaves.",
+}
+EVALUATION_TITLE = {
+    BINARY: "Calibration and ranking",
+    MULTICLASS: "Errors by class",
+    REGRESSION: "Errors",
 }
 
 
@@ -111,6 +128,22 @@ def _evaluation(config: DatasetConfig, champion: dict) -> str:
         )  # fmt: skip
         for r in champion.get("ranking") or []
     ]
+    task = _task(champion)
+    if task == MULTICLASS:
+        return f'<div class="charts">{figures}</div>' + table(
+            ("class", "test rows", "precision", "recall", "F1"),
+            [(r["class"], f"{r['rows']:,}", f"{r['precision']:.3f}", f"{r['recall']:.3f}",
+              f"{r['f1']:.3f}") for r in champion.get("per_class") or []],
+        )  # fmt: skip
+    if task == REGRESSION:
+        unit = esc(config.target.column)
+        return (
+            f'<div class="charts">{figures}</div><p>How far off the predictions of '
+            f"<code>{unit}</code> are on the test set (predicted minus actual):</p>"
+            + table(("quantile", "residual"),
+                    [(f"{r['quantile']:.0%}", f"{r['residual']:,.4g}")
+                     for r in champion.get("residuals") or []])
+        )  # fmt: skip
     positive = config.target.labels[1]
     ranking = (
         "<p>Contacting the highest-scored rows of the test set first:</p>"
@@ -131,6 +164,12 @@ def _evaluation(config: DatasetConfig, champion: dict) -> str:
     return f'<div class="charts">{figures}</div>{ranking}'
 
 
+def _shown(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
 def _groups(config: DatasetConfig, champion: dict) -> str:
     if not config.card.sensitive_features:
         return _missing(config, "sensitive_features") + (
@@ -143,13 +182,22 @@ def _groups(config: DatasetConfig, champion: dict) -> str:
             '<p class="note">The champion\'s run has no per-group metrics (it was evaluated '
             "before they were recorded); the next promoted model will have them.</p>"
         )
-    gaps = largest_gaps(groups)
+    task = _task(champion)
+    measure = GROUP_METRIC[task]
+    gaps = largest_gaps(groups, measure)
     flags = [
-        f"<li><b>{esc(k)}</b>: accuracy varies by {v:.3f} between groups"
-        + (' <span class="bad">(review)</span>' if v > GAP_TO_REVIEW else "")
+        f"<li><b>{esc(k)}</b>: {metric_name(measure)} varies by {v:.3f} between groups"
+        + (' <span class="bad">(review)</span>' if v > GAP_TO_REVIEW and task != REGRESSION
+           else "")
         + "</li>"
         for k, v in gaps.items()
-    ]
+    ]  # fmt: skip
+    if task != BINARY:
+        columns = ("feature", "group", "rows", *(k for k in groups[0] if k not in
+                                                 ("feature", "group", "rows")))  # fmt: skip
+        return f"<p>On the test split.</p><ul>{''.join(flags)}</ul>" + table(
+            columns, [tuple(_shown(g[c]) for c in columns) for g in groups]
+        )
     rows = [
         (
             g["feature"],
@@ -217,9 +265,13 @@ def _limitations(config: DatasetConfig, stages: dict[str, Stage], champion: dict
     onnx = stages["optimize"].read_json("summary") if "optimize" in stages else None
     export = (onnx or {}).get("exports", {}).get(str(champion["version"]))
     if export and export.get("served_with_onnx"):
+        differ = f"by at most {export['parity_max_abs_diff']:.3f}"
         auto.append(
-            "It is served through ONNX Runtime: its probabilities differ from "
-            f"scikit-learn's by at most {export['parity_max_abs_diff']:.3f} on the test split."
+            f"It is served through ONNX Runtime: its predictions differ from scikit-learn's "
+            f"{differ} of their standard deviation on the test split."
+            if _task(champion) == REGRESSION
+            else "It is served through ONNX Runtime: its probabilities differ from "
+            f"scikit-learn's {differ} on the test split."
         )
     stated = _items(config.card.limitations) if config.card.limitations else ""
     if not stated:
@@ -294,7 +346,7 @@ def render_model_card(
                if "feature_store" in stages else None)}
 <h2>Metrics</h2>
 {_metrics(champion)}
-<h2>Calibration and ranking</h2>
+<h2>{EVALUATION_TITLE[_task(champion)]}</h2>
 {_evaluation(config, champion)}
 <h2>Performance across groups</h2>
 {_groups(config, champion)}

@@ -50,6 +50,23 @@ def fit(
     return model
 
 
+def fit_and_validate(
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    config: DatasetConfig,
+    family: str,
+    params: dict[str, Any] | None,
+    task: Task,
+) -> tuple[Pipeline, XY, dict[str, float]]:
+    """A candidate: fitted on `train`, and its task's metrics on `valid` (with that split's
+    features and target, for what is computed on it next)."""
+    from mlcycle.training.metrics import task_metrics
+
+    model = fit(train, config, family, params, task)
+    xy = features_and_target(valid, config, task)
+    return model, xy, task_metrics(task, xy.y, model_output(model, xy.X, task))
+
+
 def positive_proba(model: Pipeline, X: pd.DataFrame) -> np.ndarray:
     return model.predict_proba(X)[:, 1]
 
