@@ -41,7 +41,7 @@ from IPython.display import Markdown, display
 from mlcycle.config import load_dataset_config
 from mlcycle.data.profile import column_profile
 from mlcycle.features.store import ENTITY_TS, feature_tables, label_frame
-from mlcycle.features.table import assign_splits, split_kind
+from mlcycle.features.table import assign_splits, split_kind, split_summary
 from mlcycle.io import write_parquet
 
 config = load_dataset_config(dataset)
@@ -59,7 +59,7 @@ write_parquet(labels, product["labels"])
 
 # %%
 target = config.target.column
-summary = labels.groupby("split")[target].agg(rows="size", positive_rate="mean").round(4)
+summary = split_summary(labels, target)
 display(
     Markdown(
         f"**{len(config.feature_names)} features** in {len(tables)} tables "

@@ -18,11 +18,12 @@ def _summary(series: pd.Series, role: str) -> str:
     present = series.dropna()
     if present.empty:
         return "all missing"
-    if role == "target":
+    if role == "target" and set(present.unique()) <= {0, 1}:
         return f"positive rate {present.astype(float).mean():.1%}"
     if role == "timestamp":
         return f"{present.min()} .. {present.max()}"
-    if role == "numeric feature":
+    numbers = role == "target" and pd.api.types.is_numeric_dtype(present)
+    if role == "numeric feature" or numbers:  # a regression target reads like a feature
         return f"{present.min():.4g} .. {present.max():.4g} (median {present.median():.4g})"
     counts = present.astype(str).value_counts()
     if role == "id":

@@ -72,20 +72,47 @@ def split_table(
     valid_size: float = 0.1,
     seed: int = 42,
 ) -> dict[str, pd.DataFrame]:
-    """Stratified train/valid/test split; fractions are of the whole table."""
+    """Stratified train/valid/test split; fractions are of the whole table. A target of
+    many numbers (regression) is stratified by its deciles."""
     _check_fractions(test_size, valid_size)
-    rest, test = train_test_split(
-        table, test_size=test_size, random_state=seed, stratify=table[target]
-    )
+    strata = stratum(table[target])
+    rest, test = train_test_split(table, test_size=test_size, random_state=seed, stratify=strata)
     if valid_size == 0:
         return {"train": rest, "valid": rest.iloc[:0], "test": test}
     train, valid = train_test_split(
         rest,
         test_size=valid_size / (1 - test_size),
         random_state=seed,
-        stratify=rest[target],
+        stratify=strata.loc[rest.index],
     )
     return {"train": train, "valid": valid, "test": test}
+
+
+STRATA = 10  # a numeric target's split keeps each decile's share
+
+
+def stratum(target: pd.Series) -> pd.Series:
+    """What a split keeps the shares of: the label, or for a target with more distinct
+    numbers than STRATA * 2, its decile."""
+    if pd.api.types.is_numeric_dtype(target) and target.nunique() > 2 * STRATA:
+        return pd.qcut(target, STRATA, labels=False, duplicates="drop")
+    return target
+
+
+def split_summary(labels: pd.DataFrame, target: str) -> pd.DataFrame:
+    """Rows per split, and the target's positive rate (0/1), mean (numbers) or most common
+    class and its share (labels)."""
+    groups = labels.groupby("split")[target]
+    values = labels[target].dropna()
+    if set(values.unique()) <= {0, 1}:
+        return groups.agg(rows="size", positive_rate="mean").round(4)
+    if pd.api.types.is_numeric_dtype(values):
+        return groups.agg(rows="size", mean="mean", std="std").round(4)
+    return groups.agg(
+        rows="size",
+        most_common=lambda v: v.mode().iloc[0],
+        share=lambda v: (v == v.mode().iloc[0]).mean(),
+    ).round(4)
 
 
 def _time_splits(
