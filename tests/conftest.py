@@ -141,6 +141,23 @@ def tiny_data():
     return generate_customers(400, snapshot_date="2026-06-30", seed=7)
 
 
+@pytest.fixture(scope="session")
+def task_tables():
+    """{task: (dataset config, validated table of 400 rows)} for the example regression and
+    multiclass tables (config/datasets/example_*.yaml), as the validate stage leaves them."""
+    from mlcycle.data.example import next_plan_table, spend_table
+    from mlcycle.data.validation import validate
+
+    out = {}
+    for task, name, table in [("regression", "example_regression", spend_table),
+                              ("multiclass", "example_multiclass", next_plan_table)]:  # fmt: skip
+        config = load_dataset_config(PROJECT / "config" / "datasets" / f"{name}.yaml")
+        validated, report = validate(table(400), config)
+        assert report.passed and report.task == task, report.message()
+        out[task] = (config, validated)
+    return out
+
+
 @functools.cache
 def _migrated_store() -> Path:
     """An empty SQLite tracking store created by MLflow (its schema migrated to the newest),

@@ -214,3 +214,35 @@ def test_a_killed_run_leaves_a_temporary_that_the_next_run_removes(tmp_path, sco
     score_file(str(tmp_path / "in.parquet"), str(out), champion, churn_config)
     assert len(pd.read_parquet(out)) == 10
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == [live.name]
+
+
+@pytest.mark.parametrize("task", ["regression", "multiclass"])
+def test_each_task_writes_its_own_columns_equal_to_the_model_in_memory(tmp_path, task_tables,
+                                                                     task):  # fmt: skip
+    """A regressor's file holds the number; a classifier's the label, its probability and
+    every class's probability, equal to predict / predict_proba row for row."""
+    from mlcycle.batch.score import RegisteredModel, probability_column
+    from mlcycle.training.train import features_and_target, fit
+
+    config, table = task_tables[task]
+    pipeline = fit(table.iloc[:300], config, "random_forest", {"n_estimators": 10}, task)
+    source = tmp_path / "rows.parquet"
+    table.iloc[300:][[config.id, *config.feature_names]].to_parquet(source)
+    model = RegisteredModel(config.model_name, "1", "champion", "models:/x/1", pipeline)
+    out = tmp_path / "out.parquet"
+    summary = score_file(str(source), str(out), model, config, batch_size=32)
+    assert summary.rows_scored == 100 and summary.rows_rejected == 0
+    got = pd.read_parquet(out)
+    X = features_and_target(table.iloc[300:], config, task).X
+    if task == "regression":
+        assert list(got.columns) == [config.id, "prediction", "model_name", "model_version",
+                                     "scored_at"]  # fmt: skip
+        np.testing.assert_allclose(got["prediction"], pipeline.predict(X))
+    else:
+        classes = list(pipeline.classes_)
+        assert list(got.columns[:3]) == [config.id, "prediction", "probability"]
+        assert [probability_column(c) for c in classes] == list(got.columns[3 : 3 + len(classes)])
+        assert got["prediction"].tolist() == pipeline.predict(X).tolist()
+        proba = pipeline.predict_proba(X)
+        np.testing.assert_allclose(got[[probability_column(c) for c in classes]], proba)
+        np.testing.assert_allclose(got["probability"], proba.max(axis=1))

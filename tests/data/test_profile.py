@@ -26,3 +26,10 @@ def test_missing_values_are_counted(churn_config):
     prof = column_profile(df, churn_config)
     assert prof.loc["age", "missing"] == "50.0%"
     assert prof.loc["plan_type", "summary"] == "all missing"
+
+
+def test_the_target_is_profiled_by_what_it_holds(task_tables):
+    for task, expected in [("regression", " .. "), ("multiclass", "4 values: ")]:
+        config, table = task_tables[task]
+        summary = column_profile(table, config).loc[config.target.column, "summary"]
+        assert expected in summary and "positive rate" not in summary, summary

@@ -82,3 +82,24 @@ def test_one_time_keeps_the_stratified_split(tiny_data):
     assert split_kind(df, "snapshot_ts") == STRATIFIED_SPLIT
     by_time = assign_splits(df, "churned", 0.2, 0.1, seed=3, time_column="snapshot_ts")
     assert by_time.equals(assign_splits(df, "churned", 0.2, 0.1, seed=3))
+
+
+def test_a_numeric_target_is_split_by_deciles_and_summarised_by_its_mean(task_tables):
+    from mlcycle.features.table import split_summary, split_table, stratum
+
+    config, table = task_tables["regression"]
+    target = table[config.target.column]
+    strata = stratum(target)
+    assert strata.nunique() == 10 and (strata.value_counts() >= 39).all()
+    parts = split_table(table, config.target.column, 0.2, 0.1, seed=1)
+    assert sum(len(p) for p in parts.values()) == len(table)
+    test_strata = strata.loc[parts["test"].index].value_counts()
+    assert test_strata.min() >= 7 and test_strata.max() <= 9  # 8 of each decile's 40
+    labels = table.assign(split=pd.Series("train", index=table.index))
+    labels.loc[parts["test"].index, "split"] = "test"
+    summary = split_summary(labels, config.target.column)
+    assert list(summary.columns) == ["rows", "mean", "std"]
+    config, table = task_tables["multiclass"]
+    summary = split_summary(table.assign(split="train"), config.target.column)
+    assert list(summary.columns) == ["rows", "most_common", "share"]
+    assert stratum(table[config.target.column]).equals(table[config.target.column])

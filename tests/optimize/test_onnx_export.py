@@ -61,3 +61,32 @@ def test_parity_fails_on_a_different_model(churn_config, data):
     b = fit(train, churn_config, "random_forest", {"n_estimators": 3, "max_depth": 2})
     parity = check_parity(a, session(to_onnx(b, churn_config)), test.X, churn_config)
     assert not parity.passed and parity.to_dict()["passed"] is False
+
+
+@pytest.mark.parametrize("task", ["regression", "multiclass"])
+def test_parity_is_checked_by_task(task_tables, task):
+    """Each task's export answers as scikit-learn does: a regressor's numbers (relative to
+    their spread), a classifier's probability for every class."""
+    from mlcycle.optimize.onnx_export import onnx_output
+    from mlcycle.training.train import classes_of, model_output
+
+    config, table = task_tables[task]
+    family, params = ("linear", {}) if task == "regression" else ("logistic_regression", {})
+    model = fit(table.iloc[:300], config, family, params, task)
+    test = features_and_target(table.iloc[300:], config, task)
+    result = export(model, test.X, config, task)
+    assert result.usable, result.reason
+    assert result.parity.task == task and result.parity.max_abs_diff < 1e-4
+    measured = "max |d|/std" if task == "regression" else "max |dp|"
+    assert f"parity passed on 100 rows: {measured} " in result.reason
+    sess = session(result.onnx)
+    got = onnx_output(sess, test.X, config, task, classes_of(model))
+    want = model_output(model, test.X, task)
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=1e-4)
+    if task == "multiclass":
+        assert list(got.columns) == list(want.columns)
+    # the ONNX of a different model fails the same check
+    other = fit(table.iloc[:300], config, "random_forest",
+                {"n_estimators": 3, "max_depth": 2}, task)  # fmt: skip
+    parity = check_parity(model, session(to_onnx(other, config)), test.X, config, task=task)
+    assert not parity.passed

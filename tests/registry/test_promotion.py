@@ -29,3 +29,14 @@ def test_challenger_must_beat_the_champion(metric, challenger, champion, margin,
     d = decide_promotion(metric, challenger, champion, gate_passed=True, min_improvement=margin)
     assert d.promote is promote
     assert f"{challenger:.4f}" in d.reason and f"{champion:.4f}" in d.reason
+
+
+def test_an_error_metric_promotes_the_lower_never_the_higher():
+    """A regressor with a higher error is never promoted, whatever the margin's sign."""
+    worse = decide_promotion("rmse", 12.0, 10.0, gate_passed=True)
+    assert not worse.promote and "does not beat" in worse.reason
+    better = decide_promotion("rmse", 9.0, 10.0, gate_passed=True)
+    assert better.promote
+    assert not decide_promotion("rmse", 9.5, 10.0, gate_passed=True, min_improvement=1.0).promote
+    assert decide_promotion("mae", 8.9, 10.0, gate_passed=True, min_improvement=1.0).promote
+    assert not decide_promotion("r2", 0.6, 0.7, gate_passed=True).promote  # higher is better

@@ -56,8 +56,13 @@ def planted(tmp_path):
             "summary": put(
                 out / "v.json",
                 {  # a Validation record (mlcycle.records)
-                    "dataset": "customer_churn", "source": "generator", "rows": 1234,
-                    "passed": True, "problems": [], "notes": [], "task": "binary",
+                    "dataset": "customer_churn",
+                    "source": "generator",
+                    "rows": 1234,
+                    "passed": True,
+                    "problems": [],
+                    "notes": [],
+                    "task": "binary",
                     "fixes": ["'x': 1 blank text value(s) treated as missing"],
                 },
             ),  # fmt: skip

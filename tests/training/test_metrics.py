@@ -88,3 +88,29 @@ def test_ranking_reports_precision_gain_and_lift_at_the_top():
                          "lift": 1.0 / 0.3}  # fmt: skip
     assert rows[0.5]["gain"] == 1.0 and rows[0.5]["precision"] == 0.6
     assert gain_figure(y, proba, "churned").axes[0].get_ylabel() == "share of all churned found"
+
+
+def test_regression_metrics_are_errors_in_the_target_units_and_r2():
+    from mlcycle.training.metrics import regression_metrics
+
+    m = regression_metrics([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 4.0, 4.0])
+    assert m["mae"] == pytest.approx(0.25) and m["rmse"] == pytest.approx(0.5)
+    assert m["r2"] == pytest.approx(1 - 1 / 5)  # SSE 1 over the total sum of squares 5
+    assert m["mape"] == pytest.approx((1 / 3) / 4)
+    assert "mape" not in regression_metrics([0.0, 2.0], [1.0, 2.0])  # undefined at zero
+
+
+def test_multiclass_metrics_take_labelled_probabilities_and_unknown_labels():
+    import pandas as pd
+
+    from mlcycle.training.metrics import multiclass_metrics
+
+    proba = pd.DataFrame({"a": [0.8, 0.1, 0.1], "b": [0.1, 0.8, 0.1], "c": [0.1, 0.1, 0.8]})
+    right = multiclass_metrics(["a", "b", "c"], proba)
+    assert right["accuracy"] == 1.0 and right["f1_macro"] == 1.0
+    assert right["log_loss"] == pytest.approx(-np.log(0.8))
+    # the same as an array in a given class order
+    assert multiclass_metrics(["a", "b", "c"], proba.to_numpy(), ("a", "b", "c")) == right
+    # a label the model never learnt: probability 0 for it, so always wrong
+    new = multiclass_metrics(["a", "b", "d"], proba)
+    assert new["accuracy"] == pytest.approx(2 / 3) and new["log_loss"] > right["log_loss"]

@@ -58,3 +58,33 @@ def test_logged_model_is_skops_with_probability_signature(
     assert mlmodel["flavors"]["sklearn"]["serialization_format"] == "skops"
     reqs = Path(local, "requirements.txt").read_text()
     assert "scikit-learn==" in reqs and "skops==" in reqs
+
+
+def test_each_task_trains_its_own_families_and_says_what_it_predicts(task_tables, churn_config,
+                                                                    tiny_data):  # fmt: skip
+    from mlcycle.features.table import build_model_table
+    from mlcycle.task import task_of
+    from mlcycle.training.model import REGRESSORS, build_pipeline
+    from mlcycle.training.train import model_output
+
+    config, table = task_tables["regression"]
+    for family in REGRESSORS:
+        model = fit(table.iloc[:200], config, family, {"max_iter": 50} if family in (
+            "hist_gradient_boosting", "mlp") else {}, "regression")  # fmt: skip
+        assert task_of(model) == "regression"
+        out = model_output(model, table.iloc[200:210], "regression")
+        assert out.shape == (10,) and np.isfinite(out).all()
+    with pytest.raises(ValueError, match="unknown model family 'logistic_regression' for a "
+                       "regression target; choose one of"):  # fmt: skip
+        build_pipeline(config, "logistic_regression", task="regression")
+
+    config, table = task_tables["multiclass"]
+    model = fit(table.iloc[:300], config, "logistic_regression", {}, "multiclass")
+    assert task_of(model) == "multiclass"
+    proba = model_output(model, table.iloc[300:], "multiclass")
+    assert list(proba.columns) == sorted(table["next_plan"].unique())
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+    binary = fit(build_model_table(tiny_data.customers, tiny_data.events, churn_config),
+                 churn_config, "logistic_regression")  # fmt: skip
+    assert task_of(binary) == "binary"
