@@ -99,3 +99,54 @@ def _chain(exc):
     while exc is not None:
         yield exc
         exc = exc.__cause__ or exc.__context__
+
+
+@pytest.mark.parametrize(
+    ("config_name", "table"),
+    [("example_regression", "spend_table"), ("example_multiclass", "next_plan_table")],
+)
+def test_a_regression_or_multiclass_table_runs_the_whole_lifecycle_by_its_task(
+    tmp_path, config_name, table
+):
+    """The example configs' tables, 1,200 rows: the task inferred or stated at validation
+    flows through training, the gate and its metric, the registry, ONNX, batch scoring and
+    the reports."""
+    from mlcycle.data import example
+
+    project = copy_project(tmp_path / "project")
+    config = project / "config" / "datasets" / f"{config_name}.yaml"
+    spec = yaml.safe_load(config.read_text())
+    data = tmp_path / "user" / "table.csv"
+    data.parent.mkdir()
+    getattr(example, table)(1200).to_csv(data, index=False)
+    spec["source"]["path"] = str(data)
+    config.write_text(yaml.safe_dump(spec))
+    task = spec["target"]["task"]
+
+    ran = build(project, dataset=config, gate_threshold=0.5)
+    assert all(ran.values()), ran
+    out = project / "products"
+    validation = json.loads((out / "data" / "validated" / "validation.json").read_text())
+    assert validation["task"] == task and validation["task_stated"]
+    metrics = json.loads((out / "model" / "metrics.json").read_text())
+    assert metrics["task"] == task
+    gate = {"regression": "r2", "multiclass": "f1_macro"}[task]
+    assert metrics["gate"]["metric"] == gate and metrics["gate"]["passed"]
+    registry = json.loads((out / "model" / "registry.json").read_text())
+    promotion = {"regression": "rmse", "multiclass": "f1_macro"}[task]
+    assert registry["promoted"] and registry["metric"] == promotion
+    uri = f"sqlite:///{out / 'mlflow.db'}"
+    client = mlflow.MlflowClient(uri, registry_uri=uri)
+    version = client.get_model_version(spec["name"], registry["version"])
+    assert version.tags["task"] == task
+    onnx = json.loads((out / "model" / "onnx.json").read_text())["exports"][registry["version"]]
+    assert onnx["parity_task"] == task
+    predictions = pd.read_parquet(out / "predictions" / "predictions.parquet")
+    if task == "regression":
+        assert predictions["prediction"].dtype == float and "probability" not in predictions
+    else:
+        assert set(predictions["prediction"]) <= set(metrics["confusion"]["labels"])
+        assert "probability_cancelled" in predictions
+    card = (out / "reports" / "model_card.html").read_text()
+    assert {"regression": "<h2>Errors</h2>", "multiclass": "<h2>Errors by class</h2>"}[task] in card
+    assert "positive rate" not in (out / "reports" / "validate.html").read_text()
