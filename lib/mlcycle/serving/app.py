@@ -53,7 +53,7 @@ from mlcycle.serving.contract import (
     request_models,
 )
 from mlcycle.serving.log_writer import LogWriter
-from mlcycle.serving.models import ServedModel, load_alias
+from mlcycle.serving.models import ServedModel, UnservableModelError, load_alias
 from mlcycle.serving.prediction_log import (
     FALLBACK,
     NO_EXPERIMENT,
@@ -220,10 +220,12 @@ class Service:
                         raise UntrustedModelError(self.refused[alias][1])
                     model = load_alias(self.client, self.name, alias, self.config, version)
             except Exception as exc:  # noqa: BLE001 - a failed load must not unload what serves
-                if not isinstance(exc, UntrustedModelError):
+                if not isinstance(exc, UntrustedModelError | UnservableModelError):
                     errors.labels(kind="load failed").inc()
                 elif not refused_before:  # counted once a version
-                    errors.labels(kind="untrusted model").inc()
+                    kind = "untrusted model" if isinstance(exc, UntrustedModelError) else (
+                        "unservable task")  # fmt: skip
+                    errors.labels(kind=kind).inc()
                     self.refused[alias] = (version, str(exc))
                     log.error("refused to load %s: %s", alias, exc)
                 if alias in self.models:

@@ -11,6 +11,12 @@ from typing import Any
 import numpy as np
 
 from mlcycle.registry.aliases import alias_version
+from mlcycle.task import BINARY, task_of
+
+
+class UnservableModelError(ValueError):
+    """A registered version this service cannot answer for: a regression or multiclass model
+    (the service answers binary models; batch scoring takes every task)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,12 @@ def load_alias(
     if version is None:
         return None
     pipeline = load_trusted(f"models:/{name}/{version}", f"version {version} of '{name}'")
+    task = task_of(pipeline)
+    if task != BINARY:
+        raise UnservableModelError(
+            f"version {version} of '{name}' is a {task} model: this service answers binary "
+            "models only so far; score it in batch (make batch) meanwhile"
+        )
     classifier = pipeline.steps[-1][1]
     if hasattr(classifier, "n_jobs"):
         classifier.n_jobs = 1  # single requests: threads per call cost ~3x the latency
