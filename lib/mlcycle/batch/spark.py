@@ -24,6 +24,11 @@ from mlcycle.batch.reader import InputSchemaError, input_format
 from mlcycle.batch.rows import check_rows
 from mlcycle.config import DatasetConfig
 
+
+class UnsupportedTaskError(ValueError):
+    """A model whose task the Spark scorer does not write (regression, multiclass)."""
+
+
 REASON, ROW = "_reason", "_row"
 
 
@@ -106,11 +111,19 @@ def score_file_spark(
 
     from mlcycle.batch.score import Summary, default_paths, resolve_alias
     from mlcycle.registry.trusted import load_trusted
+    from mlcycle.task import BINARY, task_of
 
     version = resolve_alias(tracking_uri, model_name, alias)
     # the executors load through pyfunc, which trusts the artifact's own format and type list:
     # the driver loads it first the trusted way, so a pickle or an untrusted type stops here
-    load_trusted(f"models:/{model_name}/{version}", f"version {version} of '{model_name}'")
+    pipeline = load_trusted(f"models:/{model_name}/{version}",
+                            f"version {version} of '{model_name}'")  # fmt: skip
+    task = task_of(pipeline)
+    if task != BINARY:
+        raise UnsupportedTaskError(
+            f"version {version} of '{model_name}' is a {task} model: the Spark scorer writes "
+            "binary probabilities only so far; score it on this machine (without --spark)"
+        )
     default_rejects, default_summary = default_paths(output_path)
     rejects_path, summary_path = rejects_path or default_rejects, summary_path or default_summary
     spark = spark or spark_session(master)
