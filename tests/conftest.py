@@ -158,6 +158,24 @@ def task_tables():
     return out
 
 
+def register_regressor(uri: str, task_tables: dict, name: str) -> str:
+    """A linear regressor on the example regression table, registered in the store at `uri`
+    as `name` with the champion alias; returns its version."""
+    import mlflow
+
+    from mlcycle.training.train import fit, log_probability_model
+
+    config, table = task_tables["regression"]
+    model = fit(table.iloc[:200], config, "linear", {}, "regression")
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    with mlflow.start_run():
+        info = log_probability_model(model, table[config.feature_names].head(5))
+    version = mlflow.register_model(info.model_uri, name).version
+    mlflow.MlflowClient(uri, registry_uri=uri).set_registered_model_alias(name, "champion", version)
+    return str(version)
+
+
 @functools.cache
 def _migrated_store() -> Path:
     """An empty SQLite tracking store created by MLflow (its schema migrated to the newest),

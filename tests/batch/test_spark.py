@@ -92,20 +92,12 @@ def test_command_line_engine_spark(spark, registry, messy_csv, tmp_path, capsys)
 def test_a_model_of_another_task_is_refused_before_spark_starts(registry, task_tables, tmp_path):
     """The Spark scorer writes binary probabilities: a regressor is refused with the way out
     (the local scorer writes every task), not scored as if it were a classifier."""
-    import mlflow
-
     from mlcycle.batch.spark import UnsupportedTaskError
-    from mlcycle.training.train import fit, log_probability_model
+    from tests.conftest import register_regressor
 
     _, uri, _ = registry
-    config, table = task_tables["regression"]
-    model = fit(table.iloc[:200], config, "linear", {}, "regression")
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    with mlflow.start_run():
-        info = log_probability_model(model, table[config.feature_names].head(5))
-    version = mlflow.register_model(info.model_uri, "spend_on_spark").version
-    mlflow.MlflowClient(uri).set_registered_model_alias("spend_on_spark", "champion", version)
+    config, _ = task_tables["regression"]
+    register_regressor(uri, task_tables, "spend_on_spark")
     refused = "writes binary probabilities only so far; score it on this machine"
     with pytest.raises(
         UnsupportedTaskError, match=f"is a regression model: the Spark scorer {refused}"

@@ -157,18 +157,9 @@ def test_a_regression_champion_is_refused_by_name_until_the_service_answers_its_
 ):
     """The service answers binary models; a regressor behind the alias is refused with what
     to do instead, counted once, and nothing is served as if it were a probability."""
-    from mlcycle.training.train import fit, log_probability_model
+    from tests.conftest import register_regressor
 
-    _, uri, _ = registry
-    config, table = task_tables["regression"]
-    model = fit(table.iloc[:200], config, "linear", {}, "regression")
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    with mlflow.start_run():
-        info = log_probability_model(model, table[config.feature_names].head(5))
-    version = mlflow.register_model(info.model_uri, "spend").version
-    client = mlflow.MlflowClient(uri, registry_uri=uri)
-    client.set_registered_model_alias("spend", "champion", version)
+    version = register_regressor(registry[1], task_tables, "spend")
     with TestClient(create_app(settings(registry, model_name="spend")), client=LOCAL) as c:
         c.post("/reload")
         ready = c.get("/ready").json()

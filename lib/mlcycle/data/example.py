@@ -20,18 +20,11 @@ from mlcycle.features.behaviour import make_behaviour_features
 
 
 def user_table(n: int = 5000, seed: int = 11) -> pd.DataFrame:
-    data = generate_customers(n, seed=seed)
-    feats = make_behaviour_features(data.customers, data.events, "customer_id", "snapshot_ts")
-    df = pd.concat([data.customers, feats], axis=1)
+    """Whether an account left: `status` is `left` or `stayed` (binary)."""
+    df = _accounts(n, seed)
     return pd.DataFrame(
         {
-            "account": "acct-" + df["customer_id"].str[1:],
-            "years_old": df["age"],
-            "yearly_income": df["income"],
-            "months_active": df["tenure_months"],
-            "bill": df["monthly_charges"],
-            "recent_orders": df["purchases_90d"],
-            "tickets": df["support_contacts_90d"],
+            **_described(df),
             "contract_kind": df["contract"],
             "paid_with": df["payment_method"],
             "status": df["churned"].map({1: "left", 0: "stayed"}),
@@ -40,11 +33,23 @@ def user_table(n: int = 5000, seed: int = 11) -> pd.DataFrame:
 
 
 def _accounts(n: int, seed: int) -> pd.DataFrame:
-    """The generator's customers with their behaviour features, and a random source for the
-    targets derived from them."""
+    """The generator's customers with their behaviour features."""
     data = generate_customers(n, seed=seed)
     feats = make_behaviour_features(data.customers, data.events, "customer_id", "snapshot_ts")
     return pd.concat([data.customers, feats], axis=1)
+
+
+def _described(df: pd.DataFrame) -> dict[str, pd.Series]:
+    """The columns every example table has, under the names a team's export might use."""
+    return {
+        "account": "acct-" + df["customer_id"].str[1:],
+        "years_old": df["age"],
+        "yearly_income": df["income"],
+        "months_active": df["tenure_months"],
+        "bill": df["monthly_charges"],
+        "recent_orders": df["purchases_90d"],
+        "tickets": df["support_contacts_90d"],
+    }
 
 
 def spend_table(n: int = 5000, seed: int = 12) -> pd.DataFrame:
@@ -57,13 +62,7 @@ def spend_table(n: int = 5000, seed: int = 12) -> pd.DataFrame:
     spend = 3 * df["monthly_charges"] * stays + orders + rng.normal(0, 15, n)
     return pd.DataFrame(
         {
-            "account": "acct-" + df["customer_id"].str[1:],
-            "years_old": df["age"],
-            "yearly_income": df["income"],
-            "months_active": df["tenure_months"],
-            "bill": df["monthly_charges"],
-            "recent_orders": df["purchases_90d"],
-            "tickets": df["support_contacts_90d"],
+            **_described(df),
             "order_value": df["avg_purchase_value"].round(2),
             "plan": df["plan_type"],
             "contract_kind": df["contract"],
@@ -87,13 +86,7 @@ def next_plan_table(n: int = 5000, seed: int = 13) -> pd.DataFrame:
     plan = np.asarray(order, dtype=object)[level]
     return pd.DataFrame(
         {
-            "account": "acct-" + df["customer_id"].str[1:],
-            "years_old": df["age"],
-            "yearly_income": df["income"],
-            "months_active": df["tenure_months"],
-            "bill": df["monthly_charges"],
-            "recent_orders": df["purchases_90d"],
-            "tickets": df["support_contacts_90d"],
+            **_described(df),
             "plan": df["plan_type"],
             "contract_kind": df["contract"],
             "next_plan": np.where(df["churned"] == 1, "cancelled", plan),

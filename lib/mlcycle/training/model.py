@@ -24,52 +24,28 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from mlcycle.config import DatasetConfig
 from mlcycle.task import BINARY, REGRESSION, Task
 
-# family -> (estimator class, defaults). Defaults suit a 2-core machine: n_jobs=1 keeps
+# the defaults a family has whatever it predicts. They suit a 2-core machine: n_jobs=1 keeps
 # single-row prediction fast (n_jobs=-1 makes it ~3x slower: thread start-up per call).
+_FOREST = {"n_estimators": 100, "min_samples_leaf": 3, "n_jobs": 1, "random_state": 42}
+_BOOSTING = {"max_iter": 200, "learning_rate": 0.1, "random_state": 42}
+_MLP = {"hidden_layer_sizes": (64, 32), "early_stopping": True, "max_iter": 300,
+        "random_state": 42}  # fmt: skip
+
+# family -> (estimator class, defaults)
 FAMILIES: dict[str, tuple[type, dict[str, Any]]] = {
-    "random_forest": (
-        RandomForestClassifier,
-        {"n_estimators": 100, "min_samples_leaf": 3, "n_jobs": 1, "random_state": 42},
-    ),
-    "hist_gradient_boosting": (
-        HistGradientBoostingClassifier,
-        {"max_iter": 200, "learning_rate": 0.1, "random_state": 42},
-    ),
+    "random_forest": (RandomForestClassifier, _FOREST),
+    "hist_gradient_boosting": (HistGradientBoostingClassifier, _BOOSTING),
     "logistic_regression": (LogisticRegression, {"max_iter": 1000, "C": 1.0}),
     # a small neural network: what ONNX Runtime's dynamic quantization applies to (optimize)
-    "mlp": (
-        MLPClassifier,
-        {
-            "hidden_layer_sizes": (64, 32),
-            "early_stopping": True,
-            "max_iter": 300,
-            "random_state": 42,
-        },
-    ),  # fmt: skip
+    "mlp": (MLPClassifier, _MLP),
 }
-
-
 # the same families for numbers: the grid's `random_forest` means the regressor for a
 # regression target; `linear` is ridge regression (the counterpart of logistic regression)
 REGRESSORS: dict[str, tuple[type, dict[str, Any]]] = {
-    "random_forest": (
-        RandomForestRegressor,
-        {"n_estimators": 100, "min_samples_leaf": 3, "n_jobs": 1, "random_state": 42},
-    ),
-    "hist_gradient_boosting": (
-        HistGradientBoostingRegressor,
-        {"max_iter": 200, "learning_rate": 0.1, "random_state": 42},
-    ),
+    "random_forest": (RandomForestRegressor, _FOREST),
+    "hist_gradient_boosting": (HistGradientBoostingRegressor, _BOOSTING),
     "linear": (Ridge, {"alpha": 1.0}),
-    "mlp": (
-        MLPRegressor,
-        {
-            "hidden_layer_sizes": (64, 32),
-            "early_stopping": True,
-            "max_iter": 300,
-            "random_state": 42,
-        },
-    ),  # fmt: skip
+    "mlp": (MLPRegressor, _MLP),
 }
 
 
