@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlcycle.training.metrics import LOWER_IS_BETTER, is_better
+from mlcycle.task import LOWER_IS_BETTER
+from mlcycle.training.metrics import is_better
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from mlcycle.reporting.figures import parquet_rows
 from mlcycle.reporting.hub import run_link
 from mlcycle.reporting.page import esc, plural, png_img, table, write_page
 from mlcycle.reporting.stages import Stage
-from mlcycle.task import BINARY, METRICS, MULTICLASS, REGRESSION, metric_name
+from mlcycle.task import BINARY, LOWER_IS_BETTER, METRICS, MULTICLASS, REGRESSION, metric_name
 from mlcycle.training.evaluation import GROUP_METRIC
-from mlcycle.training.metrics import LOWER_IS_BETTER, largest_gaps
+from mlcycle.training.metrics import largest_gaps
 
 GAP_TO_REVIEW = 0.05  # an accuracy gap between groups above this is flagged for review
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlcycle.training.metrics import LOWER_IS_BETTER
+from mlcycle.task import LOWER_IS_BETTER
 
 
 class QualityGateFailed(RuntimeError):

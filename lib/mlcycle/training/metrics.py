@@ -28,8 +28,6 @@ from sklearn.metrics import (
 
 from mlcycle.task import BINARY, LOWER_IS_BETTER, MULTICLASS, Task
 
-__all__ = ["LOWER_IS_BETTER"]  # directions live with the tasks (mlcycle.task)
-
 
 def classification_metrics(
     y_true: np.ndarray | pd.Series, proba: np.ndarray, threshold: float = 0.5

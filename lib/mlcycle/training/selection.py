@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from mlcycle.training.metrics import LOWER_IS_BETTER
+from mlcycle.task import LOWER_IS_BETTER
 
 
 class SelectionError(ValueError):
