@@ -16,9 +16,10 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     parser = argparse.ArgumentParser(
         prog="mlcycle batch",
         description="Score a Parquet or CSV file (local path or fsspec URI such as s3://) with "
-        "the registered model behind an alias; write Parquet with the id, prediction, "
-        "probability, model name and version and scoring time. Rows that cannot be scored go "
-        "to a rejects file with the reason; the outputs appear only when complete.",
+        "the registered model behind an alias; write Parquet with the id, the prediction "
+        "(0/1 with its probability, a class with every class's probability, or a number, by "
+        "the model's task), model name and version and scoring time. Rows that cannot be "
+        "scored go to a rejects file with the reason; the outputs appear only when complete.",
     )
     parser.add_argument("input", help="Parquet or CSV file with the id and feature columns")
     parser.add_argument("output", help="Parquet file to write (replaced only when complete)")
