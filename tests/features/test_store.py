@@ -232,3 +232,28 @@ def test_the_feast_cli_reads_the_built_store(tmp_path, churn_config, validated):
         check=True,
     ).stdout
     assert "customer_churn_features" in out and "activity:total_purchases" in out
+
+
+def test_a_project_switched_to_a_table_without_events_drops_the_old_activity_view(
+    tmp_path, churn_config, validated
+):
+    """`make run` on the built-in data, then on a user's table without event features, in
+    the same products: the churn build's `activity` view must not stay registered (its next
+    load read the new files with the old timestamp column: KeyError 'snapshot_ts')."""
+    entities, events = validated
+    store, tables, _ = built_store(tmp_path, entities, events, churn_config)
+    materialize(store, tables, churn_config.timestamp_column)
+    assert {v.name for v in store.list_feature_views()} == {PROFILE, ACTIVITY}
+
+    config = parse_dataset_config(
+        {"name": "shop", "source": {"path": "x.csv"}, "id": "cid", "target": "left",
+         "features": {"numeric": ["age"], "categorical": ["plan"]}},
+        tmp_path / "shop.yaml",
+    )  # fmt: skip
+    static = pd.DataFrame({"cid": ["a", "b"], "age": [30.0, 40.0], "plan": ["x", "y"],
+                           "left": [0, 1], "loaded_at": pd.Timestamp("2026-01-01")})  # fmt: skip
+    store, tables, _ = built_store(tmp_path, static, pd.DataFrame(), config)
+    assert [v.name for v in store.list_feature_views()] == [PROFILE]
+    assert [s.name for s in store.list_feature_services()] == [service_name(config)]
+    assert set(materialize(store, tables, config.timestamp_column)) == {PROFILE}
+    assert online_features(store, config, "b")["age"].tolist() == [40.0]

@@ -216,9 +216,33 @@ def _rooted(raw: dict[str, Any], root: Path) -> dict[str, Any]:
 
 
 def apply_definitions(store: Any, objects: list[Any]) -> None:
+    """Register `objects` as the store's feature views and services. What an earlier dataset
+    left is removed first: views and services these do not define, and views defined
+    differently (another source file, timestamp column or features), whose load history
+    belongs to the old data. Otherwise a build switched to another table would materialise a
+    stale `activity` view from the new files (KeyError on the old timestamp column), or load
+    the new `profile` incrementally from the old data's last time, skipping the new rows."""
+    new = {o.name: o for o in objects}
+    stale = [
+        v for v in store.list_feature_views()
+        if v.name not in new or _shape(v) != _shape(new[v.name])
+    ]  # fmt: skip
+    stale += [s for s in store.list_feature_services() if s.name not in new]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
+        if stale:
+            store.apply([], objects_to_delete=stale, partial=False)
         store.apply(objects)
+
+
+def _shape(view: Any) -> tuple:
+    """What a view's loaded rows depend on: its source file and time column, its features."""
+    source = getattr(view, "batch_source", None)
+    return (
+        getattr(source, "path", None),
+        getattr(source, "timestamp_field", None),
+        tuple(sorted(f.name for f in getattr(view, "features", []))),
+    )
 
 
 def materialize(store: Any, tables: dict[str, pd.DataFrame], timestamp: str) -> dict[str, str]:
