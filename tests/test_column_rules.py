@@ -200,3 +200,10 @@ def test_booleans_in_a_typed_column_are_not_numbers():
     assert [p for m, p in column.refused if m.all()] == [NOT_A_NUMBER]
     categorical = read_categorical(CONFIG.categorical[1], pd.Series([True, None]))
     assert categorical.values.tolist() == ["True", None]
+
+
+def test_missing_values_are_none_nan_and_the_missing_text():
+    from mlcycle.column_rules import missing_values
+
+    values = pd.Series([None, float("nan"), " N/A ", "", "null", "0", 0, "none at all"])
+    assert missing_values(values).tolist() == [True, True, True, True, True, False, False, False]

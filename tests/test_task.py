@@ -87,3 +87,13 @@ def test_metric_settings_resolve_to_the_task_own_unless_they_name_one_of_its_met
         gate_for(REGRESSION, "mae", None)
     for task, judged in [(t, METRICS[t]) for t in METRICS]:
         assert metric_for(task, AUTO, "gate") in judged
+
+
+def test_numbers_with_a_few_bad_values_are_still_numbers_and_say_how_many():
+    """A CSV column of amounts with a stray word is a regression target whose bad rows
+    validation names; not a multiclass target of 'lots' and 40 numbers."""
+    values = pd.Series([f"{x / 3:.2f}" for x in range(40)] + ["lots"], dtype=object)
+    choice = infer_task(values)
+    assert choice.task == REGRESSION and choice.reason.endswith("; 1 value(s) are not numbers)")
+    mostly_text = pd.Series(["a", "b", "c", "1.5", "2.5"] * 3)
+    assert infer_task(mostly_text).task == MULTICLASS

@@ -76,6 +76,13 @@ class ValueRefused(ValueError):
     """One value broke its column's rule; the message is the problem ('below 18', ...)."""
 
 
+def missing_values(values: pd.Series) -> pd.Series:
+    """True where a value is missing by these rules: None, NaN, or text that, once stripped,
+    is one of MISSING_TEXT (blank, "N/A", "null", ...)."""
+    text = values.map(lambda v: v.strip() if isinstance(v, str) else None)
+    return values.isna() | text.isin(_MISSING)
+
+
 @dataclass
 class NumericColumn:
     """A numeric column read by the rules: values (NaN = missing) and what was found."""

@@ -8,7 +8,9 @@ user who disagrees knows what to write. The rules, in order:
 * numbers with a fraction are regression;
 * whole numbers are classes up to `MAX_WHOLE_NUMBER_CLASSES` distinct values (a rating, a plan
   tier), and amounts beyond it (days, counts, spend);
-* text is classes, up to `MAX_CLASSES` distinct labels; more is refused, since it is neither.
+* text is classes, up to `MAX_CLASSES` distinct labels; more is refused, since it is neither;
+* numbers with a little text among them (up to `NOT_NUMBERS_SHARE`) are numbers: validation
+  then names the rows that are not.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ TASKS: tuple[Task, ...] = (BINARY, MULTICLASS, REGRESSION)
 MAX_CLASSES = 50  # more text labels than this: not a classification target the project trains
 MAX_WHOLE_NUMBER_CLASSES = 10  # whole numbers with more distinct values are amounts
 DEFAULT_MIN_CLASS_ROWS = 10  # a class with fewer rows cannot be learnt, split and evaluated
+NOT_NUMBERS_SHARE = 0.1  # numbers with up to this share of text are numbers with bad values
 
 
 class TaskInferenceError(ValueError):
@@ -55,7 +58,8 @@ def _shown(values: list, limit: int = 6) -> str:
 
 
 def infer_task(values: pd.Series, column: str = "target") -> TaskChoice:
-    """The task a target column implies (see the module's rules); missing values are ignored.
+    """The task a target column implies (see the module's rules); missing values are ignored
+    (text that means no value is the caller's to drop: `column_rules.missing_values`).
     Raises TaskInferenceError for text with more labels than classes can hold."""
     import pandas as pd
 
@@ -65,12 +69,14 @@ def infer_task(values: pd.Series, column: str = "target") -> TaskChoice:
         labels = sorted(map(str, distinct))
         return TaskChoice(BINARY, f"{len(distinct)} distinct values ({_shown(labels)})")
     numbers = pd.to_numeric(present, errors="coerce") if present.dtype == object else present
-    if pd.api.types.is_numeric_dtype(numbers) and not numbers.isna().any():
-        numbers = numbers.astype(float)
+    odd = int(numbers.isna().sum())  # text among numbers: validation names those rows
+    if pd.api.types.is_numeric_dtype(numbers) and odd <= NOT_NUMBERS_SHARE * len(numbers):
+        numbers = numbers.dropna().astype(float)
         whole = bool(((numbers % 1) == 0).all())
         count = int(numbers.nunique())
         if not whole:
-            return TaskChoice(REGRESSION, f"numbers with a fraction ({count} distinct)")
+            more = f"; {odd} value(s) are not numbers" if odd else ""
+            return TaskChoice(REGRESSION, f"numbers with a fraction ({count} distinct{more})")
         if count > MAX_WHOLE_NUMBER_CLASSES:
             return TaskChoice(
                 REGRESSION,

@@ -254,3 +254,18 @@ def test_text_with_too_many_labels_fails_validation_with_the_next_step():
     assert not report.passed and report.task is None
     assert "column 'left': 60 distinct text labels" in report.message()
     assert "set 'target.task' in the dataset config" in report.message()
+
+
+def test_a_target_s_missing_text_is_missing_whatever_the_task():
+    spend = ["12.5", "N/A", "7.25", " ", "100", "lots", "3.5", "4.5", "6", "8.5", "9", "10.5"]
+    df, report = validate(frame(12, left=spend), config())
+    assert report.task == "regression"  # the blank and "N/A" are not labels
+    text = report.message()
+    assert "column 'left': missing target values; e.g. row 1 (cid='c1'): 'N/A', row 3" in text
+    assert "values that are not numbers (a regression target is a number per row); e.g. " \
+        "row 5 (cid='c5'): 'lots'" in text  # fmt: skip
+    plans = ["basic", "pro", "max", "NULL"] * 3
+    _, report = validate(frame(12, left=plans), config(target={"column": "left",
+                                                               "min_class_rows": 3}))  # fmt: skip
+    assert report.classes == ["basic", "max", "pro"]
+    assert "missing target values; e.g. row 3 (cid='c3'): 'NULL'" in report.message()

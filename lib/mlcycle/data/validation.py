@@ -31,6 +31,7 @@ from mlcycle.column_rules import (
     NOT_NULLABLE,
     TOO_LARGE,
     kind_of,
+    missing_values,
     read_categorical,
     read_numeric,
 )
@@ -240,7 +241,7 @@ def _validate_target(df: pd.DataFrame, config: DatasetConfig, report: Validation
     tcol = config.target.column
     stated = config.target.task or (BINARY if config.target.positive is not None else None)
     try:
-        choice = choose_task(stated, df[tcol], tcol)
+        choice = choose_task(stated, df[tcol][~missing_values(df[tcol])], tcol)
     except TaskInferenceError as exc:
         report.problems.append(Problem(tcol, str(exc).replace(f"column '{tcol}' has ", "")))
         return
@@ -267,7 +268,7 @@ def _class_target(df: pd.DataFrame, config: DatasetConfig, report: ValidationRep
     """Classes are text labels (a whole-number class 3 is the label "3"); each needs
     `target.min_class_rows` rows to be learnt, split and evaluated."""
     tcol = config.target.column
-    present = df[tcol].notna()
+    present = ~missing_values(df[tcol])
     labels = df[tcol].map(_label).where(present)
     if not present.all():
         report.problems.append(_missing_target(df, config, ~present))
@@ -307,9 +308,9 @@ def _regression_target(df: pd.DataFrame, config: DatasetConfig, report: Validati
     """A number per row, finite; text that reads as a number becomes it (as for features)."""
     tcol = config.target.column
     raw = df[tcol]
-    present = raw.notna()
+    present = ~missing_values(raw)
     is_bool = raw.map(lambda v: isinstance(v, bool | np.bool_))
-    values = pd.to_numeric(raw.where(~is_bool), errors="coerce")
+    values = pd.to_numeric(raw.where(~is_bool & present), errors="coerce")
     text = present & values.isna()
     if text.any():
         report.problems.append(
