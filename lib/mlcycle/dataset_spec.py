@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from mlcycle.task import DEFAULT_MIN_CLASS_ROWS
+from mlcycle.task import DEFAULT_MIN_CLASS_ROWS, Task
 
 DEFAULT_MAX_MISSING_SHARE = 0.95
 
@@ -87,7 +87,7 @@ class SourceSpec(_Strict):
 
 class TargetSpec(_Strict):
     column: str = Field(description="the column to predict")
-    task: Literal["binary", "multiclass", "regression"] | None = Field(
+    task: Task | None = Field(
         None,
         description="what is predicted; omitted = inferred from the target's values when the "
         "data is validated, and stated (two values: binary; numbers with a fraction or many "

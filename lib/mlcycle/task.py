@@ -25,7 +25,6 @@ Task = Literal["binary", "multiclass", "regression"]
 BINARY: Task = "binary"
 MULTICLASS: Task = "multiclass"
 REGRESSION: Task = "regression"
-TASKS: tuple[Task, ...] = (BINARY, MULTICLASS, REGRESSION)
 
 MAX_CLASSES = 50  # more text labels than this: not a classification target the project trains
 MAX_WHOLE_NUMBER_CLASSES = 10  # whole numbers with more distinct values are amounts

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from mlcycle.config import DatasetConfig
-from mlcycle.task import BINARY, MULTICLASS, REGRESSION, Task
+from mlcycle.task import BINARY, REGRESSION, Task
 
 MISSING = ""  # how a missing category travels in ONNX (strings cannot be NaN)
 
@@ -105,12 +105,12 @@ def onnx_output(
 ) -> np.ndarray | pd.DataFrame:
     """The ONNX model's output as `model_output` gives scikit-learn's: positive
     probabilities, probabilities per class (columns: `classes`, the model's order) or numbers."""
+    if task == BINARY:
+        return onnx_positive_proba(sess, frame, config)
     if task == REGRESSION:
         return sess.run(["variable"], feeds(frame, config))[0][:, 0]
     proba = sess.run(["probabilities"], feeds(frame, config))[0]
-    if task == MULTICLASS:
-        return pd.DataFrame(proba, columns=[str(c) for c in classes], index=frame.index)
-    return proba[:, 1]
+    return pd.DataFrame(proba, columns=[str(c) for c in classes], index=frame.index)
 
 
 def check_parity(

@@ -380,8 +380,7 @@ def create_app(settings: Settings) -> FastAPI:
         rows, errors = request_records(items)
         ok = [i for i, e in enumerate(errors) if not e]
         if len(ok) == len(items):
-            out, records = predict_rows(items, rows, models, split)
-            return list(out), records
+            return predict_rows(items, rows, models, split)
         known = [items[i] for i in ok]  # some customer ids are unknown: the others are answered
         out, records = predict_rows(known, [rows[i] for i in ok], models, split) if ok else ([], [])
         answers = iter(out)

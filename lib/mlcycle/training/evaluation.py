@@ -20,7 +20,7 @@ from mlcycle.config import DatasetConfig
 from mlcycle.task import BINARY, MULTICLASS, REGRESSION, Task
 from mlcycle.training.metrics import (
     calibration_figure,
-    class_probabilities,
+    class_predictions,
     confusion,
     confusion_figure,
     gain_figure,
@@ -69,11 +69,7 @@ def evaluate_on_test(
             {"ranking": ranking(y, output)},
         )
     if task == MULTICLASS:
-        frame = class_probabilities(output, classes)
-        truth = np.asarray(y).astype(str)
-        labels = sorted(set(frame.columns) | set(truth))  # a class the model never learnt too
-        scores = frame.reindex(columns=labels, fill_value=0.0).to_numpy()
-        predicted = np.asarray(labels)[scores.argmax(axis=1)]
+        truth, labels, _, predicted = class_predictions(y, output, classes)
         matrix = confusion_matrix(truth, predicted, labels=labels)
         return TestEvaluation(
             metrics,

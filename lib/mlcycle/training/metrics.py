@@ -56,11 +56,7 @@ def multiclass_metrics(
     (`model_output`), or an array in `classes` order. A label the model never learnt (a
     class new in the data) counts as probability 0, so two models with different classes
     are judged on the same rows alike."""
-    y = np.asarray(y_true).astype(str)
-    frame = class_probabilities(proba, classes)
-    labels = sorted(set(frame.columns) | set(y))
-    p = frame.reindex(columns=labels, fill_value=0.0).to_numpy(dtype=float)
-    pred = np.asarray(labels)[p.argmax(axis=1)]
+    y, labels, p, pred = class_predictions(y_true, proba, classes)
     scored = {"labels": labels, "zero_division": 0}
     return {
         "accuracy": float(accuracy_score(y, pred)),
@@ -70,6 +66,20 @@ def multiclass_metrics(
         "recall_macro": float(recall_score(y, pred, average="macro", **scored)),
         "log_loss": float(log_loss(y, np.clip(p, 1e-15, 1), labels=labels)),
     }
+
+
+def class_predictions(
+    y_true: np.ndarray | pd.Series,
+    proba: pd.DataFrame | np.ndarray,
+    classes: list[str] | tuple[str, ...] = (),
+) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
+    """(true labels as text, every label of the model or the data sorted, probabilities in
+    that order with 0 for a label the model never learnt, the predicted label per row)."""
+    y = np.asarray(y_true).astype(str)
+    frame = class_probabilities(proba, classes)
+    labels = sorted(set(frame.columns) | set(y))
+    p = frame.reindex(columns=labels, fill_value=0.0).to_numpy(dtype=float)
+    return y, labels, p, np.asarray(labels)[p.argmax(axis=1)]
 
 
 def class_probabilities(
