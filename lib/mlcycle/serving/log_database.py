@@ -85,6 +85,38 @@ class SQLiteDatabase:
     def columns(self, db: Any, table: str) -> set[str]:
         return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
+    @contextmanager
+    def migrating(self, db: Any) -> Iterator[None]:
+        """One transaction that holds the write lock from its start: of several processes
+        opening the log at once, one migrates and the others find it done."""
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def relax_not_null(self, db: Any, table: str, columns: set[str]) -> bool:
+        """Allow NULL in `columns`; True when the table changed. SQLite cannot drop a NOT NULL
+        in place: the table is rebuilt with the same columns, rows and defaults (the caller
+        recreates its indexes), inside the caller's transaction."""
+        info = db.execute(f"PRAGMA table_info({table})").fetchall()  # cid name type notnull dflt pk
+        if not any(name in columns and notnull for _, name, _, notnull, _, _ in info):
+            return False
+        definitions = []
+        for _, name, kind, notnull, default, pk in info:
+            parts = [name, kind, "PRIMARY KEY" if pk else ""]
+            parts.append("NOT NULL" if notnull and name not in columns else "")
+            parts.append(f"DEFAULT {default}" if default is not None else "")
+            definitions.append(" ".join(p for p in parts if p))
+        names = ", ".join(row[1] for row in info)
+        db.execute(f"CREATE TABLE {table}__relaxed ({', '.join(definitions)})")
+        db.execute(f"INSERT INTO {table}__relaxed ({names}) SELECT {names} FROM {table}")
+        db.execute(f"DROP TABLE {table}")
+        db.execute(f"ALTER TABLE {table}__relaxed RENAME TO {table}")
+        return True
+
     def describe(self) -> str:
         return str(self.path)
 
@@ -124,6 +156,25 @@ class PostgresDatabase:
             "SELECT column_name FROM information_schema.columns WHERE table_name = %s", (table,)
         )
         return {row[0] for row in found}
+
+    @contextmanager
+    def migrating(self, db: Any) -> Iterator[None]:
+        """One transaction, under the same advisory lock as the tables' creation."""
+        with db.transaction():
+            db.execute("SELECT pg_advisory_xact_lock(727274)")
+            yield
+
+    def relax_not_null(self, db: Any, table: str, columns: set[str]) -> bool:
+        """Allow NULL in `columns` (in place); True when the table changed."""
+        found = db.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s"
+            " AND is_nullable = 'NO'",
+            (table,),
+        )
+        strict = {row[0] for row in found} & columns
+        for column in sorted(strict):
+            db.execute(f"ALTER TABLE {table} ALTER COLUMN {column} DROP NOT NULL")
+        return bool(strict)
 
     def describe(self) -> str:
         return redacted(self.url)

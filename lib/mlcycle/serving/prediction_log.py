@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,39 +30,75 @@ import pandas as pd
 
 from mlcycle.serving.log_database import open_database
 from mlcycle.settings import DURABLE_LOG_SYNC
+from mlcycle.task import BINARY, MULTICLASS, REGRESSION, Task
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS predictions (
-    request_id    TEXT PRIMARY KEY,
-    ts            TEXT NOT NULL,
-    user_id       TEXT,
-    arm           TEXT NOT NULL,
-    model_name    TEXT NOT NULL,
-    model_version TEXT NOT NULL,
-    features      TEXT NOT NULL,
-    prediction    INTEGER NOT NULL,
-    probability   REAL NOT NULL,
-    outcome       INTEGER,
-    outcome_ts    TEXT,
-    experiment    TEXT NOT NULL DEFAULT '',
-    assignment    TEXT NOT NULL DEFAULT '',
-    split         TEXT NOT NULL DEFAULT ''
+    request_id      TEXT PRIMARY KEY,
+    ts              TEXT NOT NULL,
+    user_id         TEXT,
+    arm             TEXT NOT NULL,
+    model_name      TEXT NOT NULL,
+    model_version   TEXT NOT NULL,
+    features        TEXT NOT NULL,
+    prediction      INTEGER,
+    probability     REAL,
+    outcome         INTEGER,
+    outcome_ts      TEXT,
+    experiment      TEXT NOT NULL DEFAULT '',
+    assignment      TEXT NOT NULL DEFAULT '',
+    split           TEXT NOT NULL DEFAULT '',
+    task            TEXT NOT NULL DEFAULT 'binary',
+    predicted_label TEXT,
+    predicted_value REAL,
+    outcome_label   TEXT,
+    outcome_value   REAL
 );
-CREATE INDEX IF NOT EXISTS predictions_ts ON predictions (ts);
 CREATE TABLE IF NOT EXISTS outcome_corrections (
-    request_id    TEXT NOT NULL,
-    outcome       INTEGER NOT NULL,
-    outcome_ts    TEXT NOT NULL,
-    replaced_by   INTEGER NOT NULL,
-    replaced_ts   TEXT NOT NULL
+    request_id        TEXT NOT NULL,
+    outcome           INTEGER,
+    outcome_ts        TEXT NOT NULL,
+    replaced_by       INTEGER,
+    replaced_ts       TEXT NOT NULL,
+    outcome_label     TEXT,
+    outcome_value     REAL,
+    replaced_by_label TEXT,
+    replaced_by_value REAL
 );
 """
-# columns added since the first schema: a log written before them gains them on open
+# indexes, made after any migration (rebuilding a SQLite table drops its indexes)
+INDEXES = """
+CREATE INDEX IF NOT EXISTS predictions_ts ON predictions (ts);
+CREATE INDEX IF NOT EXISTS predictions_experiment ON predictions (experiment);
+"""
+# A log written by an earlier version is migrated on open, in one transaction: columns added
+# since its schema, and NOT NULLs dropped where another task leaves a column empty.
 ADDED_COLUMNS = {
-    "experiment": "TEXT NOT NULL DEFAULT ''",  # the A/B experiment key the row was served under
-    "assignment": "TEXT NOT NULL DEFAULT ''",  # why this arm: see ASSIGNMENTS
-    "split": "TEXT NOT NULL DEFAULT ''",  # the traffic split then, e.g. champion=90,challenger=10
+    "predictions": {
+        "experiment": "TEXT NOT NULL DEFAULT ''",  # the A/B experiment key the row was served under
+        "assignment": "TEXT NOT NULL DEFAULT ''",  # why this arm: see ASSIGNMENTS
+        "split": "TEXT NOT NULL DEFAULT ''",  # the split then, e.g. champion=90,challenger=10
+        "task": "TEXT NOT NULL DEFAULT 'binary'",  # every row before it was binary
+        "predicted_label": "TEXT",
+        "predicted_value": "REAL",
+        "outcome_label": "TEXT",
+        "outcome_value": "REAL",
+    },
+    "outcome_corrections": {
+        "outcome_label": "TEXT",
+        "outcome_value": "REAL",
+        "replaced_by_label": "TEXT",
+        "replaced_by_value": "REAL",
+    },
 }
+RELAXED = {
+    "predictions": {"prediction", "probability"},  # a regression row has neither
+    "outcome_corrections": {"outcome", "replaced_by"},
+}
+# Where each task's prediction and outcome are stored: typed columns (PostgreSQL enforces the
+# types). `frame` reads them back as `prediction` and `outcome` whatever the task.
+PREDICTED = {BINARY: "prediction", MULTICLASS: "predicted_label", REGRESSION: "predicted_value"}
+OUTCOME = {BINARY: "outcome", MULTICLASS: "outcome_label", REGRESSION: "outcome_value"}
 # why a request got its arm: only 'randomised' rows belong in an A/B comparison
 RANDOMISED, NO_USER_ID, FALLBACK, NO_EXPERIMENT = (
     "randomised", "no user id", "fallback", "no experiment",
@@ -72,6 +109,10 @@ class UnknownRequestError(KeyError):
     """Feedback for a request id the log has never seen."""
 
 
+class OutcomeTypeError(ValueError):
+    """An outcome that is not one of its prediction's task: 0/1, a class label or a number."""
+
+
 class OutcomeConflictError(ValueError):
     """A second, different outcome for a request without the correction flag: outcomes are
     written once, and a correction is explicit (the replaced outcome is kept)."""
@@ -79,17 +120,41 @@ class OutcomeConflictError(ValueError):
 
 @dataclass(frozen=True)
 class Prediction:
+    """One answer as logged. `prediction`: 0/1 (binary), a class label (multiclass) or a
+    number (regression); `probability`: of the positive class, of the predicted class, or
+    None for a number."""
+
     request_id: str
     user_id: str | None
     arm: str
     model_name: str
     model_version: str
     features: dict[str, Any]
-    prediction: int
-    probability: float
+    prediction: int | str | float
+    probability: float | None
     experiment: str = ""
     assignment: str = ""
     split: str = ""
+    task: Task = BINARY
+
+
+def checked_outcome(task: str, outcome: Any, request_id: str = "") -> int | str | float:
+    """An outcome as its prediction's task stores it, or an OutcomeTypeError naming why."""
+    which = f" (request_id {request_id!r})" if request_id else ""
+    number = isinstance(outcome, int | float) and not isinstance(outcome, bool)
+    if task == REGRESSION:
+        if number and math.isfinite(outcome):
+            return float(outcome)
+        raise OutcomeTypeError(f"outcome must be a finite number, got {outcome!r}{which}")
+    if task == MULTICLASS:
+        if isinstance(outcome, str) and outcome.strip():
+            return outcome.strip()
+        if number and float(outcome).is_integer():  # classes that were whole numbers
+            return str(int(outcome))
+        raise OutcomeTypeError(f"outcome must be a class label, got {outcome!r}{which}")
+    if not (number or isinstance(outcome, bool)) or outcome not in (0, 1):
+        raise OutcomeTypeError(f"outcome must be 0 or 1, got {outcome!r}{which}")
+    return int(outcome)
 
 
 def _now() -> str:
@@ -121,14 +186,17 @@ class PredictionLog:
         self.commits = 0  # prediction transactions committed (group commits, for tests)
         with self._connect() as db:
             self.db.setup(db, SCHEMA)
-            have = self.db.columns(db, "predictions")
-            for column, kind in ADDED_COLUMNS.items():
-                if column not in have:
-                    db.execute(f"ALTER TABLE predictions ADD COLUMN {column} {kind}")
-            # the A/B analysis and the rollout read one experiment's rows
-            db.execute(
-                "CREATE INDEX IF NOT EXISTS predictions_experiment ON predictions (experiment)"
-            )
+            with self.db.migrating(db):
+                for table, added in ADDED_COLUMNS.items():
+                    have = self.db.columns(db, table)
+                    for column, kind in added.items():
+                        if column not in have:
+                            db.execute(
+                                self.db.sql(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                            )
+                    self.db.relax_not_null(db, table, RELAXED[table])
+                for statement in filter(str.strip, INDEXES.split(";")):
+                    db.execute(statement)
 
     def __repr__(self) -> str:
         return f"PredictionLog({self.db.describe()})"
@@ -235,7 +303,8 @@ class PredictionLog:
                 self.db.sql(
                     "INSERT INTO predictions (request_id, ts, user_id, arm, model_name,"
                     " model_version, features, prediction, probability, experiment, assignment,"
-                    " split) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " split, task, predicted_label, predicted_value)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 ),
                 rows,
             )
@@ -252,39 +321,44 @@ class PredictionLog:
                 p.model_name,
                 str(p.model_version),
                 json.dumps(p.features, default=str),
-                int(p.prediction),
-                float(p.probability),
+                int(p.prediction) if p.task == BINARY else None,
+                None if p.probability is None else float(p.probability),
                 p.experiment,
                 p.assignment,
                 p.split,
+                p.task,
+                str(p.prediction) if p.task == MULTICLASS else None,
+                float(p.prediction) if p.task == REGRESSION else None,
             )
             for p in predictions
         ]
 
-    def record_feedback(self, request_id: str, outcome: int, correction: bool = False) -> int:
+    def record_feedback(self, request_id: str, outcome: Any, correction: bool = False) -> int:
         return self.record_feedback_many([(request_id, outcome, correction)])
 
-    def record_feedback_many(self, outcomes: list[tuple[str, int] | tuple[str, int, bool]]) -> int:
+    def record_feedback_many(self, outcomes: list[tuple[str, Any] | tuple[str, Any, bool]]) -> int:
         """Outcomes of earlier predictions, each (request id, outcome[, correction]), in one
-        transaction: all are recorded, or none. An outcome is written once: the same outcome
-        again changes nothing, a different one is an OutcomeConflictError unless it is a
-        correction, which keeps the outcome it replaces in `outcome_corrections`. An unknown
+        transaction: all are recorded, or none. An outcome is of its prediction's task (0/1,
+        a class label, a number: an OutcomeTypeError otherwise) and written once: the same
+        outcome again changes nothing, a different one is an OutcomeConflictError unless it is
+        a correction, which keeps the outcome it replaces in `outcome_corrections`. An unknown
         request id names itself. Returns how many outcomes were written or corrected."""
-        for item in outcomes:
-            if item[1] not in (0, 1):
-                raise ValueError(f"outcome must be 0 or 1, got {item[1]!r}")
         now, written = _now(), 0
         with self._writing() as db:  # raising inside the transaction rolls it back
             for request_id, outcome, *flag in outcomes:
                 found = self._execute(
                     db,
-                    "SELECT outcome, outcome_ts FROM predictions WHERE request_id = ?",
+                    "SELECT task, outcome, outcome_label, outcome_value, outcome_ts"
+                    " FROM predictions WHERE request_id = ?",
                     (request_id,),
                 ).fetchone()
                 if found is None:
                     raise UnknownRequestError(f"no prediction with request_id {request_id!r}")
-                before, before_ts = found
-                if before == int(outcome):
+                task, *stored, before_ts = found
+                column = OUTCOME.get(task, "outcome")
+                before = dict(zip(OUTCOME.values(), stored, strict=True))[column]
+                value = checked_outcome(task, outcome, request_id)
+                if before == value:
                     continue
                 if before is not None:
                     if not (flag and flag[0]):
@@ -292,16 +366,17 @@ class PredictionLog:
                             f"request_id {request_id!r} already has outcome {before} (recorded "
                             f'{before_ts}); to replace it, send it with "correction": true'
                         )
+                    replaced_by = column.replace("outcome", "replaced_by")
                     self._execute(
                         db,
-                        "INSERT INTO outcome_corrections (request_id, outcome, outcome_ts,"
-                        " replaced_by, replaced_ts) VALUES (?, ?, ?, ?, ?)",
-                        (request_id, before, before_ts, int(outcome), now),
+                        f"INSERT INTO outcome_corrections (request_id, {column}, outcome_ts,"
+                        f" {replaced_by}, replaced_ts) VALUES (?, ?, ?, ?, ?)",
+                        (request_id, before, before_ts, value, now),
                     )
                 self._execute(
                     db,
-                    "UPDATE predictions SET outcome = ?, outcome_ts = ? WHERE request_id = ?",
-                    (int(outcome), now, request_id),
+                    f"UPDATE predictions SET {column} = ?, outcome_ts = ? WHERE request_id = ?",
+                    (value, now, request_id),
                 )
                 written += 1
         return written
@@ -329,7 +404,7 @@ class PredictionLog:
         df = pd.DataFrame.from_records(rows, columns=names, coerce_float=True)
         df["ts"] = pd.to_datetime(df["ts"], format="ISO8601")
         df["features"] = df["features"].map(json.loads)
-        return df
+        return _by_task(df)
 
     def row(self, request_id: str) -> dict[str, Any] | None:
         """One prediction as stored (features as JSON text), or None."""
@@ -337,13 +412,51 @@ class PredictionLog:
         return dict(zip(names, rows[0], strict=True)) if rows else None
 
     def accuracy_by_version(self, window: timedelta | None = None) -> dict[str, tuple[int, float]]:
-        """{model version: (labelled predictions, accuracy)} over the recent window, counted
-        in SQL so the cost does not grow with the log's history."""
+        """{model version: (labelled predictions, accuracy)} of the classifiers (binary and
+        multiclass) over the recent window, counted in SQL so the cost does not grow with the
+        log's history."""
+        return self._by_version(
+            "AVG(CASE WHEN prediction = outcome OR predicted_label = outcome_label"
+            " THEN 1.0 ELSE 0.0 END)",
+            f"task <> '{REGRESSION}'",
+            window,
+        )
+
+    def error_by_version(self, window: timedelta | None = None) -> dict[str, tuple[int, float]]:
+        """{model version: (labelled predictions, mean absolute error)} of the regressors."""
+        return self._by_version(
+            "AVG(ABS(predicted_value - outcome_value))", f"task = '{REGRESSION}'", window
+        )
+
+    def _by_version(
+        self, figure: str, rows: str, window: timedelta | None
+    ) -> dict[str, tuple[int, float]]:
         since = datetime.now(UTC) - window if window else datetime.min.replace(tzinfo=UTC)
-        _, rows = self._query(
-            "SELECT model_version, COUNT(*),"
-            " AVG(CASE WHEN prediction = outcome THEN 1.0 ELSE 0.0 END) FROM predictions"
-            " WHERE outcome IS NOT NULL AND ts >= ? GROUP BY model_version",
+        _, found = self._query(
+            f"SELECT model_version, COUNT(*), {figure} FROM predictions"
+            f" WHERE outcome_ts IS NOT NULL AND {rows} AND ts >= ? GROUP BY model_version",
             (since.isoformat(timespec="microseconds"),),
         )
-        return {str(version): (int(n), float(acc)) for version, n, acc in rows}
+        return {str(version): (int(n), float(value)) for version, n, value in found}
+
+
+def _by_task(df: pd.DataFrame) -> pd.DataFrame:
+    """The log as its readers take it: `prediction` and `outcome` hold each row's task's
+    values (0/1, a label, a number), whichever column stores them."""
+    if "task" not in df.columns:
+        return df
+    stored = [
+        c for c in (*PREDICTED.values(), *OUTCOME.values()) if c not in ("prediction", "outcome")
+    ]
+    tasks = set(df["task"])
+    if tasks <= {BINARY}:
+        return df.drop(columns=stored)
+    for task in tasks - {BINARY}:
+        if len(tasks) == 1:  # one task: the column keeps its type
+            df["prediction"], df["outcome"] = df[PREDICTED[task]], df[OUTCOME[task]]
+            continue
+        rows = df["task"] == task
+        for column, source in (("prediction", PREDICTED[task]), ("outcome", OUTCOME[task])):
+            df[column] = df[column].astype(object)
+            df.loc[rows, column] = df.loc[rows, source]
+    return df.drop(columns=stored)
