@@ -161,12 +161,19 @@ def task_tables():
 def register_regressor(uri: str, task_tables: dict, name: str) -> str:
     """A linear regressor on the example regression table, registered in the store at `uri`
     as `name` with the champion alias; returns its version."""
+    return register_task_model(uri, task_tables, name, "regression")
+
+
+def register_task_model(uri: str, task_tables: dict, name: str, task: str) -> str:
+    """A linear model of `task` (ridge, or multinomial logistic regression) on the example
+    table of that task, registered at `uri` as `name` with the champion alias; its version."""
     import mlflow
 
     from mlcycle.training.train import fit, log_probability_model
 
-    config, table = task_tables["regression"]
-    model = fit(table.iloc[:200], config, "linear", {}, "regression")
+    config, table = task_tables[task]
+    family = "linear" if task == "regression" else "logistic_regression"
+    model = fit(table.iloc[:200], config, family, {}, task)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     with mlflow.start_run():

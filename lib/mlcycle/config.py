@@ -53,6 +53,12 @@ class Target:
     min_class_rows: int = DEFAULT_MIN_CLASS_ROWS  # classification: fewer fails validation
 
     @property
+    def stated_task(self) -> Task | None:
+        """The task the config says: `task`, or binary when it names a positive label; None
+        when it is left to the data (inferred at validation)."""
+        return self.task or (BINARY if self.positive is not None else None)
+
+    @property
     def labels(self) -> tuple[str, str]:
         """(negative, positive) as a reader names them: a text label is its own name
         ("left" / "not left"), a 0/1 target is named by its column ("churned" / "not churned")."""

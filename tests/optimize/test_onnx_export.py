@@ -6,7 +6,7 @@ from mlcycle.optimize.onnx_export import (
     check_parity,
     export,
     onnx_positive_proba,
-    onnx_records_proba,
+    onnx_records_output,
     session,
     to_onnx,
 )
@@ -52,7 +52,9 @@ def test_missing_and_unseen_categories_and_missing_numbers(churn_config, data):
     np.testing.assert_allclose(onnx_positive_proba(sess, X, churn_config), expected, atol=1e-4)
     # the service's path: plain rows with None for missing values, no DataFrame
     records = X.astype(object).where(X.notna(), None).to_dict("records")
-    np.testing.assert_allclose(onnx_records_proba(sess, records, churn_config), expected, atol=1e-4)
+    np.testing.assert_allclose(
+        onnx_records_output(sess, records, churn_config), expected, atol=1e-4
+    )
 
 
 def test_parity_fails_on_a_different_model(churn_config, data):
@@ -85,6 +87,10 @@ def test_parity_is_checked_by_task(task_tables, task):
     np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=1e-4)
     if task == "multiclass":
         assert list(got.columns) == list(want.columns)
+    # the service's path (plain rows, None for a missing value) gives the same answers
+    records = test.X.astype(object).where(test.X.notna(), None).to_dict("records")
+    served = onnx_records_output(sess, records, config, task)
+    np.testing.assert_allclose(served, np.asarray(want), atol=1e-4)
     # the ONNX of a different model fails the same check
     other = fit(table.iloc[:300], config, "random_forest",
                 {"n_estimators": 3, "max_depth": 2}, task)  # fmt: skip

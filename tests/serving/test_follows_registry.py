@@ -150,24 +150,3 @@ def test_a_pickled_version_is_refused_and_the_service_keeps_serving(registry, tm
         r = c.post("/predict", json={"features": payload(registry)})
         assert r.status_code == 200 and r.json()["model_version"] == "1"
     assert not marker.exists()
-
-
-def test_a_regression_champion_is_refused_by_name_until_the_service_answers_its_task(
-    registry, task_tables
-):
-    """The service answers binary models; a regressor behind the alias is refused with what
-    to do instead, counted once, and nothing is served as if it were a probability."""
-    from tests.conftest import register_regressor
-
-    version = register_regressor(registry[1], task_tables, "spend")
-    with TestClient(create_app(settings(registry, model_name="spend")), client=LOCAL) as c:
-        c.post("/reload")
-        ready = c.get("/ready").json()
-        assert not ready["ready"] and ready["versions"] == {}
-        assert ready["refused"]["champion"] == (
-            f"version {version} of 'spend' is a regression model: this service answers binary "
-            "models only so far; score it in batch (make batch) meanwhile"
-        )
-        assert metric(c, "registry_errors_total", kind="unservable task") == 1
-        r = c.post("/predict", json={"features": payload(registry)})
-        assert r.status_code == 503

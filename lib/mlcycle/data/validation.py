@@ -239,9 +239,8 @@ def _validate_target(df: pd.DataFrame, config: DatasetConfig, report: Validation
     binary normalised to 0/1, classes as text with enough rows each, regression as finite
     numbers. Problems go to the report; the column in `df` is replaced by its normalised form."""
     tcol = config.target.column
-    stated = config.target.task or (BINARY if config.target.positive is not None else None)
     try:
-        choice = choose_task(stated, df[tcol][~missing_values(df[tcol])], tcol)
+        choice = choose_task(config.target.stated_task, df[tcol][~missing_values(df[tcol])], tcol)
     except TaskInferenceError as exc:
         report.problems.append(Problem(tcol, str(exc).replace(f"column '{tcol}' has ", "")))
         return

@@ -96,8 +96,15 @@ def onnx_positive_proba(sess, frame: pd.DataFrame, config: DatasetConfig) -> np.
     return sess.run(["probabilities"], feeds(frame, config))[0][:, 1]
 
 
-def onnx_records_proba(sess, records: list[dict], config: DatasetConfig) -> np.ndarray:
-    return sess.run(["probabilities"], record_feeds(records, config))[0][:, 1]
+def onnx_records_output(
+    sess, records: list[dict], config: DatasetConfig, task: Task = BINARY
+) -> np.ndarray:
+    """Request rows through the ONNX model: positive probabilities (binary), a probability
+    per class in the model's class order (multiclass), or numbers (regression)."""
+    if task == REGRESSION:
+        return sess.run(["variable"], record_feeds(records, config))[0][:, 0]
+    proba = sess.run(["probabilities"], record_feeds(records, config))[0]
+    return proba[:, 1] if task == BINARY else proba
 
 
 def onnx_output(

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import numpy as np
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -53,13 +52,14 @@ from mlcycle.serving.contract import (
     request_models,
 )
 from mlcycle.serving.log_writer import LogWriter
-from mlcycle.serving.models import ServedModel, UnservableModelError, load_alias
+from mlcycle.serving.models import ServedModel, load_alias
 from mlcycle.serving.prediction_log import (
     FALLBACK,
     NO_EXPERIMENT,
     NO_USER_ID,
     RANDOMISED,
     OutcomeConflictError,
+    OutcomeTypeError,
     Prediction,
     PredictionLog,
     UnknownRequestError,
@@ -128,10 +128,17 @@ class Metrics:
         )
         self.accuracy = Gauge(
             "prediction_accuracy",
-            "Accuracy over the recent window, from feedback",
+            "A classifier's accuracy over the recent window, from feedback",
             ["model_version"],
             registry=r,
             multiprocess_mode="mostrecent",  # every worker computes it from the shared log
+        )
+        self.error = Gauge(
+            "prediction_mean_absolute_error",
+            "A regressor's mean absolute error over the recent window, from feedback",
+            ["model_version"],
+            registry=r,
+            multiprocess_mode="mostrecent",
         )
         self.validation_errors = Counter(
             "validation_errors", "Requests refused as invalid", registry=r
@@ -220,12 +227,10 @@ class Service:
                         raise UntrustedModelError(self.refused[alias][1])
                     model = load_alias(self.client, self.name, alias, self.config, version)
             except Exception as exc:  # noqa: BLE001 - a failed load must not unload what serves
-                if not isinstance(exc, UntrustedModelError | UnservableModelError):
+                if not isinstance(exc, UntrustedModelError):
                     errors.labels(kind="load failed").inc()
                 elif not refused_before:  # counted once a version
-                    kind = "untrusted model" if isinstance(exc, UntrustedModelError) else (
-                        "unservable task")  # fmt: skip
-                    errors.labels(kind=kind).inc()
+                    errors.labels(kind="untrusted model").inc()
                     self.refused[alias] = (version, str(exc))
                     log.error("refused to load %s: %s", alias, exc)
                 if alias in self.models:
@@ -313,7 +318,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(
         title=f"{service.name} predictions",
-        description=f"Probability of {config.target.column} from the registry's champion.",
+        description=f"Predictions of {config.target.column} from the registry's champion.",
         lifespan=lifespan,
         # Starlette's pure ASGI limit: counts the bytes as they arrive, chunked bodies too
         max_body_size=settings.max_body_bytes,
@@ -423,20 +428,21 @@ def create_app(settings: Settings) -> FastAPI:
     ) -> tuple[list[PredictionOut], list[Prediction]]:
         routed = [arm_of(item, models, split) for item in items]
         arms = [arm for arm, _ in routed]
-        proba = np.empty(len(items))
+        answers: list[dict[str, Any]] = [{}] * len(items)
         for arm in set(arms):
             picked = [i for i, a in enumerate(arms) if a == arm]
             part = rows if len(picked) == len(rows) else [rows[i] for i in picked]
             for feature, count in models[arm].unseen(part).items():
                 service.metrics.unseen.labels(feature=feature).inc(count)
-            proba[picked] = models[arm].positive_proba(part)
+            for i, answer in zip(picked, models[arm].answer(part), strict=True):
+                answers[i] = answer
         out, records = [], []
         experiment = split.experiment if len(split.arms) > 1 else ""
-        for item, (arm, why), p, features in zip(items, routed, proba, rows, strict=True):
+        for item, (arm, why), answer, features in zip(items, routed, answers, rows, strict=True):
             model = models[arm]
             pred = PredictionOut(
-                prediction=int(p >= 0.5),
-                probability=float(p),
+                **answer,
+                task=model.task,
                 model_name=model.name,
                 model_version=model.version,
                 arm=arm,
@@ -456,11 +462,17 @@ def create_app(settings: Settings) -> FastAPI:
                     experiment,
                     why,
                     split.spec,
+                    model.task,
                 )
             )
         return out, records
 
-    @app.post("/predict", response_model=PredictionOut, responses=problems(400, 404, 413, 503))
+    @app.post(
+        "/predict",
+        response_model=PredictionOut,
+        response_model_exclude_none=True,  # a field the task does not have is left out
+        responses=problems(400, 404, 413, 503),
+    )
     async def predict(request: api.predict) -> PredictionOut:  # type: ignore[valid-type]
         """One prediction. Features scored by ONNX Runtime are answered on the event loop
         (a row is ~0.2 ms of work: less than handing it to a thread, which under the GIL
@@ -487,6 +499,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.post(
         "/predict/batch",
         response_model=list[PredictionOut | ItemError],
+        response_model_exclude_none=True,
         responses=problems(400, 413, 503),
     )
     def predict_batch(batch: api.batch) -> list[PredictionOut | ItemError]:  # type: ignore[valid-type]
@@ -500,6 +513,8 @@ def create_app(settings: Settings) -> FastAPI:
         return predict_many(batch.items) if batch.items else []
 
     def record_outcomes(items: list[Feedback]) -> tuple[int, dict[str, Any]]:
+        """Outcomes written, and the recent window's performance by version: accuracy of
+        the classifiers, mean absolute error of the regressors (also the gauges)."""
         try:
             written = service.log.record_feedback_many(
                 [(i.request_id, i.outcome, i.correction) for i in items]
@@ -508,18 +523,30 @@ def create_app(settings: Settings) -> FastAPI:
             raise HTTPException(404, str(exc.args[0])) from None
         except OutcomeConflictError as exc:
             raise HTTPException(409, str(exc)) from None
+        except OutcomeTypeError as exc:  # a 422 like any invalid field (and counted so)
+            where = ("body", "outcome") if len(items) == 1 else ("body", "items", "outcome")
+            raise RequestValidationError(
+                [{"loc": where, "msg": str(exc), "type": "value_error"}]
+            ) from None
         window = timedelta(hours=settings.accuracy_window_hours)
         accuracy = service.log.accuracy_by_version(window)
+        error = service.log.error_by_version(window)
         for version, (_, value) in accuracy.items():
             service.metrics.accuracy.labels(model_version=version).set(value)
-        return written, {v: {"labelled": n, "accuracy": a} for v, (n, a) in accuracy.items()}
+        for version, (_, value) in error.items():
+            service.metrics.error.labels(model_version=version).set(value)
+        return written, {
+            "accuracy": {v: {"labelled": n, "accuracy": a} for v, (n, a) in accuracy.items()},
+            "error": {v: {"labelled": n, "mean_absolute_error": e} for v, (n, e) in error.items()},
+        }
 
     @app.post("/feedback", response_model=FeedbackOut, responses=problems(400, 404, 409, 413, 503))
-    def feedback(body: Feedback) -> dict[str, Any]:
-        """An outcome, written once: the same outcome again is a no-op (`recorded: false`),
-        a different one a 409 unless `correction` is true."""
-        written, accuracy = record_outcomes([body])
-        return {"request_id": body.request_id, "recorded": bool(written), "accuracy": accuracy}
+    def feedback(body: api.feedback) -> dict[str, Any]:  # type: ignore[valid-type]
+        """An outcome of the prediction's task (0/1, a class label, a number), written once:
+        the same outcome again is a no-op (`recorded: false`), a different one a 409 unless
+        `correction` is true."""
+        written, performance = record_outcomes([body])
+        return {"request_id": body.request_id, "recorded": bool(written), **performance}
 
     @app.post(
         "/feedback/batch",
@@ -528,14 +555,14 @@ def create_app(settings: Settings) -> FastAPI:
     )
     def feedback_batch(body: api.feedback_batch) -> dict[str, Any]:  # type: ignore[valid-type]
         """Outcomes as they arrive from a warehouse: all recorded in one transaction, or none
-        (a 404 or 409 naming the first unknown or conflicting request id)."""
+        (a 404, 409 or 422 naming the first unknown, conflicting or mistyped request id)."""
         if len(body.items) > settings.max_batch:
             service.metrics.validation_errors.inc()
             raise HTTPException(
                 413, f"batch of {len(body.items)} items is over the limit of {settings.max_batch}"
             )
-        written, accuracy = record_outcomes(body.items)
-        return {"recorded": written, "accuracy": accuracy}
+        written, performance = record_outcomes(body.items)
+        return {"recorded": written, **performance}
 
     @app.get(
         "/metrics",

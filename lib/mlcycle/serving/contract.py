@@ -14,6 +14,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
     create_model,
     field_validator,
     model_validator,
@@ -22,6 +25,7 @@ from pydantic_core import PydanticCustomError
 
 from mlcycle.config import DatasetConfig
 from mlcycle.serving.request_schema import Identifier, features_model
+from mlcycle.task import BINARY, MULTICLASS, REGRESSION
 
 
 class Problem(BaseModel):
@@ -31,8 +35,18 @@ class Problem(BaseModel):
 
 
 class PredictionOut(BaseModel):
-    prediction: int
-    probability: float
+    """An answer in the model's task's terms; fields a task does not have are left out."""
+
+    prediction: int | float | str = Field(
+        description="0 or 1 (binary), the predicted class label (multiclass), a number (regression)"
+    )
+    probability: float | None = Field(
+        None, description="of the positive class (binary) or of the predicted class (multiclass)"
+    )
+    probabilities: dict[str, float] | None = Field(
+        None, description="every class's probability, by label (multiclass)"
+    )
+    task: str = Field("binary", description="binary, multiclass or regression")
     model_name: str
     model_version: str
     arm: str
@@ -48,23 +62,66 @@ class ItemError(BaseModel):
 
 
 class Feedback(BaseModel):
+    """An outcome of a task the dataset config leaves to the data: any of the tasks' types,
+    each checked against its prediction's task (a mismatch is a 422 naming it)."""
+
     model_config = ConfigDict(extra="forbid")
     request_id: Identifier
-    outcome: int = Field(..., ge=0, le=1)
+    outcome: StrictInt | StrictFloat | StrictStr = Field(
+        ..., description="what happened: 0 or 1, a class label or a number, as predicted"
+    )
     correction: bool = Field(
         False, description="replace an outcome already recorded (the old one is kept)"
     )
 
 
+class BinaryFeedback(Feedback):
+    outcome: int = Field(..., ge=0, le=1)  # type: ignore[assignment]
+
+
+class ClassFeedback(Feedback):
+    outcome: StrictStr = Field(  # type: ignore[assignment]
+        ..., min_length=1, description="the class label that happened (a whole number is its text)"
+    )
+
+    @field_validator("outcome", mode="before")
+    @classmethod
+    def whole_number_label(cls, value: Any) -> Any:
+        """Classes that were whole numbers are labels "1", "2": 2 is taken as "2"."""
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class NumberFeedback(Feedback):
+    outcome: float = Field(..., allow_inf_nan=False, description="the number that happened")  # type: ignore[assignment]
+
+
+# the feedback a dataset's service takes, by the task its config states (None: left to the data)
+FEEDBACK: dict[str | None, type[Feedback]] = {
+    BINARY: BinaryFeedback,
+    MULTICLASS: ClassFeedback,
+    REGRESSION: NumberFeedback,
+    None: Feedback,
+}
+
+
+WINDOW = "over the recent window, by model version: labelled predictions and"
+
+
 class FeedbackOut(BaseModel):
     request_id: str
     recorded: bool = Field(description="false when the same outcome was already recorded")
-    accuracy: dict[str, dict[str, float]]
+    accuracy: dict[str, dict[str, float]] = Field(description=f"classifiers {WINDOW} accuracy")
+    error: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description=f"regressors {WINDOW} mean absolute error"
+    )
 
 
 class FeedbackBatchOut(BaseModel):
     recorded: int = Field(description="outcomes written or corrected (repeats change nothing)")
-    accuracy: dict[str, dict[str, float]]
+    accuracy: dict[str, dict[str, float]] = Field(description=f"classifiers {WINDOW} accuracy")
+    error: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description=f"regressors {WINDOW} mean absolute error"
+    )
 
 
 class ReadyOut(BaseModel):
@@ -88,6 +145,7 @@ class Models:
 
     predict: type[BaseModel]
     batch: type[BaseModel]
+    feedback: type[Feedback]
     feedback_batch: type[BaseModel]
 
 
@@ -126,8 +184,9 @@ def request_models(config: DatasetConfig, max_batch: int) -> Models:
     limit: Any = Field(..., json_schema_extra={"maxItems": max_batch})
     strict = ConfigDict(extra="forbid")
     batch = create_model("PredictBatch", __config__=strict, items=(list[PredictRequest], limit))
-    feedback_batch = create_model("FeedbackBatch", __config__=strict, items=(list[Feedback], limit))
-    return Models(PredictRequest, batch, feedback_batch)
+    feedback = FEEDBACK[config.target.stated_task]
+    feedback_batch = create_model("FeedbackBatch", __config__=strict, items=(list[feedback], limit))
+    return Models(PredictRequest, batch, feedback, feedback_batch)
 
 
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:

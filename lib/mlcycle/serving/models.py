@@ -1,6 +1,8 @@
 """The models a service serves: registry aliases resolved to concrete versions.
 
 Loaded only as skops with the project's trusted types (mlcycle.registry.trusted), never pickle.
+A model answers in its task's terms (`ServedModel.answer`): 0/1 and the positive class's
+probability, a class label with every class's probability, or a number.
 """
 
 from __future__ import annotations
@@ -11,12 +13,7 @@ from typing import Any
 import numpy as np
 
 from mlcycle.registry.aliases import alias_version
-from mlcycle.task import BINARY, task_of
-
-
-class UnservableModelError(ValueError):
-    """A registered version this service cannot answer for: a regression or multiclass model
-    (the service answers binary models; batch scoring takes every task)."""
+from mlcycle.task import BINARY, MULTICLASS, REGRESSION, Task, task_of
 
 
 @dataclass(frozen=True)
@@ -24,23 +21,50 @@ class ServedModel:
     name: str
     alias: str
     version: str
-    pipeline: object  # a fitted scikit-learn Pipeline ending in a classifier
+    pipeline: object  # a fitted scikit-learn Pipeline ending in a classifier or a regressor
     known_categories: dict[str, frozenset[str]] = field(default_factory=dict)
     onnx_session: object | None = None  # the fast path, when the version passed parity
     config: object | None = None  # the dataset config, to build ONNX inputs
+    task: Task = BINARY
+    classes: tuple[str, ...] = ()  # a classifier's labels, in its probabilities' order
 
     @property
     def runtime(self) -> str:
         return "onnxruntime" if self.onnx_session is not None else "scikit-learn"
 
-    def positive_proba(self, records: list[dict[str, Any]]) -> np.ndarray:
+    def output(self, records: list[dict[str, Any]]) -> np.ndarray:
+        """The model's raw answer: positive probabilities, class probabilities (rows by
+        `classes`) or numbers, from ONNX Runtime when the version passed parity."""
         if self.onnx_session is not None:
-            from mlcycle.optimize.onnx_export import onnx_records_proba
+            from mlcycle.optimize.onnx_export import onnx_records_output
 
-            return onnx_records_proba(self.onnx_session, records, self.config)
+            return onnx_records_output(self.onnx_session, records, self.config, self.task)
         from mlcycle.serving.request_schema import to_frame
 
-        return self.pipeline.predict_proba(to_frame(records, self.config))[:, 1]
+        frame = to_frame(records, self.config)
+        if self.task == REGRESSION:
+            return self.pipeline.predict(frame)
+        proba = self.pipeline.predict_proba(frame)
+        return proba[:, 1] if self.task == BINARY else proba
+
+    def answer(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Per record, the response's task-specific fields: `prediction` (0/1, a label or a
+        number), `probability` (of the positive or the predicted class) and, for several
+        classes, `probabilities` by label."""
+        out = self.output(records)
+        if self.task == BINARY:
+            return [{"prediction": int(p >= 0.5), "probability": float(p)} for p in out]
+        if self.task == REGRESSION:
+            return [{"prediction": float(v)} for v in out]
+        best = out.argmax(axis=1)
+        return [
+            {
+                "prediction": self.classes[b],
+                "probability": float(row[b]),
+                "probabilities": dict(zip(self.classes, row.tolist(), strict=True)),
+            }
+            for row, b in zip(out, best, strict=True)
+        ]
 
     def unseen(self, records: list[dict[str, Any]]) -> dict[str, int]:
         """How many values per categorical feature the model never saw in training."""
@@ -76,15 +100,9 @@ def load_alias(
     if version is None:
         return None
     pipeline = load_trusted(f"models:/{name}/{version}", f"version {version} of '{name}'")
-    task = task_of(pipeline)
-    if task != BINARY:
-        raise UnservableModelError(
-            f"version {version} of '{name}' is a {task} model: this service answers binary "
-            "models only so far; score it in batch (make batch) meanwhile"
-        )
-    classifier = pipeline.steps[-1][1]
-    if hasattr(classifier, "n_jobs"):
-        classifier.n_jobs = 1  # single requests: threads per call cost ~3x the latency
+    estimator = pipeline.steps[-1][1]
+    if hasattr(estimator, "n_jobs"):
+        estimator.n_jobs = 1  # single requests: threads per call cost ~3x the latency
     onnx_session = None
     if config is not None:
         from mlcycle.optimize.onnx_artifact import load_onnx
@@ -92,6 +110,16 @@ def load_alias(
 
         onnx_bytes = load_onnx(client, name, version)
         onnx_session = session(onnx_bytes) if onnx_bytes else None
+    task = task_of(pipeline)
+    classes = tuple(map(str, getattr(pipeline, "classes_", ()))) if task == MULTICLASS else ()
     return ServedModel(
-        name, alias, version, pipeline, _known_categories(pipeline), onnx_session, config
+        name,
+        alias,
+        version,
+        pipeline,
+        _known_categories(pipeline),
+        onnx_session,
+        config,
+        task,
+        classes,
     )
