@@ -14,11 +14,10 @@
 
 # %% [markdown]
 # # Monitor
-# Is production still like training? The current window (this week's rows; by default the
-# scoring set just scored) is compared with the training data column by column (Evidently's
-# data drift preset), and the champion's accuracy is read from the prediction log joined with
-# the outcomes that came back. The retraining policy then decides, and says why; the decision
-# is recorded in MLflow. To act on it: `make weekly` (see the README's Monitoring section).
+# Is production still like training? The current window (by default the scoring set just
+# scored) is compared with the training data column by column (Evidently), then what the model
+# predicts and what happens; the champion's metric comes from the prediction log's outcomes.
+# The retraining policy then decides and says why, recorded in MLflow; `make weekly` acts on it.
 
 # %% tags=["parameters"]
 upstream = ["batch_predict", "select"]
@@ -39,29 +38,24 @@ from mlcycle.orchestration.notebook import provenance, resolve_stage
 resolve_stage("monitor", globals())
 
 # %%
-import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
 from mlcycle.batch.reader import open_input
 from mlcycle.config import load_dataset_config
 from mlcycle.io import write_json
+from mlcycle.monitoring import performance as production
 from mlcycle.monitoring.drift import detect_drift
 from mlcycle.monitoring.drift_plots import distributions_figure, drift_scores_figure, top_drifted
-from mlcycle.monitoring.performance import (
-    classification_report,
-    last_two_weeks,
-    latest,
-    read_log,
-    weekly_performance,
-)
+from mlcycle.monitoring.output_drift import outputs_of_window
 from mlcycle.monitoring.policy import RetrainPolicy, decide
-from mlcycle.monitoring.record import champion_age_days, record_decision
+from mlcycle.monitoring.record import champion_age_days, champion_test_metric, record_decision
 from mlcycle.records import MonitoringDecision, TrainingRun, read_record, write_record
 from mlcycle.registry.aliases import CHAMPION, alias_version
 from mlcycle.reporting.display import show_figure, shown_path
 from mlcycle.reporting.site import href
 from mlcycle.settings import monitoring_experiment
+from mlcycle.task import MULTICLASS
 from mlcycle.tracking import connect
 
 config = load_dataset_config(dataset)
@@ -95,41 +89,51 @@ table.sort_values("score").round(4)
 
 # %% [markdown]
 # ## Performance in production
-# Accuracy and ROC AUC per week and model version, from predictions whose outcome arrived
-# (`POST /feedback` on the service).
+# The task's metrics per week and model version, from predictions whose outcome arrived.
 
 # %%
 run = read_record(upstream["select"]["run"], TrainingRun).model_dump()
-client = connect(run["tracking_uri"])
+client, task = connect(run["tracking_uri"]), run["task"]
 champion = alias_version(client, config.model_name, CHAMPION)  # None: nothing served yet
-log = read_log(prediction_log)
-performance = weekly_performance(log)
+log = production.read_log(prediction_log)
+performance = production.weekly_performance(log)
 write_json(performance.to_dict("records"), product["performance"])
-accuracy, labelled = latest(performance, champion)
-current_week, previous_week = last_two_weeks(log, champion)
-classification_report(current_week, previous_week, product["performance_report"])
+policy = RetrainPolicy.from_dict(dict(retrain_policy))
+value, labelled = production.latest(performance, champion, policy.watched(task))
+current_week, previous_week = production.last_two_weeks(log, champion)
+production.performance_report(current_week, previous_week, product["performance_report"], task)
 if performance.empty:
-    display(Markdown(f"No labelled predictions in `{shown_path(prediction_log)}` yet: "
-                     "accuracy not judged."))  # fmt: skip
+    display(Markdown(f"No outcomes in `{shown_path(prediction_log)}` yet: performance not judged."))
 else:
-    fig, ax = plt.subplots(figsize=(7, 2.8))
-    for version, part in performance.groupby("model_version"):
-        ax.plot(part["week"], part["accuracy"], "-o", label=f"version {version}")
-    ax.set(ylabel="accuracy", xlabel="week", title="Accuracy per week and model version")
-    ax.legend()
-    plt.close(fig)
-    display(show_figure(fig))
+    display(show_figure(production.performance_figure(performance, production.WEEKLY[task][0])))
     display(performance.round(4))
+    if task == MULTICLASS and len(current_week):
+        display(production.class_accuracy(current_week).round(4))  # share right, by class
     link = href(product["performance_report"], product["report"])
-    display(Markdown(f"[Evidently's classification report]({link})."))
+    display(Markdown(f"[Evidently's performance report]({link})."))
+
+# %% [markdown]
+# ## Drift of the prediction and of the target
+# The model's answers on the window against its answers on the training rows; what happened
+# (the window's own target, else the outcomes fed back) against the training target.
+
+# %%
+outputs = outputs_of_window(
+    window, pd.read_parquet(upstream["batch_predict"]["predictions"]), reference, config, task,
+    (current_week["outcome"], f"outcomes of v{champion}'s newest labelled week"),
+    rescore=bool(monitor_window), max_rows=int(max_drift_rows), seed=int(seed),
+)  # fmt: skip
+write_json(outputs.summary, product["output_drift"])
+display(outputs.table.round(4))
+display(show_figure(outputs.figure()))
 
 # %% [markdown]
 # ## The retraining decision
 
 # %%
-policy = RetrainPolicy.from_dict(dict(retrain_policy))
-decision = decide(policy, drift.dataset_drift, drift.drift_share, accuracy, labelled,
-                  champion_age_days(client, config.model_name))  # fmt: skip
+test_value = champion_test_metric(client, config.model_name, champion, policy.watched(task))
+decision = decide(policy, drift.dataset_drift, drift.drift_share, value, labelled,
+                  champion_age_days(client, config.model_name), task, test_value)  # fmt: skip
 write_record(MonitoringDecision(**decision.to_dict(), window=window, champion=champion),
              product["decision"])  # fmt: skip
 run_id = record_decision(client, monitoring_experiment(config.model_name), window, drift.summary,
@@ -137,7 +141,7 @@ run_id = record_decision(client, monitoring_experiment(config.model_name), windo
 display(Markdown(
     f"### {'Retrain' if decision.retrain else 'No retraining needed'}\n\n"
     + "\n".join(f"- {r}" for r in decision.reasons)
-    + f"\n\nPolicy: {policy.describe()}. Recorded as MLflow run `{run_id}`."
+    + f"\n\nPolicy: {policy.describe(task)}. Recorded as MLflow run `{run_id}`."
 ))  # fmt: skip
 
 # %%

@@ -73,3 +73,30 @@ def test_a_log_of_another_feature_set_is_named(tmp_path, churn_config):
     log.close()
     with pytest.raises(ValueError, match="lack.*another feature set"):
         production_rows(path, churn_config, str(datetime.now(UTC) + timedelta(minutes=1)))
+
+
+@pytest.mark.parametrize(("task", "outcomes"), [("regression", [120.5, 80]),
+                                                 ("multiclass", ["gold", 2])])  # fmt: skip
+def test_a_regressors_or_classes_outcomes_become_targets_of_their_type(
+    tmp_path, task_tables, task, outcomes
+):
+    config, table = task_tables[task]
+    features = table[config.feature_names].head(2).astype(object)
+    features = features.where(features.notna(), None)
+    path = tmp_path / "log.db"
+    log = PredictionLog(path)
+    prediction = 100.0 if task == "regression" else "basic"
+    log.record([Prediction(f"r{i}", f"u{i}", "champion", config.model_name, "1",
+                           features.iloc[i].to_dict(), prediction, None, task=task)
+                for i in range(2)])  # fmt: skip
+    for i, outcome in enumerate(outcomes):
+        log.record_feedback(f"r{i}", outcome)
+    rows = production_rows(path, config, "")
+    want = [120.5, 80.0] if task == "regression" else ["gold", "2"]
+    assert rows[config.target.column].tolist() == want
+    # a log that also holds another task's outcomes for this model is refused by name
+    log.record([Prediction("b", "u", "champion", config.model_name, "1", features.iloc[0].to_dict(),
+                           1, 0.9)])  # fmt: skip
+    log.record_feedback("b", 1)
+    with pytest.raises(ValueError, match=f"outcomes of {' and '.join(sorted(['binary', task]))}"):
+        production_rows(path, config, "")

@@ -52,7 +52,7 @@ def _sample(frame: pd.DataFrame, max_rows: int, seed: int) -> tuple[pd.DataFrame
     return frame.sample(max_rows, random_state=seed), f"{max_rows:,} of {len(frame):,} rows"
 
 
-def _column_verdicts(snapshot_dict: dict) -> pd.DataFrame:
+def column_verdicts(snapshot_dict: dict) -> pd.DataFrame:
     rows = []
     for metric in snapshot_dict["metrics"]:
         config = metric.get("config", {})
@@ -107,7 +107,7 @@ def detect_drift(
         dataset_drift=share >= drift_share,
         drift_share=share,
         drifted_columns=int(count["value"]["count"]),
-        columns=_column_verdicts(raw),
+        columns=column_verdicts(raw),
         sampled=sampled,
         snapshot=snapshot,
     )

@@ -19,6 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from mlcycle.config import DatasetConfig
+from mlcycle.task import BINARY
+from mlcycle.training.train import TARGET_DTYPES
 
 TABLE, PRODUCTION = "table", "production"
 
@@ -50,10 +52,17 @@ def production_rows(log_path: str | Path, config: DatasetConfig, as_of: str | No
             f"the prediction log's features lack {missing}: it was written for another feature "
             "set; turn production_labels off or start a new log"
         )
+    tasks = sorted(set(log["task"])) if "task" in log.columns else [BINARY]
+    if len(tasks) > 1:
+        raise ValueError(
+            f"the prediction log holds outcomes of {' and '.join(tasks)} predictions of "
+            f"'{config.model_name}': it was written for another task too; turn "
+            "production_labels off or start a new log"
+        )
     rows = features[config.feature_names].assign(**{
         config.id: log["user_id"].fillna(log["request_id"]).astype(str),
         config.timestamp_column: served[log.index],
-        config.target.column: log["outcome"].astype(int),
+        config.target.column: log["outcome"].astype(TARGET_DTYPES[tasks[0]]),
     })  # fmt: skip
     return rows[columns].reset_index(drop=True)
 

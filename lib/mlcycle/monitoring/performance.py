@@ -5,102 +5,174 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mlcycle.task import BINARY, MULTICLASS, REGRESSION
+
+# what production performance is measured by, per task: the first is the one watched
+WEEKLY: dict[str, tuple[str, ...]] = {
+    BINARY: ("accuracy", "roc_auc"),
+    MULTICLASS: ("accuracy", "f1_macro"),
+    REGRESSION: ("mae", "rmse"),
+}
+
+
+def task_of_log(rows: pd.DataFrame) -> str:
+    """The task of a log's rows (all of one version share it); a log from before the task
+    column was binary."""
+    if "task" not in rows.columns or rows.empty:
+        return BINARY
+    return str(rows["task"].iloc[0])
+
 
 def labelled_predictions(log: pd.DataFrame) -> pd.DataFrame:
-    """Rows of the prediction log whose outcome has arrived."""
+    """Rows of the prediction log whose outcome has arrived (a binary log's as 0/1 ints)."""
     missing = {"ts", "model_version", "prediction", "probability", "outcome"} - set(log.columns)
     if missing:
         raise ValueError(f"the prediction log lacks column(s) {sorted(missing)}")
-    return log[log["outcome"].notna()].astype({"outcome": int})
+    labelled = log[log["outcome"].notna()]
+    if "task" in log.columns and (labelled["task"] != BINARY).any():
+        return labelled
+    return labelled.astype({"outcome": int})
+
+
+def figures(task: str, part: pd.DataFrame) -> dict[str, float]:
+    """The task's production metrics on labelled rows; NaN where undefined (one class)."""
+    from sklearn.metrics import f1_score, roc_auc_score
+
+    if task == REGRESSION:
+        error = part["prediction"].astype(float) - part["outcome"].astype(float)
+        return {"mae": float(error.abs().mean()), "rmse": float(np.sqrt((error**2).mean()))}
+    truth, predicted = part["outcome"], part["prediction"]
+    out = {"accuracy": float((predicted == truth).mean())}
+    if task == MULTICLASS:
+        out["f1_macro"] = float(f1_score(truth.astype(str), predicted.astype(str), average="macro"))
+    else:
+        one_class = truth.nunique() < 2
+        out["roc_auc"] = np.nan if one_class else roc_auc_score(truth, part["probability"])
+    return out
 
 
 def weekly_performance(log: pd.DataFrame) -> pd.DataFrame:
-    """Accuracy and ROC AUC per week (of the prediction) and model version."""
-    from sklearn.metrics import roc_auc_score
-
+    """The task's metrics per week (of the prediction) and model version: accuracy and ROC
+    AUC (binary), accuracy and macro F1 (multiclass), MAE and RMSE (regression)."""
     labelled = labelled_predictions(log)
     if labelled.empty:
-        return pd.DataFrame(columns=["week", "model_version", "labelled", "accuracy", "roc_auc"])
+        return pd.DataFrame(columns=["week", "model_version", "task", "labelled", "accuracy"])
     week = labelled["ts"].dt.tz_localize(None).dt.to_period("W-SUN").dt.start_time
     rows = []
     for (start, version), part in labelled.groupby([week, "model_version"]):
-        one_class = part["outcome"].nunique() < 2
+        task = task_of_log(part)
         rows.append(
             {
                 "week": start.date().isoformat(),
                 "model_version": str(version),
+                "task": task,
                 "labelled": len(part),
-                "accuracy": float((part["prediction"] == part["outcome"]).mean()),
-                "roc_auc": np.nan if one_class else roc_auc_score(part["outcome"],
-                                                                  part["probability"]),
+                **figures(task, part),
             }
-        )  # fmt: skip
+        )
     return pd.DataFrame(rows)
 
 
-def latest(performance: pd.DataFrame, version: str | None) -> tuple[float | None, int]:
-    """The champion version's accuracy in the newest week it has labels for, and how many."""
+def class_accuracy(labelled: pd.DataFrame) -> pd.DataFrame:
+    """Per class that happened: how many, and the share predicted right (its recall)."""
+    right = labelled["prediction"].astype(str) == labelled["outcome"].astype(str)
+    grouped = right.groupby(labelled["outcome"].astype(str))
+    return (
+        pd.DataFrame({"labelled": grouped.size(), "accuracy": grouped.mean()})
+        .rename_axis("class")
+        .reset_index()
+    )
+
+
+def latest(
+    performance: pd.DataFrame, version: str | None, metric: str = "accuracy"
+) -> tuple[float | None, int]:
+    """The champion version's `metric` in the newest week it has labels for, and how many."""
     rows = performance[performance["model_version"] == str(version)]
-    if rows.empty:
+    if rows.empty or metric not in rows.columns:
         return None, 0
     newest = rows.sort_values("week").iloc[-1]
-    return float(newest["accuracy"]), int(newest["labelled"])
+    return float(newest[metric]), int(newest["labelled"])
 
 
-def classification_report(current: pd.DataFrame, reference: pd.DataFrame | None, path: str) -> bool:
-    """Evidently's classification preset on labelled predictions (this window against the one
-    before, when there is one), saved as HTML. With no labelled rows, a page that says so;
-    returns whether there was anything to report."""
+def performance_report(
+    current: pd.DataFrame, reference: pd.DataFrame | None, path: str, task: str = BINARY
+) -> bool:
+    """Evidently's classification or regression preset on labelled predictions (this window
+    against the one before, when there is one), saved as HTML. With too little to measure, a
+    page that says so; returns whether there was anything to report."""
 
-    def both_classes(frame: pd.DataFrame | None) -> bool:
-        return frame is not None and frame["outcome"].nunique() == 2
+    def enough(frame: pd.DataFrame | None) -> bool:
+        if frame is None:
+            return False
+        return len(frame) >= 2 if task == REGRESSION else frame["outcome"].nunique() >= 2
 
-    if not both_classes(current):
+    title = "Regression performance" if task == REGRESSION else "Classification performance"
+    if not enough(current):
         why = (
             "No labelled predictions yet: outcomes arrive through the service's "
             "<code>POST /feedback</code>."
             if current.empty
+            else f"Only one outcome among {len(current)} labelled predictions: "
+            "the metrics need more."
+            if task == REGRESSION
             else f"Only one outcome class among {len(current)} labelled predictions: "
             "classification metrics need both."
         )
         from mlcycle.reporting.page import write_page
 
-        title = "Classification performance"
         write_page(path, title, f"<h1>{title}</h1><p>{why}</p>")
         return False
-    reference = reference if both_classes(reference) else None
+    reference = reference if enough(reference) else None
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # evidently's imports warn about their own deprecations
-        from evidently import BinaryClassification, DataDefinition, Dataset, Report
-        from evidently.presets import ClassificationPreset
+        from evidently import (
+            BinaryClassification,
+            DataDefinition,
+            Dataset,
+            MulticlassClassification,
+            Regression,
+            Report,
+        )
+        from evidently.presets import ClassificationPreset, RegressionPreset
 
-    definition = DataDefinition(
-        classification=[
+    columns = ["outcome", "prediction"]
+    if task == REGRESSION:
+        definition = DataDefinition(
+            regression=[Regression(target="outcome", prediction="prediction")]
+        )
+        preset, types = RegressionPreset(), {"outcome": float, "prediction": float}
+    elif task == MULTICLASS:
+        definition = DataDefinition(classification=[
+            MulticlassClassification(target="outcome", prediction_labels="prediction")
+        ])  # fmt: skip
+        preset, types = ClassificationPreset(), {"outcome": str, "prediction": str}
+    else:
+        definition = DataDefinition(classification=[
             BinaryClassification(target="outcome", prediction_labels="prediction",
                                  prediction_probas="probability", pos_label=1)
-        ]
-    )  # fmt: skip
-    columns = ["outcome", "prediction", "probability"]
+        ])  # fmt: skip
+        preset, types = ClassificationPreset(), {"outcome": int, "prediction": int}
+        columns.append("probability")
 
     def dataset(frame: pd.DataFrame):
-        return Dataset.from_pandas(frame[columns].astype({"outcome": int, "prediction": int}),
-                                   data_definition=definition)  # fmt: skip
+        return Dataset.from_pandas(frame[columns].astype(types), data_definition=definition)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        snapshot = Report([ClassificationPreset()]).run(
+        snapshot = Report([preset]).run(
             dataset(current),
             dataset(reference) if reference is not None and len(reference) else None,
         )
     from mlcycle.reporting.page import save_snapshot
 
-    save_snapshot(snapshot, path, "Classification performance (Evidently)")
+    save_snapshot(snapshot, path, f"{title} (Evidently)")
     return True
 
 
-LOG_COLUMNS = ["ts", "arm", "model_version", "prediction", "probability", "outcome"]
+LOG_COLUMNS = ["ts", "arm", "model_version", "prediction", "probability", "outcome", "task"]
 
 
 def read_log(path: str | None) -> pd.DataFrame:
@@ -125,3 +197,19 @@ def last_two_weeks(log: pd.DataFrame, version: str | None) -> tuple[pd.DataFrame
     week = labelled["ts"].dt.tz_localize(None).dt.to_period("W-SUN")
     newest = week.max()
     return labelled[week == newest], labelled[week == newest - 1]
+
+
+def performance_figure(performance: pd.DataFrame, metric: str):
+    """The task's first production metric per week, one line per model version."""
+    from matplotlib.figure import Figure
+
+    from mlcycle.task import metric_name
+
+    fig = Figure(figsize=(7, 2.8))
+    ax = fig.subplots()
+    for version, part in performance.groupby("model_version"):
+        ax.plot(part["week"], part[metric], "-o", label=f"version {version}")
+    name = metric_name(metric)
+    ax.set(ylabel=name, xlabel="week", title=f"{name} per week and model version")
+    ax.legend()
+    return fig

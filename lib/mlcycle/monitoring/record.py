@@ -20,6 +20,15 @@ def champion_age_days(client: Any, name: str) -> float | None:
     return (time.time() * 1000 - created) / 86_400_000
 
 
+def champion_test_metric(client: Any, name: str, version: str | None, metric: str) -> float | None:
+    """The champion's `metric` on the test set, as its evaluation logged it (test_<metric>);
+    None without a champion or that figure."""
+    if version is None:
+        return None
+    run_id = client.get_model_version(name, version).run_id
+    return client.get_run(run_id).data.metrics.get(f"test_{metric}") if run_id else None
+
+
 def record_decision(
     client: Any,
     experiment: str,
