@@ -33,3 +33,25 @@ def test_ramp_steps_become_service_arms_and_users_stay_on_the_challenger():
 def test_bad_ramps_are_refused(spec):
     with pytest.raises(ValueError, match="ramp"):
         Ramp.parse(spec)
+
+
+def test_a_regressors_rollout_reads_a_larger_error_as_worse():
+    ramp = Ramp((10.0, 50.0, 100.0))
+    assert next_move(ramp, 0, 12.0, 11.0, labelled=500, metric="mae").action == "advance"
+    back = next_move(ramp, 1, 12.0, 13.0, labelled=500, metric="mae")
+    assert (
+        back.action == "roll back" and "mae: challenger 13.0000 vs champion 12.0000" in back.reason
+    )
+    assert next_move(ramp, 1, 12.0, 12.5, labelled=500, tolerance=1.0, metric="mae").step == 2
+
+
+def test_live_performance_is_the_tasks_own():
+    import pandas as pd
+
+    from mlcycle.monitoring.rollout import live_performance
+
+    log = pd.DataFrame({"arm": ["champion", "challenger", "challenger"], "experiment": "e",
+                        "assignment": "randomised", "prediction": [10.0, 20.0, 30.0],
+                        "outcome": [12.0, 20.0, 33.0], "task": "regression"})  # fmt: skip
+    metric, figures = live_performance(log, "e")
+    assert metric == "mae" and figures == {"champion": (2.0, 1), "challenger": (1.5, 2)}

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mlcycle.task import LOWER_IS_BETTER, REGRESSION
+
 
 @dataclass(frozen=True)
 class Ramp:
@@ -50,15 +52,20 @@ def next_move(
     labelled: int,
     min_labelled: int = 100,
     tolerance: float = 0.0,
+    metric: str = "accuracy",
 ) -> Move:
     """Advance one step if the challenger is not worse (within `tolerance`) on enough labelled
-    predictions; hold when there are too few; roll back when it is worse."""
+    predictions; hold when there are too few; roll back when it is worse. The figures are the
+    arms' `metric`: accuracy, or for a regressor the mean absolute error (lower is better)."""
     if challenger_accuracy is None or champion_accuracy is None or labelled < min_labelled:
         return Move(
             step, "hold", f"{labelled} labelled challenger predictions (need {min_labelled})"
         )
     gap = challenger_accuracy - champion_accuracy
+    if metric in LOWER_IS_BETTER:
+        gap = -gap  # a larger error is worse
     figures = f"challenger {challenger_accuracy:.4f} vs champion {champion_accuracy:.4f}"
+    figures = figures if metric == "accuracy" else f"{metric}: {figures}"
     if gap < -tolerance:
         return Move(None, "roll back", f"challenger worse: {figures}")
     if step + 1 >= len(ramp.steps):
@@ -66,18 +73,20 @@ def next_move(
     return Move(step + 1, "advance", f"not worse ({figures}): {ramp.steps[step + 1]:g}% next")
 
 
-def live_accuracy(log: Any, experiment: str) -> dict[str, tuple[float | None, int]]:
-    """{arm: (accuracy, labelled)} on the experiment's randomised, labelled predictions."""
-    from mlcycle.monitoring.ab_analysis import scope
+def live_performance(log: Any, experiment: str) -> tuple[str, dict[str, tuple[float | None, int]]]:
+    """The metric (accuracy, or a regressor's mae) and {arm: (its value, labelled)} on the
+    experiment's randomised, labelled predictions."""
+    from mlcycle.monitoring.ab_analysis import row_scores, scope
+    from mlcycle.monitoring.performance import task_of_log
 
     rows = scope(log, experiment)
     rows = rows[rows["outcome"].notna()]
+    task = task_of_log(rows)
     out = {}
     for arm in ("champion", "challenger"):
-        part = rows[rows["arm"] == arm]
-        accuracy = float((part["prediction"] == part["outcome"]).mean()) if len(part) else None
-        out[arm] = (accuracy, len(part))
-    return out
+        scores = row_scores(rows[rows["arm"] == arm], task)
+        out[arm] = (float(scores.mean()) if len(scores) else None, len(scores))
+    return ("mae" if task == REGRESSION else "accuracy"), out
 
 
 def advance(client: Any, name: str, log_path: Any, ramp: Ramp, min_labelled: int,
@@ -93,11 +102,11 @@ def advance(client: Any, name: str, log_path: Any, ramp: Ramp, min_labelled: int
         status = "no rollout" if current is None else f"the rollout is {current.status}"
         raise state.RolloutError(f"{status}: nothing to advance (mlcycle rollout start)")
     log = PredictionLog(log_path).frame(experiment=current.key) if log_exists(log_path) else None
-    figures = live_accuracy(log, current.key) if log is not None else {}
+    metric, figures = live_performance(log, current.key) if log is not None else ("accuracy", {})
     champion, _ = figures.get("champion", (None, 0))
     challenger, labelled = figures.get("challenger", (None, 0))
     decided = next_move(ramp, current.step, champion, challenger, labelled, min_labelled,
-                        tolerance)  # fmt: skip
+                        tolerance, metric)  # fmt: skip
     if decided.action == "complete":
         state.complete(client, name, current, decided.reason)
     elif decided.action == "roll back":
