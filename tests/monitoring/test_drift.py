@@ -42,3 +42,25 @@ def test_large_windows_are_sampled_and_say_so(churn_config, reference):
 def test_a_window_without_the_features_is_named(churn_config, reference):
     with pytest.raises(ValueError, match=r"lacks feature column\(s\) \['age'\]"):
         detect_drift(reference, reference.drop(columns=["age"]), churn_config)
+
+
+def test_a_csv_window_of_text_is_judged_as_its_typed_self(churn_config, reference, tmp_path):
+    """A CSV window arrives as text (batch scoring's reader keeps it so a bad value rejects
+    its row): its numbers are parsed and its categories compared as text, so the verdicts
+    are those of the same rows typed; a value that is not a number counts as missing."""
+    import pandas as pd
+
+    from mlcycle.batch.reader import open_input
+
+    typed = window(churn_config, 8, Drift(shift=1.0))
+    path = tmp_path / "window.csv"
+    typed.to_csv(path, index=False)
+    with open_input(str(path), churn_config.feature_names) as source:
+        text = pd.concat(b.to_pandas() for b in source.batches)
+    assert text[churn_config.numeric_names[0]].dtype == object  # as the monitor reads it
+    as_text = detect_drift(reference, text, churn_config)
+    as_typed = detect_drift(reference, typed, churn_config)
+    pd.testing.assert_series_equal(as_text.columns["score"], as_typed.columns["score"])
+    assert as_text.dataset_drift == as_typed.dataset_drift
+    text.iloc[0, text.columns.get_loc(churn_config.numeric_names[0])] = "n/a"
+    assert detect_drift(reference, text, churn_config).drifted_columns == as_typed.drifted_columns

@@ -1,6 +1,7 @@
 """The lifecycle on a user's own table, described only by a dataset config."""
 
 import json
+from pathlib import Path
 
 import mlflow
 import pandas as pd
@@ -110,7 +111,8 @@ def test_a_regression_or_multiclass_table_runs_the_whole_lifecycle_by_its_task(
 ):
     """The example configs' tables, 1,200 rows: the task inferred or stated at validation
     flows through training, the gate and its metric, the registry, ONNX, batch scoring and
-    the reports."""
+    the reports; then the service answers and takes feedback in the task's terms, and the
+    monitor judges a drifted window (features, prediction, target) and the outcomes."""
     from mlcycle.data import example
 
     project = copy_project(tmp_path / "project")
@@ -150,3 +152,79 @@ def test_a_regression_or_multiclass_table_runs_the_whole_lifecycle_by_its_task(
     card = (out / "reports" / "model_card.html").read_text()
     assert {"regression": "<h2>Errors</h2>", "multiclass": "<h2>Errors by class</h2>"}[task] in card
     assert "positive rate" not in (out / "reports" / "validate.html").read_text()
+
+    # the service, on the build's registry: answers in the task's terms, takes its outcomes
+    window = drifted_window(table, config_name, spec)
+    log_path = tmp_path / "served.db"
+    answered = serve_and_label(out, uri, config, spec["name"], window, log_path, task)
+    assert answered["task"] == task and answered["model_version"] == registry["version"]
+
+    # a week later: the monitor on the drifted, labelled window and the service's outcomes
+    ran = build(project, dataset=config, gate_threshold=0.5, monitor_window=str(window),
+                prediction_log=str(log_path), retrain_policy__min_labelled=20)  # fmt: skip
+    assert ran["monitor"] and not ran["select"], ran
+    outputs = {
+        r["output"]: r for r in json.loads((out / "monitoring" / "output_drift.json").read_text())
+    }
+    assert outputs["prediction"]["drifted"] and outputs["target"]["drifted"], outputs
+    assert outputs["target"]["current"] == "the window's target"
+    performance = json.loads((out / "monitoring" / "performance.json").read_text())
+    (week,) = performance
+    assert week["task"] == task and week["labelled"] == 60
+    watched = {"regression": "mae", "multiclass": "accuracy"}[task]
+    decision = json.loads((out / "monitoring" / "decision.json").read_text())
+    assert decision["figures"][watched] == pytest.approx(week[watched])
+    assert decision["figures"]["labelled"] == 60
+    report = (out / "reports" / "monitoring" / "performance.html").read_text()
+    assert {"regression": "Regression performance", "multiclass": "Classification"}[task] in report
+    ab = json.loads((out / "monitoring" / "ab_analysis.json").read_text())
+    assert ab["metric"] == watched
+
+
+def drifted_window(table: str, config_name: str, spec: dict) -> "Path":
+    """Next week's rows of another sample, shifted: only the top 40% of targets (regression)
+    or one class three times as common (multiclass), with the target (a labelled window)."""
+    from mlcycle.data import example
+
+    rows = getattr(example, table)(1500, seed=99)
+    target = spec["target"]["column"]
+    if config_name == "example_regression":
+        rows = rows[rows[target] > rows[target].quantile(0.6)]
+    else:
+        rare = rows[target].value_counts().index[-1]
+        rows = pd.concat([rows, rows[rows[target] == rare], rows[rows[target] == rare]])
+    path = Path(spec["source"]["path"]).with_name("window.csv")
+    rows.sample(frac=1.0, random_state=0).to_csv(path, index=False)
+    return path
+
+
+def serve_and_label(out, uri, config, name, window, log_path, task) -> dict:
+    """60 of the window's rows through /predict/batch, their outcomes through /feedback; the
+    first answer."""
+    import math
+
+    from fastapi.testclient import TestClient
+
+    from mlcycle.config import load_dataset_config
+    from mlcycle.serving.app import create_app
+    from tests.serving.test_app import LOCAL, settings
+
+    spec = load_dataset_config(config)
+    rows = pd.read_csv(window).head(60)
+    features = [
+        {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()}
+        for r in rows[spec.feature_names].to_dict("records")
+    ]
+    options = settings((out, uri, None), dataset=str(config), model_name=name,
+                       prediction_log=str(log_path))  # fmt: skip
+    with TestClient(create_app(options), client=LOCAL) as c:
+        items = [{"features": f, "user_id": f"u{i}"} for i, f in enumerate(features)]
+        answers = c.post("/predict/batch", json={"items": items})
+        assert answers.status_code == 200, answers.text
+        truth = rows[spec.target.column]
+        outcomes = truth.astype(float) if task == "regression" else truth.astype(str)
+        feedback = [{"request_id": a["request_id"], "outcome": o}
+                    for a, o in zip(answers.json(), outcomes, strict=True)]  # fmt: skip
+        done = c.post("/feedback/batch", json={"items": feedback})
+        assert done.status_code == 200 and done.json()["recorded"] == 60, done.text
+    return answers.json()[0]

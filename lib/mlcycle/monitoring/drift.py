@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mlcycle.config import DatasetConfig
@@ -44,6 +45,30 @@ class DriftResult:
 
         save_snapshot(self.snapshot, html, "Data drift (Evidently)")
         write_json(self.summary, summary)
+
+
+def labels(values: pd.Series) -> pd.Series:
+    """Class values as text, the same whether they came as 1, 1.0 or "1" (a CSV's text)."""
+
+    def label(v: Any) -> str:
+        if isinstance(v, float | np.floating) and float(v).is_integer():
+            return str(int(v))
+        return str(v).strip()
+
+    return values.dropna().map(label)
+
+
+def comparable(frame: pd.DataFrame, config: DatasetConfig) -> pd.DataFrame:
+    """The feature columns typed alike on both sides: a CSV window arrives as text (so batch
+    scoring can reject a bad row instead of the file). Numbers are parsed (a value that is not
+    one counts as missing here; batch scoring rejects its row and says why), categories are
+    text, a whole number written the same whether it came as 7, 7.0 or "7"."""
+    out = frame[config.feature_names].copy()
+    for name in config.numeric_names:
+        out[name] = pd.to_numeric(out[name], errors="coerce").astype(float)
+    for name in config.categorical_names:
+        out[name] = labels(out[name]).reindex(out.index)
+    return out
 
 
 def _sample(frame: pd.DataFrame, max_rows: int, seed: int) -> tuple[pd.DataFrame, str | None]:
@@ -86,7 +111,7 @@ def detect_drift(
     sampled = {}
     windows = {}
     for name, frame in (("reference", reference), ("current", current)):
-        frame, note = _sample(frame[config.feature_names], max_rows, seed)
+        frame, note = _sample(comparable(frame, config), max_rows, seed)
         windows[name] = frame
         if note:
             sampled[name] = note

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from mlcycle.config import DatasetConfig
+from mlcycle.monitoring.drift import column_verdicts, labels
 from mlcycle.task import BINARY, MULTICLASS, REGRESSION
 
 MIN_ROWS = 30  # fewer values on either side: not judged
@@ -51,21 +52,10 @@ def _missing(value: Any) -> bool:
     return value is None or isinstance(value, float) and math.isnan(value)
 
 
-def _labels(values: pd.Series) -> pd.Series:
-    """Class values as text, the same whether they came as 1, 1.0 or "1" (a CSV's text)."""
-
-    def label(v: Any) -> str:
-        if isinstance(v, float | np.floating) and float(v).is_integer():
-            return str(int(v))
-        return str(v).strip()
-
-    return values.dropna().map(label)
-
-
 def _values(values: pd.Series, numeric: bool) -> pd.Series:
     if numeric:
         return pd.to_numeric(values, errors="coerce").dropna().astype(float)
-    return _labels(values)
+    return labels(values)
 
 
 def model_predictions(pipeline: Any, frame: pd.DataFrame, config: DatasetConfig, task: str):
@@ -97,12 +87,12 @@ def window_predictions(window: str, model: Any, config: DatasetConfig) -> pd.Dat
 
 def window_target(window: str, config: DatasetConfig) -> pd.Series | None:
     """The window's target column when it has one (a labelled window), else None."""
-    from mlcycle.batch.reader import InputReadError, open_input
+    from mlcycle.batch.reader import InputSchemaError, open_input
 
     try:
         with open_input(window, [config.target.column]) as source:
             return pd.concat(b.to_pandas() for b in source.batches)[config.target.column]
-    except InputReadError:
+    except InputSchemaError:  # no target column: an unlabelled window
         return None
 
 
@@ -121,8 +111,6 @@ def value_drift(
         warnings.simplefilter("ignore")  # evidently's imports warn about their own deprecations
         from evidently import DataDefinition, Dataset, Report
         from evidently.metrics import ValueDrift
-
-        from mlcycle.monitoring.drift import column_verdicts
 
     kind = "numerical_columns" if numeric else "categorical_columns"
     definition = DataDefinition(**{kind: ["value"]})

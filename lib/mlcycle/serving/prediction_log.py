@@ -147,8 +147,8 @@ def checked_outcome(task: str, outcome: Any, request_id: str = "") -> int | str 
             return float(outcome)
         raise OutcomeTypeError(f"outcome must be a finite number, got {outcome!r}{which}")
     if task == MULTICLASS:
-        if isinstance(outcome, str) and outcome.strip():
-            return outcome.strip()
+        if isinstance(outcome, str) and outcome:  # as given: the service's schema says so too
+            return outcome
         if number and float(outcome).is_integer():  # classes that were whole numbers
             return str(int(outcome))
         raise OutcomeTypeError(f"outcome must be a class label, got {outcome!r}{which}")
