@@ -40,7 +40,7 @@ from mlcycle.config import load_dataset_config
 from mlcycle.records import Evaluation, Gate, TrainingRun, read_record, write_record
 from mlcycle.registry.trusted import load_trusted
 from mlcycle.reporting.display import show_figure
-from mlcycle.task import gate_for
+from mlcycle.task import INTERVAL_METRIC, gate_for
 from mlcycle.tracking import connect
 from mlcycle.training.evaluation import GROUP_METRIC, evaluate_on_test
 from mlcycle.training.gate import enforce_gate, evaluate_gate
@@ -61,6 +61,8 @@ gate = evaluate_gate(metrics, *gate_for(run.task, gate_metric, gate_threshold))
 
 with mlflow.start_run(run_id=run.run_id):
     mlflow.log_metrics({f"test_{k}": v for k, v in metrics.items()})
+    if result.interval is not None:  # a regressor's: the service and batch give ± it
+        mlflow.log_metric(INTERVAL_METRIC, result.interval)
     for name, fig in result.figures.items():
         mlflow.log_figure(fig, f"plots/{name}.png")
     mlflow.log_dict({"groups": result.groups}, "evaluation/groups.json")

@@ -132,6 +132,12 @@ METRICS: dict[Task, tuple[str, ...]] = {
 }
 AUTO = "auto"  # a metric setting that means: the task's own
 
+# A regressor's prediction interval: split conformal on the test set. The half-width is the
+# test rows' absolute error at this coverage, logged on the version's run by `evaluate`; the
+# service and batch scoring give prediction ± it.
+INTERVAL_COVERAGE = 0.9
+INTERVAL_METRIC = "test_interval_halfwidth"
+
 
 @dataclass(frozen=True)
 class Judged:

@@ -1,6 +1,7 @@
 """Batch scoring end to end on a real registry (tiny data, temporary folders)."""
 
 import json
+from dataclasses import replace
 
 import fsspec
 import mlflow
@@ -238,6 +239,13 @@ def test_each_task_writes_its_own_columns_equal_to_the_model_in_memory(tmp_path,
         assert list(got.columns) == [config.id, "prediction", "model_name", "model_version",
                                      "scored_at"]  # fmt: skip
         np.testing.assert_allclose(got["prediction"], pipeline.predict(X))
+        # with the interval its evaluation measured: prediction ± the half-width, per row
+        known = replace(model, interval=12.5)
+        score_file(str(source), str(out), known, config, batch_size=32)
+        bounds = pd.read_parquet(out)
+        assert list(bounds.columns[1:4]) == ["prediction", "interval_low", "interval_high"]
+        np.testing.assert_allclose(bounds["interval_low"], bounds["prediction"] - 12.5)
+        np.testing.assert_allclose(bounds["interval_high"], bounds["prediction"] + 12.5)
     else:
         classes = list(pipeline.classes_)
         assert list(got.columns[:3]) == [config.id, "prediction", "probability"]

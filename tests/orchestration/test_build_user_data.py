@@ -146,6 +146,8 @@ def test_a_regression_or_multiclass_table_runs_the_whole_lifecycle_by_its_task(
     predictions = pd.read_parquet(out / "predictions" / "predictions.parquet")
     if task == "regression":
         assert predictions["prediction"].dtype == float and "probability" not in predictions
+        width = predictions["interval_high"] - predictions["prediction"]  # the test set's
+        assert width.gt(0).all() and width.nunique() == 1
     else:
         assert set(predictions["prediction"]) <= set(metrics["confusion"]["labels"])
         assert "probability_cancelled" in predictions
@@ -158,6 +160,9 @@ def test_a_regression_or_multiclass_table_runs_the_whole_lifecycle_by_its_task(
     log_path = tmp_path / "served.db"
     answered = serve_and_label(out, uri, config, spec["name"], window, log_path, task)
     assert answered["task"] == task and answered["model_version"] == registry["version"]
+    if task == "regression":  # ± the half-width its evaluation measured, as batch writes
+        low, high = answered["interval"]
+        assert high - answered["prediction"] == pytest.approx(width.iloc[0])
 
     # a week later: the monitor on the drifted, labelled window and the service's outcomes
     ran = build(project, dataset=config, gate_threshold=0.5, monitor_window=str(window),

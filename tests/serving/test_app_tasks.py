@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from mlcycle.serving.app import create_app
 from mlcycle.serving.prediction_log import PredictionLog
-from mlcycle.task import MULTICLASS, REGRESSION
+from mlcycle.task import INTERVAL_METRIC, MULTICLASS, REGRESSION
 from tests.conftest import fresh_sqlite_store, register_task_model
 from tests.serving.test_app import LOCAL, metric, settings
 
@@ -22,6 +22,10 @@ def served(request, tmp_path_factory, task_tables):
     uri = fresh_sqlite_store(folder)
     version = register_task_model(uri, task_tables, f"{task}_model", task)
     model = mlflow.sklearn.load_model(f"models:/{task}_model/{version}")
+    if task == REGRESSION:  # as the evaluate stage logs it
+        client = mlflow.MlflowClient(uri)
+        run_id = client.get_model_version(f"{task}_model", version).run_id
+        client.log_metric(run_id, INTERVAL_METRIC, 25.0)
     config, table = task_tables[task]
     rows = [
         {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
@@ -42,7 +46,11 @@ def test_a_prediction_is_the_tasks_own_and_is_logged(served):
         if task == REGRESSION:
             assert "probability" not in out and "probabilities" not in out
             assert out["prediction"] == pytest.approx(float(model.predict(frame)[0]))
+            assert out["interval"] == pytest.approx(
+                [out["prediction"] - 25, out["prediction"] + 25]
+            )
         else:
+            assert "interval" not in out
             proba = dict(zip(map(str, model.classes_), model.predict_proba(frame)[0], strict=True))
             assert out["probabilities"] == pytest.approx(proba)
             assert out["prediction"] == max(proba, key=proba.get)

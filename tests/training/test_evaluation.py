@@ -66,3 +66,27 @@ def test_a_class_the_model_never_learnt_counts_as_wrong_not_as_an_error(fitted):
     row = result.confusion["labels"].index("upgraded")
     assert sum(result.confusion["matrix"][row]) == 5
     assert result.confusion["matrix"][row][row] == 0
+
+
+def test_a_regressors_interval_is_split_conformal_and_covers_what_it_says(fitted):
+    from mlcycle.training.evaluation import interval_halfwidth
+
+    errors = np.arange(1.0, 101.0)  # |errors| 1..100: rank ceil(101 * 0.9) = 91
+    assert interval_halfwidth(np.zeros(100), errors) == 91.0
+    assert interval_halfwidth(np.zeros(5), np.arange(1.0, 6.0)) == 5.0  # too few: the largest
+    # the promise is over test sets: on average 451/501 of new rows fall within (normal errors,
+    # sd 10, so a width w covers 2 Phi(w / 10) - 1 of them exactly)
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(0)
+    widths = [interval_halfwidth(rng.normal(0, 10, 500), np.zeros(500)) for _ in range(400)]
+    covered = 2 * norm.cdf(np.array(widths) / 10) - 1
+    assert covered.mean() == pytest.approx(451 / 501, abs=0.004)
+    config, model, xy = fitted["regression"]
+    result = evaluate_on_test("regression", model_output(model, xy.X, "regression"), xy.y,
+                              xy.X, config)  # fmt: skip
+    assert result.interval == interval_halfwidth(xy.y.to_numpy(), model.predict(xy.X))
+    classes = fitted["multiclass"]
+    output = model_output(classes[1], classes[2].X, "multiclass")
+    assert evaluate_on_test("multiclass", output, classes[2].y, classes[2].X, classes[0],
+                            classes_of(classes[1])).interval is None  # fmt: skip

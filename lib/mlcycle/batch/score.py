@@ -58,6 +58,7 @@ class RegisteredModel:
     alias: str
     uri: str  # models:/name/version: the exact version, even if the alias moves meanwhile
     pipeline: Any
+    interval: float | None = None  # a regressor's prediction interval half-width, if known
 
 
 def resolve_alias(tracking_uri: str, name: str, alias: str) -> str:
@@ -86,17 +87,30 @@ def load_registered(tracking_uri: str, name: str, alias: str, n_jobs: int = -1) 
     classifier = pipeline.steps[-1][1]
     if hasattr(classifier, "n_jobs"):
         classifier.n_jobs = n_jobs  # batches are large: use the cores
-    return RegisteredModel(name, version, alias, uri, pipeline)
+    interval = None
+    if task_of(pipeline) == REGRESSION:
+        from mlcycle.registry.interval import interval_halfwidth
+        from mlcycle.tracking import connect
+
+        interval = interval_halfwidth(connect(tracking_uri), name, version)
+    return RegisteredModel(name, version, alias, uri, pipeline, interval)
 
 
 def output_schema(
-    id_column: str, id_type: pa.DataType, task: Task = BINARY, classes: Sequence[str] = ()
+    id_column: str,
+    id_type: pa.DataType,
+    task: Task = BINARY,
+    classes: Sequence[str] = (),
+    interval: bool = False,
 ) -> pa.Schema:
     """The output layout by task: the id, the prediction (0/1, a class label or a number),
-    for a classifier the probability of what it predicts (binary: of the positive class) and,
-    for classes, every class's probability; then the model and the scoring time."""
+    for a regressor with a known interval its bounds, for a classifier the probability of
+    what it predicts (binary: of the positive class) and, for classes, every class's
+    probability; then the model and the scoring time."""
     prediction = {BINARY: pa.int64(), MULTICLASS: pa.string(), REGRESSION: pa.float64()}[task]
     fields = [(id_column, id_type), ("prediction", prediction)]
+    if task == REGRESSION and interval:
+        fields += [(INTERVAL_COLUMNS[0], pa.float64()), (INTERVAL_COLUMNS[1], pa.float64())]
     if task != REGRESSION:
         fields.append(("probability", pa.float64()))
     fields += [(probability_column(c), pa.float64()) for c in classes if task == MULTICLASS]
@@ -106,6 +120,9 @@ def output_schema(
         ("scored_at", pa.timestamp("us", tz="UTC")),
     ]
     return pa.schema(fields)
+
+
+INTERVAL_COLUMNS = ("interval_low", "interval_high")  # a regressor's prediction interval
 
 
 def probability_column(label: str) -> str:
@@ -133,7 +150,11 @@ def predictions_table(
     n = len(frame)
     columns = {config.id: pa.array(frame[config.id].to_numpy(), type=id_type, from_pandas=True)}
     if task == REGRESSION:
-        columns["prediction"] = pa.array(np.asarray(output, dtype=np.float64))
+        values = np.asarray(output, dtype=np.float64)
+        columns["prediction"] = pa.array(values)
+        if model.interval is not None:
+            columns[INTERVAL_COLUMNS[0]] = pa.array(values - model.interval)
+            columns[INTERVAL_COLUMNS[1]] = pa.array(values + model.interval)
     else:
         classes = np.asarray(model.pipeline.classes_)
         picked = output.argmax(axis=1)
@@ -265,7 +286,10 @@ def score_file(
     with open_input(input_path, columns, batch_size, fmt) as source:
         id_type = source.schema.field(config.id).type
         with (
-            atomic_parquet(output_path, output_schema(config.id, id_type, task, classes)) as out,
+            atomic_parquet(
+                output_path,
+                output_schema(config.id, id_type, task, classes, model.interval is not None),
+            ) as out,
             atomic_parquet(rejects_path, rejects_schema(columns)) as bad,
             _progress(source.total_rows) as bar,
         ):

@@ -25,7 +25,7 @@ from pydantic_core import PydanticCustomError
 
 from mlcycle.config import DatasetConfig
 from mlcycle.serving.request_schema import Identifier, features_model
-from mlcycle.task import BINARY, MULTICLASS, REGRESSION
+from mlcycle.task import BINARY, INTERVAL_COVERAGE, MULTICLASS, REGRESSION
 
 
 class Problem(BaseModel):
@@ -45,6 +45,11 @@ class PredictionOut(BaseModel):
     )
     probabilities: dict[str, float] | None = Field(
         None, description="every class's probability, by label (multiclass)"
+    )
+    interval: list[float] | None = Field(
+        None,
+        description=f"[low, high]: a {INTERVAL_COVERAGE:.0%} prediction interval (regression,"
+        " when the version's evaluation measured it: split conformal on its test set)",
     )
     task: str = Field("binary", description="binary, multiclass or regression")
     model_name: str

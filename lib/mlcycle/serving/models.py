@@ -27,6 +27,7 @@ class ServedModel:
     config: object | None = None  # the dataset config, to build ONNX inputs
     task: Task = BINARY
     classes: tuple[str, ...] = ()  # a classifier's labels, in its probabilities' order
+    interval: float | None = None  # a regressor's prediction interval half-width, if known
 
     @property
     def runtime(self) -> str:
@@ -55,7 +56,10 @@ class ServedModel:
         if self.task == BINARY:
             return [{"prediction": int(p >= 0.5), "probability": float(p)} for p in out]
         if self.task == REGRESSION:
-            return [{"prediction": float(v)} for v in out]
+            if self.interval is None:
+                return [{"prediction": float(v)} for v in out]
+            w = self.interval
+            return [{"prediction": float(v), "interval": [float(v) - w, float(v) + w]} for v in out]
         best = out.argmax(axis=1)
         return [
             {
@@ -112,6 +116,11 @@ def load_alias(
         onnx_session = session(onnx_bytes) if onnx_bytes else None
     task = task_of(pipeline)
     classes = tuple(map(str, getattr(pipeline, "classes_", ()))) if task == MULTICLASS else ()
+    interval = None
+    if task == REGRESSION:
+        from mlcycle.registry.interval import interval_halfwidth
+
+        interval = interval_halfwidth(client, name, version)
     return ServedModel(
         name,
         alias,
@@ -122,4 +131,5 @@ def load_alias(
         config,
         task,
         classes,
+        interval,
     )

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from mlcycle.config import DatasetConfig
-from mlcycle.task import BINARY, MULTICLASS, REGRESSION, Task
+from mlcycle.task import BINARY, INTERVAL_COVERAGE, MULTICLASS, REGRESSION, Task
 from mlcycle.training.metrics import (
     calibration_figure,
     class_predictions,
@@ -41,6 +41,7 @@ class TestEvaluation:
     groups: list[dict]  # per group of each sensitive feature
     figures: dict[str, Figure]
     tables: dict[str, list[dict]] = field(default_factory=dict)  # ranking, per_class, ...
+    interval: float | None = None  # regression: the prediction interval's half-width
 
 
 def evaluate_on_test(
@@ -89,7 +90,19 @@ def evaluate_on_test(
             "residuals": residuals_figure(truth, predicted, config),
         },
         {"residuals": residual_quantiles(truth, predicted)},
+        interval_halfwidth(truth, predicted),
     )
+
+
+def interval_halfwidth(
+    truth: np.ndarray, predicted: np.ndarray, coverage: float = INTERVAL_COVERAGE
+) -> float:
+    """Split conformal: the absolute error at rank ceil((n + 1) * coverage) of the n held-out
+    rows, so prediction ± it covers a new row's value with probability at least `coverage`
+    (when rows are exchangeable); the largest error when n is too small for that."""
+    errors = np.sort(np.abs(np.asarray(predicted, float) - np.asarray(truth, float)))
+    rank = min(int(np.ceil((len(errors) + 1) * coverage)), len(errors))
+    return float(errors[rank - 1])
 
 
 def per_class(truth: np.ndarray, predicted: np.ndarray, labels: list[str]) -> list[dict]:
