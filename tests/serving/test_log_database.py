@@ -103,6 +103,10 @@ def test_every_task_is_logged_and_labelled_in_its_own_type(target):
     # classifiers' accuracy (binary and multiclass rows alike), regressors' mean absolute error
     assert log.accuracy_by_version() == {"1": (3, pytest.approx(2 / 3))}
     assert log.error_by_version() == {"1": (1, 10.5), "2": (1, 10.0)}
+    # a log shared by several registered models: each service counts its own
+    assert log.accuracy_by_version(model_name="m") == {"1": (2, 0.5)}
+    assert log.accuracy_by_version(model_name="churn") == {"1": (1, 1.0)}
+    assert log.error_by_version(model_name="churn") == {}
     frame = log.frame().set_index("request_id")  # prediction and outcome in the task's terms
     assert frame.loc["mul1", ["task", "prediction", "outcome"]].tolist() == [
         MULTICLASS,

@@ -529,8 +529,8 @@ def create_app(settings: Settings) -> FastAPI:
                 [{"loc": where, "msg": str(exc), "type": "value_error"}]
             ) from None
         window = timedelta(hours=settings.accuracy_window_hours)
-        accuracy = service.log.accuracy_by_version(window)
-        error = service.log.error_by_version(window)
+        accuracy = service.log.accuracy_by_version(window, service.name)
+        error = service.log.error_by_version(window, service.name)
         for version, (_, value) in accuracy.items():
             service.metrics.accuracy.labels(model_version=version).set(value)
         for version, (_, value) in error.items():

@@ -411,31 +411,40 @@ class PredictionLog:
         names, rows = self._query("SELECT * FROM predictions WHERE request_id = ?", (request_id,))
         return dict(zip(names, rows[0], strict=True)) if rows else None
 
-    def accuracy_by_version(self, window: timedelta | None = None) -> dict[str, tuple[int, float]]:
+    def accuracy_by_version(
+        self, window: timedelta | None = None, model_name: str | None = None
+    ) -> dict[str, tuple[int, float]]:
         """{model version: (labelled predictions, accuracy)} of the classifiers (binary and
-        multiclass) over the recent window, counted in SQL so the cost does not grow with the
-        log's history."""
+        multiclass) over the recent window, of one registered model when named (a log can
+        hold several), counted in SQL so the cost does not grow with the log's history."""
         return self._by_version(
             "AVG(CASE WHEN prediction = outcome OR predicted_label = outcome_label"
             " THEN 1.0 ELSE 0.0 END)",
             f"task <> '{REGRESSION}'",
             window,
+            model_name,
         )
 
-    def error_by_version(self, window: timedelta | None = None) -> dict[str, tuple[int, float]]:
+    def error_by_version(
+        self, window: timedelta | None = None, model_name: str | None = None
+    ) -> dict[str, tuple[int, float]]:
         """{model version: (labelled predictions, mean absolute error)} of the regressors."""
         return self._by_version(
-            "AVG(ABS(predicted_value - outcome_value))", f"task = '{REGRESSION}'", window
-        )
+            "AVG(ABS(predicted_value - outcome_value))", f"task = '{REGRESSION}'", window,
+            model_name,
+        )  # fmt: skip
 
     def _by_version(
-        self, figure: str, rows: str, window: timedelta | None
+        self, figure: str, rows: str, window: timedelta | None, model_name: str | None
     ) -> dict[str, tuple[int, float]]:
         since = datetime.now(UTC) - window if window else datetime.min.replace(tzinfo=UTC)
+        args: tuple = (since.isoformat(timespec="microseconds"),)
+        if model_name is not None:
+            rows, args = f"{rows} AND model_name = ?", (*args, model_name)
         _, found = self._query(
             f"SELECT model_version, COUNT(*), {figure} FROM predictions"
-            f" WHERE outcome_ts IS NOT NULL AND {rows} AND ts >= ? GROUP BY model_version",
-            (since.isoformat(timespec="microseconds"),),
+            f" WHERE outcome_ts IS NOT NULL AND ts >= ? AND {rows} GROUP BY model_version",
+            args,
         )
         return {str(version): (int(n), float(value)) for version, n, value in found}
 
