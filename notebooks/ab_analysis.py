@@ -65,7 +65,7 @@ monitoring = read_json(upstream["monitor"]["decision"])
 if log_exists(prediction_log):
     from mlcycle.serving.prediction_log import PredictionLog
 
-    log = PredictionLog(prediction_log).frame()
+    log = PredictionLog(prediction_log).frame(model_name=name)
 else:
     log = pd.DataFrame(columns=["arm", "prediction", "outcome", "experiment", "assignment"])
 rows = scope(log, experiment.key)

@@ -95,7 +95,7 @@ table.sort_values("score").round(4)
 run = read_record(upstream["select"]["run"], TrainingRun).model_dump()
 client, task = connect(run["tracking_uri"]), run["task"]
 champion = alias_version(client, config.model_name, CHAMPION)  # None: nothing served yet
-log = production.read_log(prediction_log)
+log = production.read_log(prediction_log, config.model_name)
 performance = production.weekly_performance(log)
 write_json(performance.to_dict("records"), product["performance"])
 policy = RetrainPolicy.from_dict(dict(retrain_policy))

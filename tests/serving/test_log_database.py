@@ -107,6 +107,7 @@ def test_every_task_is_logged_and_labelled_in_its_own_type(target):
     assert log.accuracy_by_version(model_name="m") == {"1": (2, 0.5)}
     assert log.accuracy_by_version(model_name="churn") == {"1": (1, 1.0)}
     assert log.error_by_version(model_name="churn") == {}
+    assert set(log.frame(model_name="m")["request_id"]) == {"mul1", "mul2", "reg1", "reg2"}
     frame = log.frame().set_index("request_id")  # prediction and outcome in the task's terms
     assert frame.loc["mul1", ["task", "prediction", "outcome"]].tolist() == [
         MULTICLASS,

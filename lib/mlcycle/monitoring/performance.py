@@ -175,8 +175,9 @@ def performance_report(
 LOG_COLUMNS = ["ts", "arm", "model_version", "prediction", "probability", "outcome", "task"]
 
 
-def read_log(path: str | None) -> pd.DataFrame:
-    """The service's prediction log, or an empty one when nothing was served yet."""
+def read_log(path: str | None, model_name: str | None = None) -> pd.DataFrame:
+    """The service's prediction log (of one registered model when named), or an empty one
+    when nothing was served yet."""
     from mlcycle.serving.log_database import log_exists
 
     if not log_exists(path):
@@ -185,7 +186,7 @@ def read_log(path: str | None) -> pd.DataFrame:
         )
     from mlcycle.serving.prediction_log import PredictionLog
 
-    return PredictionLog(path).frame()
+    return PredictionLog(path).frame(model_name=model_name)
 
 
 def last_two_weeks(log: pd.DataFrame, version: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:

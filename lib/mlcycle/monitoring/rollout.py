@@ -101,7 +101,8 @@ def advance(client: Any, name: str, log_path: Any, ramp: Ramp, min_labelled: int
     if current is None or current.status != state.RUNNING:
         status = "no rollout" if current is None else f"the rollout is {current.status}"
         raise state.RolloutError(f"{status}: nothing to advance (mlcycle rollout start)")
-    log = PredictionLog(log_path).frame(experiment=current.key) if log_exists(log_path) else None
+    found = log_exists(log_path)
+    log = PredictionLog(log_path).frame(experiment=current.key, model_name=name) if found else None
     metric, figures = live_performance(log, current.key) if log is not None else ("accuracy", {})
     champion, _ = figures.get("champion", (None, 0))
     challenger, labelled = figures.get("challenger", (None, 0))

@@ -389,10 +389,19 @@ class PredictionLog:
         )
         return [dict(zip(names, r, strict=True)) for r in rows]
 
-    def frame(self, since: datetime | None = None, experiment: str | None = None) -> pd.DataFrame:
+    def frame(
+        self,
+        since: datetime | None = None,
+        experiment: str | None = None,
+        model_name: str | None = None,
+    ) -> pd.DataFrame:
         """The log as a DataFrame (features parsed), newest last; only the rows served since
-        `since`, and under the A/B experiment `experiment`, when given."""
+        `since`, under the A/B experiment `experiment` and by the registered model
+        `model_name`, when given (a project's log can hold several models')."""
         where, args = [], []
+        if model_name is not None:
+            where.append("model_name = ?")
+            args.append(model_name)
         if since is not None:
             where.append("ts >= ?")
             args.append(since.astimezone(UTC).isoformat(timespec="microseconds"))
