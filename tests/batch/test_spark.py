@@ -89,18 +89,38 @@ def test_command_line_engine_spark(spark, registry, messy_csv, tmp_path, capsys)
     assert "scored 117 of 120 rows" in out and "rejected 3 rows" in out
 
 
-def test_a_model_of_another_task_is_refused_before_spark_starts(registry, task_tables, tmp_path):
-    """The Spark scorer writes binary probabilities: a regressor is refused with the way out
-    (the local scorer writes every task), not scored as if it were a classifier."""
-    from mlcycle.batch.spark import UnsupportedTaskError
-    from tests.conftest import register_regressor
+@pytest.mark.parametrize("task", ["regression", "multiclass"])
+def test_every_task_is_written_as_the_single_machine_path_writes_it(
+    spark, registry, task_tables, tmp_path, task
+):
+    """A regressor's number (and its interval), a multiclass model's label, its probability
+    and every class's: the same columns and values as the local scorer, row for row."""
+    import mlflow
+
+    from tests.conftest import register_task_model
 
     _, uri, _ = registry
-    config, _ = task_tables["regression"]
-    register_regressor(uri, task_tables, "spend_on_spark")
-    refused = "writes binary probabilities only so far; score it on this machine"
-    with pytest.raises(
-        UnsupportedTaskError, match=f"is a regression model: the Spark scorer {refused}"
-    ):
-        score_file_spark(str(tmp_path / "in.parquet"), str(tmp_path / "out"), uri,
-                         "spend_on_spark", "champion", config, spark=object())  # fmt: skip
+    config, table = task_tables[task]
+    name = f"{task}_on_spark"
+    version = register_task_model(uri, task_tables, name, task)
+    if task == "regression":  # as the evaluate stage logs it
+        from mlcycle.task import INTERVAL_METRIC
+
+        client = mlflow.MlflowClient(uri)
+        client.log_metric(client.get_model_version(name, version).run_id, INTERVAL_METRIC, 40.0)
+    source = tmp_path / "rows.parquet"
+    table.iloc[300:][[config.id, *config.feature_names]].to_parquet(source)
+    score_file(str(source), str(tmp_path / "local.parquet"),
+               load_registered(uri, name, "champion"), config)  # fmt: skip
+    score_file_spark(str(source), str(tmp_path / "spark.parquet"), uri, name, "champion",
+                     config, spark=spark)  # fmt: skip
+    a = pd.read_parquet(tmp_path / "local.parquet")
+    b = pd.read_parquet(tmp_path / "spark.parquet")
+    assert list(a.columns) == list(b.columns) and len(a) == len(b) == 100
+    numbers = [c for c in a.columns if c.startswith(("probability", "interval")) or
+               (c == "prediction" and task == "regression")]  # fmt: skip
+    for column in a.columns.drop([*numbers, "scored_at"]):
+        assert a[column].tolist() == b[column].tolist(), column
+    np.testing.assert_allclose(a[numbers], b[numbers], rtol=0, atol=1e-9)
+    if task == "regression":
+        assert {"interval_low", "interval_high"} <= set(b.columns)

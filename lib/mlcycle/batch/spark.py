@@ -24,11 +24,6 @@ from mlcycle.batch.reader import InputSchemaError, input_format
 from mlcycle.batch.rows import check_rows
 from mlcycle.config import DatasetConfig
 
-
-class UnsupportedTaskError(ValueError):
-    """A model whose task the Spark scorer does not write (regression, multiclass)."""
-
-
 REASON, ROW = "_reason", "_row"
 
 
@@ -111,7 +106,7 @@ def score_file_spark(
 
     from mlcycle.batch.score import Summary, default_paths, resolve_alias
     from mlcycle.registry.trusted import load_trusted
-    from mlcycle.task import BINARY, task_of
+    from mlcycle.task import REGRESSION, task_of
 
     version = resolve_alias(tracking_uri, model_name, alias)
     # the executors load through pyfunc, which trusts the artifact's own format and type list:
@@ -119,11 +114,12 @@ def score_file_spark(
     pipeline = load_trusted(f"models:/{model_name}/{version}",
                             f"version {version} of '{model_name}'")  # fmt: skip
     task = task_of(pipeline)
-    if task != BINARY:
-        raise UnsupportedTaskError(
-            f"version {version} of '{model_name}' is a {task} model: the Spark scorer writes "
-            "binary probabilities only so far; score it on this machine (without --spark)"
-        )
+    interval = None
+    if task == REGRESSION:
+        from mlcycle.registry.interval import interval_halfwidth
+        from mlcycle.tracking import connect
+
+        interval = interval_halfwidth(connect(tracking_uri), model_name, version)
     default_rejects, default_summary = default_paths(output_path)
     rejects_path, summary_path = rejects_path or default_rejects, summary_path or default_summary
     spark = spark or spark_session(master)
@@ -149,21 +145,17 @@ def score_file_spark(
     checked = checked.cache()
 
     predict = mlflow.pyfunc.spark_udf(
-        spark, f"models:/{model_name}/{version}", result_type=ArrayType(DoubleType()),
-        env_manager="local",
+        spark, f"models:/{model_name}/{version}", env_manager="local",
+        result_type=DoubleType() if task == REGRESSION else ArrayType(DoubleType()),
     )  # fmt: skip
     good = checked.filter(F.col(REASON).isNull())
-    proba = predict(F.struct(*[F.col(c) for c in config.feature_names]))
+    output = predict(F.struct(*[F.col(c) for c in config.feature_names]))
     scored = (
-        good.withColumn("_p", proba)
+        good.withColumn("_p", output)
         .select(
             ROW,
             config.id,
-            F.when(F.col("_p")[1] > F.col("_p")[0], 1)
-            .otherwise(0)
-            .cast("long")
-            .alias("prediction"),
-            F.col("_p")[1].alias("probability"),
+            *_task_columns(task, [str(c) for c in getattr(pipeline, "classes_", [])], interval),
             F.lit(model_name).alias("model_name"),
             F.lit(version).alias("model_version"),
             F.lit(scored_at.replace(tzinfo=None)).cast("timestamp").alias("scored_at"),
@@ -199,6 +191,34 @@ def score_file_spark(
     summary.rows_per_second = round(summary.rows_read / max(summary.seconds, 1e-9), 1)
     write_text(summary_path, json.dumps(summary.to_dict(), indent=2) + "\n")
     return summary
+
+
+def _task_columns(task: str, classes: list[str], interval: float | None) -> list[Any]:
+    """The output columns of the model's answer `_p`, as the local scorer writes them
+    (mlcycle.batch.score.output_schema): 0/1 and the positive class's probability; the
+    label, its probability and every class's; or the number, with its interval when known."""
+    from pyspark.sql import functions as F
+
+    from mlcycle.batch.score import INTERVAL_COLUMNS, probability_column
+    from mlcycle.task import BINARY, REGRESSION
+
+    p = F.col("_p")
+    if task == REGRESSION:
+        out = [p.alias("prediction")]
+        if interval is not None:
+            out += [(p - interval).alias(INTERVAL_COLUMNS[0]),
+                    (p + interval).alias(INTERVAL_COLUMNS[1])]  # fmt: skip
+        return out
+    if task == BINARY:
+        positive = F.when(p[1] > p[0], 1).otherwise(0).cast("long")
+        return [positive.alias("prediction"), p[1].alias("probability")]
+    best = F.array_position(p, F.array_max(p))  # 1-based, the first of ties: numpy's argmax
+    labels = F.array(*[F.lit(c) for c in classes])
+    return [
+        F.element_at(labels, best.cast("int")).alias("prediction"),
+        F.array_max(p).alias("probability"),
+        *[p[j].alias(probability_column(c)) for j, c in enumerate(classes)],
+    ]
 
 
 def _write_atomic(frame, path: str) -> None:
