@@ -137,7 +137,8 @@ decision = decide(policy, drift.dataset_drift, drift.drift_share, value, labelle
 write_record(MonitoringDecision(**decision.to_dict(), window=window, champion=champion),
              product["decision"])  # fmt: skip
 run_id = record_decision(client, monitoring_experiment(config.model_name), window, drift.summary,
-                         decision, champion, products=products)  # fmt: skip
+                         decision, champion, {"output_drift.json": {"outputs": outputs.summary}},
+                         products=products)  # fmt: skip
 display(Markdown(
     f"### {'Retrain' if decision.retrain else 'No retraining needed'}\n\n"
     + "\n".join(f"- {r}" for r in decision.reasons)
