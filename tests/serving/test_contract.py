@@ -1,6 +1,7 @@
 """The OpenAPI document is the contract: schemathesis (all its checks, a bounded number of
 generated cases per operation) against the service as a process, and zero failures."""
 
+import contextlib
 import shutil
 import subprocess
 import sys
@@ -28,9 +29,16 @@ def service(registry, tmp_path_factory, churn_config, tiny_data):
     events = tiny_data.events[tiny_data.events["customer_id"].isin(entities["customer_id"])]
     store, tables, _ = built_store(work, entities, events, churn_config)
     materialize(store, tables, churn_config.timestamp_column)
+    with serving(CHURN_CONFIG, uri, work) as base:
+        yield base, work, list(entities["customer_id"])
+
+
+@contextlib.contextmanager
+def serving(dataset, uri: str, work: Path, **settings: str):
+    """`mlcycle serve` as `make serve` runs it, on a free port; yields its base URL."""
     port = free_port()
     env = {
-        "MLCYCLE_DATASET": str(CHURN_CONFIG),
+        "MLCYCLE_DATASET": str(dataset),
         "MLFLOW_TRACKING_URI": uri,
         "MLCYCLE_PRODUCTS": str(work / "products"),
         "MLCYCLE_RELOAD_SECONDS": "0",
@@ -38,11 +46,12 @@ def service(registry, tmp_path_factory, churn_config, tiny_data):
         "MLCYCLE_HOST": "127.0.0.1",
         "MLCYCLE_PORT": str(port),
         "MLCYCLE_MAX_BATCH": "20",
+        **{f"MLCYCLE_{k.upper()}": v for k, v in settings.items()},
     }
     base = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "mlcycle.cli.main", "serve"]
     with running(command, f"{base}/ready", work / "service.log", env=env):
-        yield base, work, list(entities["customer_id"])
+        yield base
 
 
 def test_the_service_keeps_its_openapi_contract(service):
@@ -58,25 +67,12 @@ def test_a_multiclass_or_regression_service_keeps_its_contract(task, task_tables
 
     uri = fresh_sqlite_store(tmp_path)
     register_task_model(uri, task_tables, f"{task}_contract", task)
-    port = free_port()
-    env = {
-        "MLCYCLE_DATASET": str(task_tables[task][0].path),
-        "MLCYCLE_MODEL_NAME": f"{task}_contract",
-        "MLFLOW_TRACKING_URI": uri,
-        "MLCYCLE_PRODUCTS": str(tmp_path / "products"),
-        "MLCYCLE_RELOAD_SECONDS": "0",
-        "MLCYCLE_PROJECT": str(PROJECT),
-        "MLCYCLE_HOST": "127.0.0.1",
-        "MLCYCLE_PORT": str(port),
-        "MLCYCLE_MAX_BATCH": "20",
-    }
-    base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "mlcycle.cli.main", "serve"]
     # no online store: a request by customer_id is the documented 503, which schemathesis'
     # not_a_server_error check would count; a 500 still fails status_code_conformance (it is
     # not in the document) and shows as a traceback in the service's log
     no_store = ["--exclude-checks", "not_a_server_error"]
-    with running(command, f"{base}/ready", tmp_path / "service.log", env=env):
+    dataset = task_tables[task][0].path
+    with serving(dataset, uri, tmp_path, model_name=f"{task}_contract") as base:
         keeps_contract(base, tmp_path, MAX_EXAMPLES // 2, no_store)
 
 
