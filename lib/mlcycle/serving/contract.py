@@ -51,7 +51,7 @@ class PredictionOut(BaseModel):
         description=f"[low, high]: a {INTERVAL_COVERAGE:.0%} prediction interval (regression,"
         " when the version's evaluation measured it: split conformal on its test set)",
     )
-    task: str = Field("binary", description="binary, multiclass or regression")
+    task: str = Field(BINARY, description="binary, multiclass or regression")
     model_name: str
     model_version: str
     arm: str
