@@ -10,6 +10,7 @@ from mlcycle.optimize.onnx_export import (
     session,
     to_onnx,
 )
+from mlcycle.training.model import SCALE_FREE, families
 from mlcycle.training.train import features_and_target, fit
 
 
@@ -31,13 +32,62 @@ def test_families_export_with_parity(churn_config, data, family, params):
 
 
 def test_an_impossible_conversion_is_a_reason_not_a_crash(churn_config, data):
+    """A classifier skl2onnx has no converter for (a subclass it does not know)."""
+    from sklearn.linear_model import LogisticRegression
+
+    class HomeMade(LogisticRegression):
+        pass
+
     train, test = data
-    model = fit(train, churn_config, "hist_gradient_boosting", {"max_iter": 10})
+    model = fit(train, churn_config, "logistic_regression")
+    model.steps[-1] = ("classifier", HomeMade().fit(model[:-1].transform(test.X), test.y))
     result = export(model, test.X, churn_config)
-    if result.onnx is None:  # skl2onnx 1.20 cannot convert this HistGradientBoosting
-        assert not result.usable and result.reason.startswith("conversion impossible: ")
-    else:  # a later skl2onnx may: then parity decides
-        assert result.parity is not None and result.usable == result.parity.passed
+    assert result.onnx is None and result.parity is None
+    assert not result.usable and result.reason.startswith("conversion impossible: ")
+    assert "HomeMade" in result.reason
+
+
+FAMILIES = [(task, family) for task in ("binary", "multiclass", "regression")
+            for family in families(task)]  # fmt: skip
+SMALL = {"random_forest": {"n_estimators": 20}, "hist_gradient_boosting": {"max_iter": 20},
+         "mlp": {"max_iter": 50}}  # fmt: skip
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("task, family", FAMILIES)
+def test_every_family_of_every_task_exports_with_parity(churn_config, data, task_tables,
+                                                        task, family):  # fmt: skip
+    """Each family the grid offers converts and answers as scikit-learn does. Histogram
+    gradient boosting needs its converters wrapped (optimize/boosting_converter.py): skl2onnx
+    1.20 writes a boolean protobuf refuses among its integers."""
+    from mlcycle.optimize.onnx_export import onnx_output
+    from mlcycle.training.train import classes_of, model_output
+
+    if task == "binary":
+        config, (train, test) = churn_config, data
+    else:
+        config, table = task_tables[task]
+        train, test = table.iloc[:300], features_and_target(table.iloc[300:], config, task)
+    model = fit(train, config, family, SMALL.get(family), task)
+    result = export(model, test.X, config, task)
+    assert result.usable, result.reason
+    got = onnx_output(session(result.onnx), test.X, config, task, classes_of(model))
+    want = model_output(model, test.X, task)
+    scale = 1.0 if task != "regression" else float(np.std(want))
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=0.05 * scale)
+    if family in SCALE_FREE:  # trees: float32 casts on both sides, so the same to the digit
+        assert result.parity.max_abs_diff < 1e-4 and result.parity.label_agreement == 1.0
+
+
+def test_the_boosting_converters_are_wrapped_once():
+    from skl2onnx.common._registration import get_converter
+
+    from mlcycle.optimize import boosting_converter
+
+    boosting_converter.register()
+    wrapped = get_converter("SklearnHistGradientBoostingRegressor")
+    boosting_converter.register()
+    assert get_converter("SklearnHistGradientBoostingRegressor") is wrapped  # not re-wrapped
 
 
 def test_missing_and_unseen_categories_and_missing_numbers(churn_config, data):

@@ -48,6 +48,9 @@ def to_onnx(pipeline: object, config: DatasetConfig) -> bytes:
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 
+    from mlcycle.optimize import boosting_converter
+
+    boosting_converter.register()
     model = copy.deepcopy(pipeline)
     preprocess = model.named_steps["preprocess"]
     for name, transformer, _ in preprocess.transformers_:
