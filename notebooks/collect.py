@@ -79,7 +79,7 @@ write_record(
         events=len(collected.events),
         rows_after_as_of=window.rows_after_as_of,
         rows_before_window=window.rows_before_window,
-        data_fingerprint=data_fingerprint(collected.entities),
+        data_fingerprint=data_fingerprint(collected.entities, config),
         notes=list(collected.notes),
     ),
     product["summary"],

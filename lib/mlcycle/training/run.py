@@ -32,7 +32,7 @@ def lineage_tags(
     project = config.path.parent if config.path else Path.cwd()
     tags = {
         "lineage.git_commit": git_commit(Path(__file__).parent),
-        "lineage.data_fingerprint": data_fingerprint(train),
+        "lineage.data_fingerprint": data_fingerprint(train, config),
         "lineage.dataset": config.name,
         "lineage.dataset_config": str(config.path or ""),
         "lineage.feature_set": feature_set_digest(config),
