@@ -52,9 +52,11 @@ def test_the_loops_clock_is_the_newest_weekly_run(mlflow_store, tmp_path):
 def test_what_a_retrain_registered_in_words():
     base = dict(model_name="m", version="2", champion_before="1", metric="roc_auc",
                 challenger_score=0.9, champion_score=0.8)  # fmt: skip
-    assert describe_registration(Registration(
+    unchanged = describe_registration(Registration(
         **base, champion_after="1", promoted=False, reason="r", registered=False,
-    )).startswith("nothing new registered")  # fmt: skip
+    ))  # fmt: skip
+    assert unchanged.startswith("nothing new registered")
+    assert unchanged.endswith("add them with their outcomes to the dataset's source and run again")
     assert describe_registration(Registration(
         **base, champion_after="1", promoted=False, reason="wins", beats_champion=True,
         rollout="m-v2-x",

@@ -222,8 +222,9 @@ def _champion(client: Any, name: str) -> str | None:
 
 def describe_registration(registration: Any) -> str:
     """What the register stage did, in words (it starts the rollout of a winner itself)."""
-    if not registration.registered:
-        return f"nothing new registered: {registration.reason}"
+    if not registration.registered:  # the source holds what the champion learnt from
+        return (f"nothing new registered: {registration.reason}. To learn from new rows, add "
+                "them with their outcomes to the dataset's source and run again")  # fmt: skip
     if registration.promoted:
         return f"version {registration.version} is the champion: {registration.reason}"
     if registration.rollout:
