@@ -40,7 +40,7 @@ resolve_stage("batch_predict", globals())
 import pandas as pd
 from IPython.display import Markdown, display
 
-from mlcycle.batch.figures import predictions_figure, top_rows
+from mlcycle.batch.figures import SHOWN, predictions_figure, top_rows
 from mlcycle.batch.score import load_registered, score_file
 from mlcycle.batch.scoring_set import scoring_set
 from mlcycle.config import load_dataset_config
@@ -87,11 +87,9 @@ if summary.reasons:
 
 # %% [markdown]
 # ## What is predicted
-# Binary: the distribution of probabilities and the rows most likely positive; classes: how
-# many rows each class is predicted for, and the surest of each; a number: its distribution
-# and the highest predictions.
 
 # %%
+display(Markdown(SHOWN[task]))
 predictions = pd.read_parquet(product["predictions"])
 show_figure(predictions_figure(predictions, config, task))
 

@@ -18,8 +18,8 @@
 # Build the training sets from the feature store (point in time, ttl-bounded: each label sees
 # only features known at its timestamp), fit the scikit-learn pipeline built from the dataset
 # config and track everything in MLflow, one run per candidate:
-# params, validation metrics, dataset inputs, the model (probabilities out, skops, explicit
-# signature), a feature-importance plot and lineage tags. The train stage keeps the best.
+# params, validation metrics, dataset inputs, the model (skops, with a signature saying what
+# its task returns), a feature-importance plot and lineage tags. The train stage keeps the best.
 
 # %% tags=["parameters"]
 upstream = ["collect", "validate", "features", "feature_store"]

@@ -42,7 +42,7 @@ from mlcycle.registry.trusted import load_trusted
 from mlcycle.reporting.display import show_figure
 from mlcycle.task import INTERVAL_METRIC, gate_for
 from mlcycle.tracking import connect
-from mlcycle.training.evaluation import GROUP_METRIC, evaluate_on_test
+from mlcycle.training.evaluation import GROUP_METRIC, SHOWN, evaluate_on_test
 from mlcycle.training.gate import enforce_gate, evaluate_gate
 from mlcycle.training.metrics import largest_gaps
 from mlcycle.training.train import features_and_target, model_output
@@ -111,13 +111,10 @@ else:
     display(Markdown("No sensitive features named in the dataset config."))
 
 # %% [markdown]
-# The task's plots: ROC, calibration, the confusion matrix and the cumulative gain of a binary
-# model; the labelled confusion matrix of classes; predicted against actual and the residuals
-# of a number. Then its table: the ranking (contacting the highest-scored rows first: the
-# share of all positives found, the precision there, the lift over a random order), precision
-# and recall per class, or the residuals' quantiles.
+# The task's plots and tables (what each shows: `SHOWN` in training/evaluation.py).
 
 # %%
+display(Markdown(SHOWN[run.task]))
 for fig in result.figures.values():
     display(show_figure(fig))
 for name, rows in result.tables.items():

@@ -16,9 +16,9 @@
 # # Optimize
 # Export the registered version (and the champion, if it has no export yet) to ONNX for the
 # service's fast path, and prove it predicts the same as scikit-learn on the test set. ONNX
-# Runtime computes in float32, so tree probabilities can move by a few hundredths: only a
-# version that passes the parity check is served through ONNX Runtime; otherwise the service
-# falls back to scikit-learn. Then: what the fast path buys in size and latency, and what
+# Runtime computes in float32, so an output can move a little (a probability by hundredths):
+# only a version that passes the parity check is served through ONNX Runtime; otherwise the
+# service falls back to scikit-learn. Then: what the fast path buys in size and latency, and what
 # int8 quantization does to a small neural network.
 
 # %% tags=["parameters"]

@@ -1,5 +1,6 @@
 """The lifecycle on a user's own table, described only by a dataset config."""
 
+import html
 import json
 from pathlib import Path
 
@@ -9,7 +10,9 @@ import pytest
 import yaml
 from ploomber.exceptions import DAGBuildError
 
+from mlcycle.batch.figures import SHOWN as BATCH_SHOWN
 from mlcycle.data.example import user_table
+from mlcycle.training.evaluation import SHOWN as EVALUATION_SHOWN
 from tests.conftest import build, copy_project, would_run
 
 pytestmark = pytest.mark.dag
@@ -60,6 +63,9 @@ def test_a_user_csv_with_string_labels_and_ids_runs_end_to_end(tmp_path):
     assert proba.shape == (3, 2)
     summary = json.loads((out / "data" / "validated" / "validation.json").read_text())
     assert "'status': 'left' -> 1, other label -> 0" in " ".join(summary["fixes"])
+    evaluate_page = html.unescape((out / "reports" / "evaluate.html").read_text())
+    assert EVALUATION_SHOWN["binary"] in evaluate_page  # the binary words, and only those
+    assert EVALUATION_SHOWN["regression"] not in evaluate_page
 
     # editing the dataset config in place reruns the pipeline from the start
     cfg = yaml.safe_load(config.read_text())
@@ -154,6 +160,14 @@ def test_a_regression_or_multiclass_table_runs_the_whole_lifecycle_by_its_task(
     card = (out / "reports" / "model_card.html").read_text()
     assert {"regression": "<h2>Errors</h2>", "multiclass": "<h2>Errors by class</h2>"}[task] in card
     assert "positive rate" not in (out / "reports" / "validate.html").read_text()
+    # each report says what it shows for this task only (training/evaluation.py, batch/figures.py)
+    evaluate_page = html.unescape((out / "reports" / "evaluate.html").read_text())
+    batch_page = html.unescape((out / "reports" / "batch_predict.html").read_text())
+    assert EVALUATION_SHOWN[task] in evaluate_page and BATCH_SHOWN[task] in batch_page
+    for other in {"binary", "multiclass", "regression"} - {task}:
+        assert EVALUATION_SHOWN[other] not in evaluate_page
+        assert BATCH_SHOWN[other] not in batch_page
+    assert "ROC" not in evaluate_page and "most likely positive" not in batch_page
 
     # the service, on the build's registry: answers in the task's terms, takes its outcomes
     window = drifted_window(table, config_name, spec)

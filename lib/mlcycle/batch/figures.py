@@ -6,7 +6,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from mlcycle.config import DatasetConfig
-from mlcycle.task import BINARY, MULTICLASS, Task
+from mlcycle.task import BINARY, MULTICLASS, REGRESSION, Task
+
+# what the batch report shows of the predictions, for the run's task only
+SHOWN = {
+    BINARY: "The distribution of probabilities, and the rows most likely positive.",
+    MULTICLASS: "How many rows each class is predicted for, and the surest of each class.",
+    REGRESSION: "The distribution of the predicted numbers, and the highest predictions.",
+}
 
 
 def predictions_figure(predictions: pd.DataFrame, config: DatasetConfig, task: Task) -> Figure:

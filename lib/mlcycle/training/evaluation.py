@@ -33,6 +33,18 @@ from mlcycle.training.metrics import (
 
 GROUP_METRIC = {BINARY: "accuracy", MULTICLASS: "accuracy", REGRESSION: "mae"}  # the card's
 
+# what the evaluate report shows, said for the run's task only (a reader of a regression
+# report has no use for ROC curves)
+SHOWN = {
+    BINARY: "The plots: ROC, calibration, the confusion matrix and the cumulative gain. Then the "
+    "ranking: contacting the highest-scored rows first, the share of all positives found, the "
+    "precision there and the lift over a random order.",
+    MULTICLASS: "The plot: the confusion matrix, labelled by class. Then precision and recall "
+    "per class.",
+    REGRESSION: "The plots: predicted against actual, and the residuals against the "
+    "prediction. Then the residuals' quantiles.",
+}
+
 
 @dataclass
 class TestEvaluation:
