@@ -7,13 +7,15 @@ service (the batch limit is in the schema as maxItems; a longer batch is a 413).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StrictFloat,
     StrictInt,
     StrictStr,
@@ -71,20 +73,36 @@ class Feedback(BaseModel):
     each checked against its prediction's task (a mismatch is a 422 naming it)."""
 
     model_config = ConfigDict(extra="forbid")
+    EXPECTED: ClassVar[str] = "0 or 1, a class label or a number"
     request_id: Identifier
-    outcome: StrictInt | StrictFloat | StrictStr = Field(
+    outcome: StrictBool | StrictInt | StrictFloat | StrictStr = Field(
         ..., description="what happened: 0 or 1, a class label or a number, as predicted"
     )
     correction: bool = Field(
         False, description="replace an outcome already recorded (the old one is kept)"
     )
 
+    @field_validator("outcome", mode="before")
+    @classmethod
+    def one_value(cls, value: Any) -> Any:
+        """A list, an object or null is one error naming what is expected (not one per type
+        the field could take)."""
+        if not isinstance(value, bool | int | float | str):
+            raise cls.refused(value)
+        return value
+
+    @classmethod
+    def refused(cls, value: Any) -> ValueError:
+        return ValueError(f"outcome must be {cls.EXPECTED}, got {json.dumps(value, default=str)}")
+
 
 class BinaryFeedback(Feedback):
+    EXPECTED: ClassVar[str] = "0 or 1"
     outcome: int = Field(..., ge=0, le=1)  # type: ignore[assignment]
 
 
 class ClassFeedback(Feedback):
+    EXPECTED: ClassVar[str] = "a class label"
     outcome: StrictStr = Field(  # type: ignore[assignment]
         ..., min_length=1, description="the class label that happened (a whole number is its text)"
     )
@@ -97,7 +115,16 @@ class ClassFeedback(Feedback):
 
 
 class NumberFeedback(Feedback):
+    EXPECTED: ClassVar[str] = "a finite number"
     outcome: float = Field(..., allow_inf_nan=False, description="the number that happened")  # type: ignore[assignment]
+
+    @field_validator("outcome", mode="before")
+    @classmethod
+    def not_true_or_false(cls, value: Any) -> Any:
+        """true is not an amount (a lax float would take it as 1.0)."""
+        if isinstance(value, bool):
+            raise cls.refused(value)
+        return value
 
 
 # the feedback a dataset's service takes, by the task its config states (None: left to the data)
