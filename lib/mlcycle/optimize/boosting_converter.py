@@ -1,7 +1,7 @@
 """Make skl2onnx's histogram-gradient-boosting converters work with today's protobuf.
 
 skl2onnx 1.20 writes a leaf's `nodes_missing_value_tracks_true` as a Python `False` among
-integers; protobuf 5 and later refuse a boolean in an integer list ("Expected an int, got a
+integers; recent protobuf (7.36 here) refuses a boolean in an integer list ("Expected an int, got a
 boolean"), so every HistGradientBoosting model failed to convert and was served by
 scikit-learn (milliseconds a row instead of a tenth of one). The converters are wrapped so
 that such lists reach ONNX as the 0s and 1s they mean; nothing else changes, and the export
