@@ -32,6 +32,7 @@ def test_each_task_keeps_its_outcome_type(task, given, kept):
     [
         (BINARY, None, "outcome must be 0 or 1, got null"),
         (MULTICLASS, [1], "outcome must be a class label, got [1]"),
+        (MULTICLASS, True, "outcome must be a class label, got true"),
         (REGRESSION, True, "outcome must be a finite number, got true"),  # not an amount
         (REGRESSION, {"v": 1}, 'outcome must be a finite number, got {"v": 1}'),
         (None, None, "outcome must be 0 or 1, a class label or a number, got null"),

@@ -74,6 +74,7 @@ class Feedback(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     EXPECTED: ClassVar[str] = "0 or 1, a class label or a number"
+    TAKES_BOOL: ClassVar[bool] = True  # true/false as 1/0 (binary; or left to the data)
     request_id: Identifier
     outcome: StrictBool | StrictInt | StrictFloat | StrictStr = Field(
         ..., description="what happened: 0 or 1, a class label or a number, as predicted"
@@ -85,15 +86,14 @@ class Feedback(BaseModel):
     @field_validator("outcome", mode="before")
     @classmethod
     def one_value(cls, value: Any) -> Any:
-        """A list, an object or null is one error naming what is expected (not one per type
-        the field could take)."""
-        if not isinstance(value, bool | int | float | str):
-            raise cls.refused(value)
+        """A list, an object, null, or true/false where no outcome is one, is one error naming
+        what is expected (not one per type the field could take; a lax float would take true
+        as 1.0)."""
+        scalar = isinstance(value, int | float | str) and not isinstance(value, bool)
+        if not (scalar or (isinstance(value, bool) and cls.TAKES_BOOL)):
+            shown = json.dumps(value, default=str)
+            raise ValueError(f"outcome must be {cls.EXPECTED}, got {shown}")
         return value
-
-    @classmethod
-    def refused(cls, value: Any) -> ValueError:
-        return ValueError(f"outcome must be {cls.EXPECTED}, got {json.dumps(value, default=str)}")
 
 
 class BinaryFeedback(Feedback):
@@ -103,6 +103,7 @@ class BinaryFeedback(Feedback):
 
 class ClassFeedback(Feedback):
     EXPECTED: ClassVar[str] = "a class label"
+    TAKES_BOOL: ClassVar[bool] = False
     outcome: StrictStr = Field(  # type: ignore[assignment]
         ..., min_length=1, description="the class label that happened (a whole number is its text)"
     )
@@ -116,15 +117,8 @@ class ClassFeedback(Feedback):
 
 class NumberFeedback(Feedback):
     EXPECTED: ClassVar[str] = "a finite number"
+    TAKES_BOOL: ClassVar[bool] = False  # true is not an amount
     outcome: float = Field(..., allow_inf_nan=False, description="the number that happened")  # type: ignore[assignment]
-
-    @field_validator("outcome", mode="before")
-    @classmethod
-    def not_true_or_false(cls, value: Any) -> Any:
-        """true is not an amount (a lax float would take it as 1.0)."""
-        if isinstance(value, bool):
-            raise cls.refused(value)
-        return value
 
 
 # the feedback a dataset's service takes, by the task its config states (None: left to the data)
